@@ -1,0 +1,116 @@
+// Loads the WebAssembly kernels (compiled once per process) and gives each model its own instance
+// with a bump allocator over the instance's memory: everything a model needs is allocated once,
+// up front, and nothing is allocated per training step.
+import { readFileSync } from "node:fs";
+
+/** The kernel exports, typed. Pointers are byte offsets into the instance's memory. */
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  gemmBroadcast(C: number, A: number, strideM: number, strideK: number, B: number, bias: number, M: number, N: number, K: number): void;
+  transpose(T: number, S: number, rows: number, cols: number): void;
+  denseForward(Y: number, X: number, W: number, b: number, Wt: number, batch: number, inSize: number, outSize: number): void;
+  denseBackward(dX: number, dW: number, db: number, dY: number, X: number, W: number, batch: number, inSize: number, outSize: number): void;
+  columnSums(s: number, M: number, rows: number, cols: number): void;
+  softmaxCrossEntropyForward(probs: number, logits: number, labels: number, batch: number, classes: number): number;
+  softmaxCrossEntropyBackward(dLogits: number, probs: number, labels: number, batch: number, classes: number): void;
+  countCorrect(logits: number, labels: number, batch: number, classes: number): number;
+  sgdMomentumStep(params: number, grads: number, velocity: number, n: number, lr: number, momentum: number): void;
+  normalizePixels(dst: number, src: number, n: number, mean: number, std: number): void;
+}
+
+export type ActivationForward = (A: number, Z: number, n: number, param: number) => void;
+export type ActivationBackward = (dZ: number, dA: number, Z: number, A: number, n: number, param: number) => void;
+
+let compiled: WebAssembly.Module | undefined;
+
+/** Where the build puts the kernels, relative to this file in dist/src/engine/. */
+export const KERNELS_WASM_URL = new URL("../../../build/kernels.wasm", import.meta.url);
+
+function kernelModule(): WebAssembly.Module {
+  if (!compiled) {
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = new Uint8Array(readFileSync(KERNELS_WASM_URL));
+    } catch (error) {
+      throw new Error(`the kernels are not built (${KERNELS_WASM_URL.pathname} is missing): run \`npm run build\``, { cause: error });
+    }
+    compiled = new WebAssembly.Module(bytes);
+  }
+  return compiled;
+}
+
+const PAGE_BYTES = 65536;
+
+/** One kernel instance and the memory it owns. */
+export class Kernels {
+  readonly exports: KernelExports;
+  private readonly functions: Record<string, unknown>;
+  private next: number;
+  private bytesView: Uint8Array;
+  private floatsView: Float32Array;
+
+  constructor() {
+    const instance = new WebAssembly.Instance(kernelModule(), {
+      env: {
+        abort(_message: number, _file: number, line: number, column: number): never {
+          throw new Error(`kernel abort at ${line}:${column}`);
+        },
+      },
+    });
+    this.functions = instance.exports as Record<string, unknown>;
+    this.exports = instance.exports as unknown as KernelExports;
+    this.next = align(this.exports.heapBase(), 64);
+    this.bytesView = new Uint8Array(this.exports.memory.buffer);
+    this.floatsView = new Float32Array(this.exports.memory.buffer);
+  }
+
+  /** Reserves bytes (64-byte aligned, zeroed) and returns their pointer. */
+  alloc(bytes: number): number {
+    const pointer = this.next;
+    this.next = align(pointer + bytes, 64);
+    const memory = this.exports.memory;
+    if (this.next > memory.buffer.byteLength) {
+      memory.grow(Math.ceil((this.next - memory.buffer.byteLength) / PAGE_BYTES));
+      this.refreshViews();
+    }
+    return pointer;
+  }
+
+  allocFloats(count: number): number {
+    return this.alloc(count * 4);
+  }
+
+  /** A view over the whole memory as bytes; stays valid until the next alloc. */
+  bytes(): Uint8Array {
+    return this.bytesView;
+  }
+
+  /** A view of `count` floats at `pointer`; valid until the next alloc. */
+  floats(pointer: number, count: number): Float32Array {
+    return this.floatsView.subarray(pointer >>> 2, (pointer >>> 2) + count);
+  }
+
+  activationForward(name: string): ActivationForward {
+    return this.kernel(`${name}Forward`) as ActivationForward;
+  }
+
+  activationBackward(name: string): ActivationBackward {
+    return this.kernel(`${name}Backward`) as ActivationBackward;
+  }
+
+  private kernel(exportName: string): unknown {
+    const fn = this.functions[exportName];
+    if (typeof fn !== "function") throw new Error(`no kernel named ${exportName} in kernels.wasm`);
+    return fn;
+  }
+
+  private refreshViews(): void {
+    this.bytesView = new Uint8Array(this.exports.memory.buffer);
+    this.floatsView = new Float32Array(this.exports.memory.buffer);
+  }
+}
+
+function align(value: number, to: number): number {
+  return Math.ceil(value / to) * to;
+}

@@ -1,0 +1,220 @@
+// A multilayer perceptron living in one kernel instance's memory. The TypeScript side owns the
+// layout and the order of kernel calls; the kernels own the arithmetic. Everything is allocated in
+// the constructor; a training step only passes pointers.
+import { linearShapes, parameterCount, stateDictNames, type MlpConfig } from "../model.js";
+import type { Random } from "../random.js";
+import { Kernels, type ActivationBackward, type ActivationForward } from "./kernels.js";
+
+export interface DenseLayer {
+  inSize: number;
+  outSize: number;
+  /** Float offsets of this layer's weight [out, in] and bias [out] inside the parameter block. */
+  weightOffset: number;
+  biasOffset: number;
+  /** Pointers to the pre-activation Z and activation A [maxBatch, out] of the last forward pass. */
+  Z: number;
+  A: number;
+}
+
+export interface NamedTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+export interface Normalization {
+  mean: number;
+  std: number;
+}
+
+export class Mlp {
+  readonly kernels: Kernels;
+  readonly layers: DenseLayer[];
+  readonly parameterCount: number;
+  /** Pointers to the parameter, gradient and momentum blocks: same layout, parameterCount floats each. */
+  readonly params: number;
+  readonly grads: number;
+  readonly velocity: number;
+  /** The network input [maxBatch, in] and the labels [maxBatch] of the current batch. */
+  readonly input: number;
+  readonly labels: number;
+  private readonly pixels: number;
+  /** The softmax of the last loss() call [maxBatch, out]. */
+  readonly probs: number;
+  private readonly gradientA: number;
+  private readonly gradientB: number;
+  private readonly transposeScratch: number;
+  private readonly forwardKernel: ActivationForward;
+  private readonly backwardKernel: ActivationBackward;
+
+  constructor(readonly config: MlpConfig, readonly maxBatch: number) {
+    const kernels = new Kernels();
+    this.kernels = kernels;
+    const shapes = linearShapes(config);
+    this.parameterCount = parameterCount(config);
+    const widest = Math.max(config.inSize, ...config.hiddenSizes, config.outSize);
+    this.params = kernels.allocFloats(this.parameterCount);
+    this.grads = kernels.allocFloats(this.parameterCount);
+    this.velocity = kernels.allocFloats(this.parameterCount);
+    this.input = kernels.allocFloats(maxBatch * config.inSize);
+    this.pixels = kernels.alloc(maxBatch * config.inSize);
+    this.labels = kernels.alloc(maxBatch);
+    this.probs = kernels.allocFloats(maxBatch * config.outSize);
+    this.gradientA = kernels.allocFloats(maxBatch * widest);
+    this.gradientB = kernels.allocFloats(maxBatch * widest);
+    this.transposeScratch = kernels.allocFloats(Math.max(...shapes.map(([i, o]) => i * o)));
+    let offset = 0;
+    this.layers = shapes.map(([inSize, outSize], k) => {
+      const weightOffset = offset;
+      const biasOffset = offset + inSize * outSize;
+      offset = biasOffset + outSize;
+      const Z = kernels.allocFloats(maxBatch * outSize);
+      // The last layer's output is the logits: no activation, so A is Z.
+      const A = k === shapes.length - 1 ? Z : kernels.allocFloats(maxBatch * outSize);
+      return { inSize, outSize, weightOffset, biasOffset, Z, A };
+    });
+    this.forwardKernel = kernels.activationForward(config.activation);
+    this.backwardKernel = kernels.activationBackward(config.activation);
+  }
+
+  /** nn.Linear's default initialisation: weight and bias uniform in ±1/√fan_in, layer by layer. */
+  initialize(random: Random): void {
+    const params = this.parameterBlock();
+    for (const layer of this.layers) {
+      const bound = 1 / Math.sqrt(layer.inSize);
+      random.fillUniform(params.subarray(layer.weightOffset, layer.biasOffset), bound);
+      random.fillUniform(params.subarray(layer.biasOffset, layer.biasOffset + layer.outSize), bound);
+    }
+    this.velocityBlock().fill(0);
+  }
+
+  /** Live views of the blocks; valid until the next allocation in this model's memory (none after construction). */
+  parameterBlock(): Float32Array {
+    return this.kernels.floats(this.params, this.parameterCount);
+  }
+  gradientBlock(): Float32Array {
+    return this.kernels.floats(this.grads, this.parameterCount);
+  }
+  velocityBlock(): Float32Array {
+    return this.kernels.floats(this.velocity, this.parameterCount);
+  }
+
+  /** Copies of the parameters (or of the block given) under PyTorch's state_dict names and shapes. */
+  stateDict(block: Float32Array = this.parameterBlock()): NamedTensor[] {
+    const names = stateDictNames(this.config);
+    return this.layers.flatMap((layer, k) => [
+      { name: names[2 * k], shape: [layer.outSize, layer.inSize], data: block.slice(layer.weightOffset, layer.biasOffset) },
+      { name: names[2 * k + 1], shape: [layer.outSize], data: block.slice(layer.biasOffset, layer.biasOffset + layer.outSize) },
+    ]);
+  }
+
+  /** Writes tensors by state_dict name into a block (the parameters by default); every name must be there. */
+  loadStateDict(tensors: ReadonlyMap<string, ArrayLike<number>>, block: Float32Array = this.parameterBlock()): void {
+    const names = stateDictNames(this.config);
+    this.layers.forEach((layer, k) => {
+      for (const [name, offset, length] of [
+        [names[2 * k], layer.weightOffset, layer.inSize * layer.outSize],
+        [names[2 * k + 1], layer.biasOffset, layer.outSize],
+      ] as const) {
+        const data = tensors.get(name);
+        if (!data) throw new Error(`state dict has no tensor ${name}`);
+        if (data.length !== length) throw new Error(`${name} has ${data.length} values, the model needs ${length}`);
+        block.set(data, offset);
+      }
+    });
+  }
+
+  /** Loads rows of f32 input directly (for tests and plots); labels are optional. */
+  setInput(values: Float32Array, count: number, labels?: ArrayLike<number>): void {
+    this.checkCount(count);
+    this.kernels.floats(this.input, count * this.config.inSize).set(values.subarray(0, count * this.config.inSize));
+    if (labels) this.kernels.bytes().set(Array.from(labels).slice(0, count), this.labels);
+  }
+
+  /**
+   * Gathers `count` images (uint8, inSize bytes each) at positions order[start ...] into the input,
+   * normalising them as (x/255 − mean)/std, and their labels.
+   */
+  loadBatch(
+    images: Uint8Array, labels: Uint8Array, order: ArrayLike<number>, start: number, count: number,
+    normalization: Normalization,
+  ): void {
+    this.checkCount(count);
+    const size = this.config.inSize;
+    const memory = this.kernels.bytes();
+    for (let i = 0; i < count; i++) {
+      const index = order[start + i];
+      memory.set(images.subarray(index * size, index * size + size), this.pixels + i * size);
+      memory[this.labels + i] = labels[index];
+    }
+    this.kernels.exports.normalizePixels(this.input, this.pixels, count * size, normalization.mean, normalization.std);
+  }
+
+  /** Runs the network on the current input; returns a pointer to the logits [count, out]. */
+  forward(count: number): number {
+    const k = this.kernels.exports;
+    let input = this.input;
+    const last = this.layers.length - 1;
+    this.layers.forEach((layer, index) => {
+      k.denseForward(layer.Z, input, this.params + layer.weightOffset * 4, this.params + layer.biasOffset * 4,
+        this.transposeScratch, count, layer.inSize, layer.outSize);
+      if (index < last) this.forwardKernel(layer.A, layer.Z, count * layer.outSize, this.config.leakySlope);
+      input = layer.A;
+    });
+    return this.layers[last].Z;
+  }
+
+  /** Mean cross-entropy of the last forward pass against the current labels (also keeps the softmax). */
+  loss(count: number): number {
+    const logits = this.layers[this.layers.length - 1].Z;
+    return this.kernels.exports.softmaxCrossEntropyForward(this.probs, logits, this.labels, count, this.config.outSize);
+  }
+
+  /** Gradients of the mean loss into the gradient block (overwritten, as after zero_grad). Needs loss() first. */
+  backward(count: number): void {
+    const k = this.kernels.exports;
+    const out = this.config.outSize;
+    k.softmaxCrossEntropyBackward(this.gradientA, this.probs, this.labels, count, out);
+    let upstream = this.gradientA;
+    let spare = this.gradientB;
+    for (let index = this.layers.length - 1; index >= 0; index--) {
+      const layer = this.layers[index];
+      const below = index > 0 ? this.layers[index - 1] : undefined;
+      const input = below ? below.A : this.input;
+      const dInput = below ? spare : 0;
+      k.denseBackward(dInput, this.grads + layer.weightOffset * 4, this.grads + layer.biasOffset * 4, upstream, input,
+        this.params + layer.weightOffset * 4, count, layer.inSize, layer.outSize);
+      if (below) {
+        // dA → dZ in place: the backward kernels allow dZ to alias dA.
+        this.backwardKernel(dInput, dInput, below.Z, below.A, count * below.outSize, this.config.leakySlope);
+        spare = upstream;
+        upstream = dInput;
+      }
+    }
+  }
+
+  sgdStep(lr: number, momentum: number): void {
+    this.kernels.exports.sgdMomentumStep(this.params, this.grads, this.velocity, this.parameterCount, lr, momentum);
+  }
+
+  /** One SGD step on the current batch; returns the batch's mean loss before the step. */
+  trainStep(count: number, lr: number, momentum: number): number {
+    this.forward(count);
+    const loss = this.loss(count);
+    this.backward(count);
+    this.sgdStep(lr, momentum);
+    return loss;
+  }
+
+  /** How many of the current batch's rows the last forward pass classified correctly. */
+  correct(count: number): number {
+    const logits = this.layers[this.layers.length - 1].Z;
+    return this.kernels.exports.countCorrect(logits, this.labels, count, this.config.outSize);
+  }
+
+  private checkCount(count: number): void {
+    if (!Number.isInteger(count) || count < 1 || count > this.maxBatch) {
+      throw new Error(`batch of ${count} rows does not fit this model's buffers (1 to ${this.maxBatch})`);
+    }
+  }
+}

@@ -1,0 +1,96 @@
+// The notebook's MLP, as a plain description: Sequential(Linear, act, Linear, act, ..., Linear).
+// numHiddenLayers counts the Linear layers, so the net has numHiddenLayers − 1 hidden widths.
+import { ACTIVATION_NAMES, isActivationName, type ActivationName } from "./activations.js";
+import { InputError } from "./errors.js";
+
+export interface MlpConfig {
+  inSize: number;
+  outSize: number;
+  /** One width per hidden layer: numHiddenLayers − 1 entries. */
+  hiddenSizes: number[];
+  activation: ActivationName;
+  /** leaky_relu's negative slope; ignored by the other activations. */
+  leakySlope: number;
+}
+
+export interface MlpOptions {
+  inSize: number;
+  outSize: number;
+  hiddenSize?: number | number[];
+  numHiddenLayers?: number;
+  activation?: string;
+  leakySlope?: number;
+}
+
+/** Builds a config with the notebook's defaults and meaning, refusing what the notebook cannot build. */
+export function mlpConfig(options: MlpOptions): MlpConfig {
+  const { inSize, outSize } = options;
+  const hiddenSize = options.hiddenSize ?? 64;
+  const numHiddenLayers = options.numHiddenLayers ?? 5;
+  const activation = options.activation ?? "sigmoid";
+  const leakySlope = options.leakySlope ?? 0.01;
+  requireWidth("inSize", inSize);
+  requireWidth("outSize", outSize);
+  if (!Number.isInteger(numHiddenLayers) || numHiddenLayers < 2) {
+    throw new InputError(`numHiddenLayers must be an integer of at least 2 (it counts the Linear layers); got ${numHiddenLayers}`);
+  }
+  const expected = numHiddenLayers - 1;
+  let hiddenSizes: number[];
+  if (Array.isArray(hiddenSize)) {
+    if (hiddenSize.length !== expected) {
+      throw new InputError(
+        `hidden size must be an integer or a list of exactly ${expected} widths (numHiddenLayers ${numHiddenLayers} − 1); got a list of ${hiddenSize.length}`,
+      );
+    }
+    hiddenSizes = [...hiddenSize];
+  } else {
+    hiddenSizes = new Array<number>(expected).fill(hiddenSize);
+  }
+  hiddenSizes.forEach((width, i) => requireWidth(`hidden size ${i + 1}`, width));
+  if (!isActivationName(activation)) throw unknownActivation(activation);
+  if (!Number.isFinite(leakySlope)) throw new InputError(`leaky slope must be a finite number; got ${leakySlope}`);
+  return { inSize, outSize, hiddenSizes, activation, leakySlope };
+}
+
+function requireWidth(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1 || value > 1 << 20) {
+    throw new InputError(`${name} must be a positive integer; got ${value}`);
+  }
+}
+
+/** An InputError for a name that is not an activation, listing the valid ones and the closest. */
+export function unknownActivation(name: string): InputError {
+  const closest = [...ACTIVATION_NAMES].sort((a, b) => editDistance(name, a) - editDistance(name, b))[0];
+  return new InputError(
+    `unknown activation "${name}" (did you mean "${closest}"?); valid names: ${ACTIVATION_NAMES.join(", ")}`,
+  );
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length];
+}
+
+/** The (in, out) sizes of every Linear layer, first to last. */
+export function linearShapes(config: MlpConfig): Array<[number, number]> {
+  const widths = [config.inSize, ...config.hiddenSizes, config.outSize];
+  return widths.slice(1).map((out, i) => [widths[i], out]);
+}
+
+export function parameterCount(config: MlpConfig): number {
+  return linearShapes(config).reduce((sum, [inSize, outSize]) => sum + inSize * outSize + outSize, 0);
+}
+
+/** PyTorch state_dict names: Linear layers sit at the even indices of the Sequential. */
+export function stateDictNames(config: MlpConfig): string[] {
+  return linearShapes(config).flatMap((_, k) => [`layers.${2 * k}.weight`, `layers.${2 * k}.bias`]);
+}
