@@ -1,0 +1,37 @@
+// `actlab params`: the parameter count of a net, layer by layer, as the notebook's count_parameters.
+import type { Command } from "commander";
+import { z } from "zod";
+import { linearShapes, mlpConfig, parameterCount } from "../../model.js";
+import { parseOptions, positiveInteger } from "../options.js";
+import { parseHidden } from "./train.js";
+
+export function registerParams(program: Command): void {
+  program
+    .command("params")
+    .description("count the trainable parameters of an MLP (the notebook's count_parameters)")
+    .option("--layers <n>", "Linear layers (num_hidden_layers)", "5")
+    .option("--hidden <h[,h...]>", "hidden width, or one width per hidden layer", "64")
+    .option("--in <n>", "input size", "784")
+    .option("--out <n>", "output size", "10")
+    .option("--json", "print JSON")
+    .action((raw: Record<string, unknown>) => {
+      const flags = parseOptions(z.object({
+        layers: positiveInteger("--layers", 1000), in: positiveInteger("--in"), out: positiveInteger("--out"),
+      }).passthrough(), raw);
+      const hidden = parseHidden(String(raw.hidden));
+      const config = mlpConfig({
+        inSize: flags.in, outSize: flags.out, numHiddenLayers: flags.layers,
+        hiddenSize: hidden.length === 1 && !String(raw.hidden).includes(",") ? hidden[0] : hidden, activation: "relu",
+      });
+      const layers = linearShapes(config).map(([inSize, outSize], k) => ({
+        name: `layers.${2 * k}`, in: inSize, out: outSize, parameters: inSize * outSize + outSize,
+      }));
+      const total = parameterCount(config);
+      if (raw.json) {
+        process.stdout.write(JSON.stringify({ total, layers }, null, 2) + "\n");
+        return;
+      }
+      for (const l of layers) process.stdout.write(`${l.name.padEnd(10)} Linear(${l.in}, ${l.out})`.padEnd(34) + `${l.parameters.toLocaleString("en-US").padStart(10)}\n`);
+      process.stdout.write(`${"total".padEnd(34)}${total.toLocaleString("en-US").padStart(10)}\n`);
+    });
+}

@@ -1,0 +1,98 @@
+// One schema (zod) for every flag the commands share: each flag is checked before any work starts,
+// and a failure names the flag, what it must be, and what was given.
+import { z } from "zod";
+import { ACTIVATION_NAMES } from "../activations.js";
+import { InputError } from "../errors.js";
+import { unknownActivation } from "../model.js";
+
+const text = (flag: string) => z.string({ error: `${flag} needs a value` });
+
+export function positiveNumber(flag: string) {
+  return text(flag).transform((raw, ctx) => {
+    const value = Number(raw);
+    if (raw.trim() === "" || !Number.isFinite(value) || value <= 0) {
+      ctx.addIssue({ code: "custom", message: `${flag} must be a positive finite number; got "${raw}"` });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
+export function nonNegativeNumber(flag: string) {
+  return text(flag).transform((raw, ctx) => {
+    const value = Number(raw);
+    if (raw.trim() === "" || !Number.isFinite(value) || value < 0) {
+      ctx.addIssue({ code: "custom", message: `${flag} must be a finite number ≥ 0; got "${raw}"` });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
+export function finiteNumber(flag: string) {
+  return text(flag).transform((raw, ctx) => {
+    const value = Number(raw);
+    if (raw.trim() === "" || !Number.isFinite(value)) {
+      ctx.addIssue({ code: "custom", message: `${flag} must be a finite number; got "${raw}"` });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
+export function positiveInteger(flag: string, max = 1_000_000_000) {
+  return text(flag).transform((raw, ctx) => {
+    const value = Number(raw);
+    if (!/^\s*\d+\s*$/.test(raw) || value < 1 || value > max) {
+      ctx.addIssue({ code: "custom", message: `${flag} must be a whole number from 1 to ${max}; got "${raw}"` });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
+export function integerList(flag: string, { min }: { min: number }) {
+  return text(flag).transform((raw, ctx) => {
+    const parts = raw.split(",").map((s) => s.trim());
+    const values = parts.map(Number);
+    if (parts.some((p) => !/^-?\d+$/.test(p)) || values.some((v) => v < min || !Number.isSafeInteger(v))) {
+      ctx.addIssue({ code: "custom", message: `${flag} must be a comma-separated list of whole numbers ≥ ${min}; got "${raw}"` });
+      return z.NEVER;
+    }
+    if (new Set(values).size !== values.length) {
+      ctx.addIssue({ code: "custom", message: `${flag} lists a value twice: "${raw}"` });
+      return z.NEVER;
+    }
+    return values;
+  });
+}
+
+export function activationList(flag: string) {
+  return text(flag).transform((raw, ctx) => {
+    const names = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+    if (names.length === 0) {
+      ctx.addIssue({ code: "custom", message: `${flag} needs at least one activation; valid names: ${ACTIVATION_NAMES.join(", ")}` });
+      return z.NEVER;
+    }
+    for (const name of names) {
+      if (!(ACTIVATION_NAMES as readonly string[]).includes(name)) {
+        ctx.addIssue({ code: "custom", message: `${flag}: ${unknownActivation(name).message}` });
+        return z.NEVER;
+      }
+    }
+    if (new Set(names).size !== names.length) {
+      ctx.addIssue({ code: "custom", message: `${flag} lists an activation twice: "${raw}"` });
+      return z.NEVER;
+    }
+    return names;
+  });
+}
+
+/** Parses commander's raw option values with a schema; any problem becomes one InputError. */
+export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    throw new InputError(result.error.issues.map((issue) => issue.message).join("\n"));
+  }
+  return result.data;
+}

@@ -1,0 +1,153 @@
+// Why a net learns or not, per epoch: gradient and update sizes per layer, and what the hidden
+// units do over the test set (dead units for relu-like activations, saturated ones for
+// sigmoid-like ones). Derivatives come from the activation's own backward kernel.
+import { ACTIVATIONS } from "../activations.js";
+import { activationCurve, grid } from "../engine/curves.js";
+import type { Mlp } from "../engine/mlp.js";
+
+export interface LayerDiagnostics {
+  /** 1-based Linear layer index. */
+  layer: number;
+  weight_norm: number;
+  grad_norm: number;
+  /** ‖∇W‖ / ‖W‖ and ‖lr·v‖ / ‖W‖ (the SGD update actually applied at the last step). */
+  grad_to_weight: number;
+  update_to_weight: number;
+  /** NaN and infinite values among this layer's weights and weight gradients. */
+  nan_count: number;
+  inf_count: number;
+}
+
+export interface HiddenDiagnostics {
+  /** 1-based index of the Linear layer whose activation this is. */
+  layer: number;
+  /** Units never positive on any test image; null where the activation cannot die. */
+  dead_fraction: number | null;
+  /** Units whose derivative is below 1% of its maximum on most test images; null for non-saturating activations. */
+  saturated_fraction: number | null;
+}
+
+export interface EpochDiagnostics {
+  layers: LayerDiagnostics[];
+  hidden: HiddenDiagnostics[];
+}
+
+/** A unit is saturated where f'(z) < SATURATION_LEVEL · max f'. */
+export const SATURATION_LEVEL = 0.01;
+
+const maxDerivativeCache = new Map<string, number>();
+
+/** The largest derivative the backward kernel produces on [−10, 10]. */
+export function maxDerivative(activation: keyof typeof ACTIVATIONS, leakySlope: number): number {
+  const key = `${activation}:${leakySlope}`;
+  let value = maxDerivativeCache.get(key);
+  if (value === undefined) {
+    value = Math.max(...activationCurve(activation, grid(-10, 10, 4001), leakySlope).dydx);
+    maxDerivativeCache.set(key, value);
+  }
+  return value;
+}
+
+/** Per-unit counters over an evaluation pass, fed one batch at a time. */
+export class UnitStatistics {
+  private readonly everPositive: Uint8Array[];
+  private readonly saturatedCounts: Uint32Array[];
+  private samples = 0;
+  private readonly ones: number;
+  private readonly derivative: number;
+  private readonly trackDead: boolean;
+  private readonly trackSaturation: boolean;
+  private readonly threshold: number;
+
+  constructor(private readonly model: Mlp) {
+    const info = ACTIVATIONS[model.config.activation];
+    this.trackDead = info.deadUnitDiagnostic;
+    this.trackSaturation = info.saturationDiagnostic;
+    const hidden = model.layers.slice(0, -1);
+    this.everPositive = hidden.map((l) => new Uint8Array(l.outSize));
+    this.saturatedCounts = hidden.map((l) => new Uint32Array(l.outSize));
+    const widest = Math.max(1, ...hidden.map((l) => l.outSize)) * model.maxBatch;
+    this.ones = model.kernels.allocFloats(widest);
+    this.derivative = model.kernels.allocFloats(widest);
+    model.kernels.floats(this.ones, widest).fill(1);
+    this.threshold = this.trackSaturation ? SATURATION_LEVEL * maxDerivative(model.config.activation, model.config.leakySlope) : 0;
+  }
+
+  reset(): void {
+    this.samples = 0;
+    this.everPositive.forEach((a) => a.fill(0));
+    this.saturatedCounts.forEach((a) => a.fill(0));
+  }
+
+  /** Reads the hidden activations of the batch the model has just run forward. */
+  observe(count: number): void {
+    const { model } = this;
+    const backward = model.kernels.activationBackward(model.config.activation);
+    this.samples += count;
+    model.layers.slice(0, -1).forEach((layer, h) => {
+      const width = layer.outSize;
+      if (this.trackDead) {
+        const a = model.kernels.floats(layer.A, count * width);
+        const alive = this.everPositive[h];
+        for (let i = 0; i < a.length; i++) if (a[i] > 0) alive[i % width] = 1;
+      }
+      if (this.trackSaturation) {
+        backward(this.derivative, this.ones, layer.Z, layer.A, count * width, model.config.leakySlope);
+        const d = model.kernels.floats(this.derivative, count * width);
+        const counts = this.saturatedCounts[h];
+        for (let i = 0; i < d.length; i++) if (Math.abs(d[i]) < this.threshold) counts[i % width]++;
+      }
+    });
+  }
+
+  hidden(): HiddenDiagnostics[] {
+    return this.everPositive.map((alive, h) => ({
+      layer: h + 1,
+      dead_fraction: this.trackDead && this.samples > 0 ? alive.reduce((n, v) => n + (v ? 0 : 1), 0) / alive.length : null,
+      saturated_fraction: this.trackSaturation && this.samples > 0
+        ? this.saturatedCounts[h].reduce((n, c) => n + (c > this.samples / 2 ? 1 : 0), 0) / alive.length
+        : null,
+    }));
+  }
+}
+
+function norm(values: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i] * values[i];
+  return Math.sqrt(sum);
+}
+
+function nonFinite(values: Float32Array): { nan: number; inf: number } {
+  let nan = 0;
+  let inf = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isNaN(v)) nan++;
+    else if (!Number.isFinite(v)) inf++;
+  }
+  return { nan, inf };
+}
+
+export function diagnoseEpoch(model: Mlp, lr: number, units: UnitStatistics): EpochDiagnostics {
+  const params = model.parameterBlock();
+  const grads = model.gradientBlock();
+  const velocity = model.velocityBlock();
+  const layers = model.layers.map((layer, k) => {
+    const w = params.subarray(layer.weightOffset, layer.biasOffset);
+    const g = grads.subarray(layer.weightOffset, layer.biasOffset);
+    const v = velocity.subarray(layer.weightOffset, layer.biasOffset);
+    const weightNorm = norm(w);
+    const gradNorm = norm(g);
+    const bad = [nonFinite(w), nonFinite(g)];
+    return {
+      layer: k + 1,
+      weight_norm: weightNorm,
+      grad_norm: gradNorm,
+      grad_to_weight: gradNorm / weightNorm,
+      update_to_weight: (lr * norm(v)) / weightNorm,
+      nan_count: bad[0].nan + bad[1].nan,
+      inf_count: bad[0].inf + bad[1].inf,
+    };
+  });
+  return { layers, hidden: units.hidden() };
+}

@@ -1,0 +1,78 @@
+// Runs training jobs on a pool of worker threads (or on this thread when workers is 0). Each job is
+// independent and seeded, so results do not depend on how many workers there are or which runs what.
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { MnistData } from "../data/mnist.js";
+import type { TrainJob } from "./settings.js";
+import { trainJob, type ResumeState, type TrainEvent } from "./trainer.js";
+import type { JobMessage, WorkerData, WorkerMessage } from "./worker.js";
+
+export interface PoolJob {
+  job: TrainJob;
+  resume?: ResumeState;
+}
+
+export function defaultWorkerCount(): number {
+  return availableParallelism();
+}
+
+/** A flag every job checks after each step; raising it stops them all with a resumable state. */
+export class StopFlag {
+  readonly buffer = new SharedArrayBuffer(4);
+  private readonly view = new Int32Array(this.buffer);
+  raise(): void {
+    Atomics.store(this.view, 0, 1);
+  }
+  get raised(): boolean {
+    return Atomics.load(this.view, 0) !== 0;
+  }
+}
+
+/**
+ * Runs every job, calling onEvent(jobIndex, event) on this thread in the order each job emits.
+ * Jobs not yet started when the flag is raised are not started.
+ */
+export async function runJobs(
+  jobs: PoolJob[], data: MnistData, workers: number, stopFlag: StopFlag,
+  onEvent: (index: number, event: TrainEvent) => void,
+): Promise<void> {
+  if (workers <= 0) {
+    for (const [index, { job, resume }] of jobs.entries()) {
+      if (stopFlag.raised) break;
+      trainJob(job, data, (event) => onEvent(index, event), { resume, shouldStop: () => stopFlag.raised });
+    }
+    return;
+  }
+  const count = Math.min(workers, jobs.length);
+  const workerData: WorkerData = { data, stopFlag: stopFlag.buffer };
+  let next = 0;
+  const threads = Array.from({ length: count }, () => new Worker(new URL("./worker.js", import.meta.url), { workerData }));
+  try {
+    await Promise.all(threads.map((worker) => new Promise<void>((resolve, reject) => {
+      const startNext = () => {
+        if (next >= jobs.length || stopFlag.raised) {
+          resolve();
+          return;
+        }
+        const id = next++;
+        const message: JobMessage = { id, job: jobs[id].job, resume: jobs[id].resume };
+        worker.postMessage(message);
+      };
+      worker.on("message", (message: WorkerMessage) => {
+        if ("event" in message) {
+          try {
+            onEvent(message.id, message.event);
+          } catch (error) {
+            reject(error);
+          }
+        } else if ("done" in message) startNext();
+        else reject(new Error(`training job ${message.id} failed in a worker: ${message.error}`));
+      });
+      worker.on("error", reject);
+      worker.on("exit", (code) => { if (code !== 0) reject(new Error(`a training worker exited with code ${code}`)); });
+      startNext();
+    })));
+  } finally {
+    await Promise.all(threads.map((worker) => worker.terminate()));
+  }
+}

@@ -1,0 +1,34 @@
+// The settings of one training job and their defaults: the notebook's, with PyTorch's names.
+import type { MlpConfig } from "../model.js";
+
+export interface TrainSettings {
+  lr: number;
+  momentum: number;
+  batchSize: number;
+  testBatchSize: number;
+  epochs: number;
+  /** torchvision's MNIST normalisation by default. */
+  mean: number;
+  std: number;
+}
+
+export const DEFAULT_SETTINGS: TrainSettings = {
+  lr: 0.01,
+  momentum: 0.9,
+  batchSize: 64,
+  testBatchSize: 256,
+  epochs: 30,
+  mean: 0.1307,
+  std: 0.3081,
+};
+
+/** One model of a models dict, trained with one seed. */
+export interface TrainJob {
+  /** The key in the models dict, e.g. "relu". */
+  model: string;
+  seed: number;
+  config: MlpConfig;
+  settings: TrainSettings;
+  /** Limit the training set to its first n images (tests and quick looks); undefined = all. */
+  trainLimit?: number;
+}

@@ -1,0 +1,168 @@
+// The epoch loop for one model and one seed. It runs the same way on the main thread or in a
+// worker: everything it has to say leaves through `emit`, and the caller decides where it goes
+// (the terminal, the run directory). It never touches the file system itself.
+import type { MnistData } from "../data/mnist.js";
+import { Mlp, type Normalization } from "../engine/mlp.js";
+import { Random } from "../random.js";
+import { evaluate, identityOrder } from "./evaluate.js";
+import { diagnoseEpoch, UnitStatistics, type EpochDiagnostics } from "./diagnostics.js";
+import type { TrainJob } from "./settings.js";
+
+export interface EpochRecord {
+  model: string;
+  seed: number;
+  /** 1-based, as the notebook logs it. */
+  epoch: number;
+  train_loss: number;
+  test_acc: number;
+  test_loss: number;
+  seconds: number;
+  samples_per_s: number;
+  /** Set when the loss turned NaN or infinite during this epoch. */
+  diverged?: { epoch: number; step: number };
+}
+
+export interface LayerTensors {
+  /** 1-based Linear layer index, as the notebook's histogram tags count them. */
+  layer: number;
+  weight: Float32Array;
+  gradWeight: Float32Array;
+}
+
+/** Everything needed to continue a job exactly where it stopped. */
+export interface ResumeState {
+  /** The epoch in progress (0-based) and the next step within it. */
+  epoch: number;
+  step: number;
+  /** The shuffle generator as it was at the start of `epoch`, so its order can be drawn again. */
+  shuffleStateAtEpochStart: number[];
+  /** Sum of the batch losses of this epoch so far, and the seconds spent on it. */
+  lossSum: number;
+  secondsSoFar: number;
+  params: Float32Array;
+  velocity: Float32Array;
+  /** Epoch records already produced (so the summary can be rebuilt). */
+  history: EpochRecord[];
+}
+
+export type TrainEvent =
+  | { type: "start"; model: string; seed: number; parameterCount: number; stepsPerEpoch: number; epochs: number; startEpoch: number }
+  | { type: "step"; model: string; seed: number; epoch: number; step: number; stepsPerEpoch: number; loss: number; samplesPerSecond: number }
+  | { type: "epoch"; record: EpochRecord; layers: LayerTensors[]; diagnostics: EpochDiagnostics }
+  | { type: "end"; model: string; seed: number; status: "finished" | "diverged" | "interrupted"; params: Float32Array; velocity: Float32Array; resume?: ResumeState; history: EpochRecord[] };
+
+export interface TrainControl {
+  /** Asked after every step; true stops the job cleanly with a resumable state. */
+  shouldStop?: () => boolean;
+  /** Continue from a saved state instead of initialising. */
+  resume?: ResumeState;
+  /** Step events at most this often (ms); 0 = every step. */
+  stepEventIntervalMs?: number;
+}
+
+/** Derives independent generator seeds from the job's seed, so init and data order never interfere. */
+export function streamSeed(seed: number, stream: "init" | "shuffle"): number {
+  return (Math.imul(seed ^ (stream === "init" ? 0x9e3779b9 : 0x85ebca6b), 0xc2b2ae35) ^ 0x27d4eb2f) | 0;
+}
+
+export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEvent) => void, control: TrainControl = {}): void {
+  const { settings } = job;
+  const normalization: Normalization = { mean: settings.mean, std: settings.std };
+  const trainCount = Math.min(job.trainLimit ?? data.train.count, data.train.count);
+  const stepsPerEpoch = Math.ceil(trainCount / settings.batchSize);
+  const model = new Mlp(job.config, Math.max(settings.batchSize, settings.testBatchSize));
+  const resume = control.resume;
+  let shuffle: Random;
+  if (resume) {
+    model.parameterBlock().set(resume.params);
+    model.velocityBlock().set(resume.velocity);
+    shuffle = Random.fromState(resume.shuffleStateAtEpochStart);
+  } else {
+    model.initialize(Random.fromSeed(streamSeed(job.seed, "init")));
+    shuffle = Random.fromSeed(streamSeed(job.seed, "shuffle"));
+  }
+  const history: EpochRecord[] = resume ? [...resume.history] : [];
+  const startEpoch = resume?.epoch ?? 0;
+  emit({ type: "start", model: job.model, seed: job.seed, parameterCount: model.parameterCount, stepsPerEpoch, epochs: settings.epochs, startEpoch });
+
+  const order = identityOrder(trainCount);
+  const testOrder = identityOrder(data.test.count);
+  const unitStatistics = new UnitStatistics(model);
+  const interval = control.stepEventIntervalMs ?? 100;
+  const end = (status: "finished" | "diverged" | "interrupted", resumeState?: ResumeState) =>
+    emit({ type: "end", model: job.model, seed: job.seed, status, params: model.parameterBlock().slice(), velocity: model.velocityBlock().slice(), resume: resumeState, history });
+
+  for (let epoch = startEpoch; epoch < settings.epochs; epoch++) {
+    const shuffleStateAtEpochStart = shuffle.state();
+    for (let i = 0; i < trainCount; i++) order[i] = i;
+    shuffle.shuffle(order);
+    const resuming = resume && epoch === startEpoch;
+    let lossSum = resuming ? resume.lossSum : 0;
+    const firstStep = resuming ? resume.step : 0;
+    const secondsBefore = resuming ? resume.secondsSoFar : 0;
+    const started = performance.now();
+    let lastEvent = started;
+    let diverged: { epoch: number; step: number } | undefined;
+    for (let step = firstStep; step < stepsPerEpoch; step++) {
+      const start = step * settings.batchSize;
+      const count = Math.min(settings.batchSize, trainCount - start);
+      model.loadBatch(data.train.images, data.train.labels, order, start, count, normalization);
+      const loss = model.trainStep(count, settings.lr, settings.momentum);
+      lossSum += loss;
+      if (!Number.isFinite(loss)) {
+        diverged = { epoch: epoch + 1, step: step + 1 };
+        break;
+      }
+      const now = performance.now();
+      if (now - lastEvent >= interval || step === stepsPerEpoch - 1) {
+        const samples = (start + count - firstStep * settings.batchSize);
+        emit({ type: "step", model: job.model, seed: job.seed, epoch: epoch + 1, step: step + 1, stepsPerEpoch, loss, samplesPerSecond: samples / ((now - started) / 1000) });
+        lastEvent = now;
+      }
+      if (control.shouldStop?.() && step < stepsPerEpoch - 1) {
+        end("interrupted", {
+          epoch, step: step + 1, shuffleStateAtEpochStart, lossSum,
+          secondsSoFar: secondsBefore + (performance.now() - started) / 1000,
+          params: model.parameterBlock().slice(), velocity: model.velocityBlock().slice(), history,
+        });
+        return;
+      }
+    }
+    const trainSeconds = secondsBefore + (performance.now() - started) / 1000;
+    const layers = model.layers.map((layer, k) => ({
+      layer: k + 1,
+      weight: model.parameterBlock().slice(layer.weightOffset, layer.biasOffset),
+      gradWeight: model.gradientBlock().slice(layer.weightOffset, layer.biasOffset),
+    }));
+    unitStatistics.reset();
+    const evaluation = diverged
+      ? { accuracy: NaN, loss: NaN }
+      : evaluate(model, data.test, settings.testBatchSize, normalization, (m, count) => unitStatistics.observe(count), testOrder);
+    const record: EpochRecord = {
+      model: job.model,
+      seed: job.seed,
+      epoch: epoch + 1,
+      // lossSum covers every step of the epoch, those before a resume included.
+      train_loss: lossSum / (diverged ? diverged.step : stepsPerEpoch),
+      test_acc: evaluation.accuracy,
+      test_loss: evaluation.loss,
+      seconds: trainSeconds,
+      samples_per_s: (trainCount - firstStep * settings.batchSize) / (trainSeconds - secondsBefore || Infinity),
+      ...(diverged ? { diverged } : {}),
+    };
+    history.push(record);
+    emit({ type: "epoch", record, layers, diagnostics: diagnoseEpoch(model, settings.lr, unitStatistics) });
+    if (diverged) {
+      end("diverged");
+      return;
+    }
+    if (control.shouldStop?.() && epoch < settings.epochs - 1) {
+      end("interrupted", {
+        epoch: epoch + 1, step: 0, shuffleStateAtEpochStart: shuffle.state(), lossSum: 0, secondsSoFar: 0,
+        params: model.parameterBlock().slice(), velocity: model.velocityBlock().slice(), history,
+      });
+      return;
+    }
+  }
+  end("finished");
+}

@@ -1,0 +1,50 @@
+// A training worker: one kernel instance per model, whole models at a time. The MNIST bytes arrive
+// as SharedArrayBuffers (never copied); events go back to the main thread, which alone writes files.
+import { parentPort, workerData } from "node:worker_threads";
+import type { MnistData } from "../data/mnist.js";
+import { trainJob, type ResumeState, type TrainEvent } from "./trainer.js";
+import type { TrainJob } from "./settings.js";
+
+export interface WorkerData {
+  data: MnistData;
+  /** Int32Array over a SharedArrayBuffer: non-zero asks every job to stop after its current step. */
+  stopFlag: SharedArrayBuffer;
+}
+
+export interface JobMessage {
+  id: number;
+  job: TrainJob;
+  resume?: ResumeState;
+}
+
+export type WorkerMessage =
+  | { id: number; event: TrainEvent }
+  | { id: number; done: true }
+  | { id: number; error: string };
+
+function transferables(event: TrainEvent): ArrayBuffer[] {
+  const buffers: ArrayBufferLike[] = [];
+  if (event.type === "epoch") for (const l of event.layers) buffers.push(l.weight.buffer, l.gradWeight.buffer);
+  if (event.type === "end") {
+    buffers.push(event.params.buffer, event.velocity.buffer);
+    if (event.resume) buffers.push(event.resume.params.buffer, event.resume.velocity.buffer);
+  }
+  return [...new Set(buffers)] as ArrayBuffer[];
+}
+
+if (parentPort) {
+  const port = parentPort;
+  const { data, stopFlag } = workerData as WorkerData;
+  const stop = new Int32Array(stopFlag);
+  port.on("message", (message: JobMessage) => {
+    try {
+      trainJob(message.job, data, (event) => port.postMessage({ id: message.id, event }, transferables(event)), {
+        resume: message.resume,
+        shouldStop: () => Atomics.load(stop, 0) !== 0,
+      });
+      port.postMessage({ id: message.id, done: true });
+    } catch (error) {
+      port.postMessage({ id: message.id, error: (error as Error).stack ?? String(error) });
+    }
+  });
+}
