@@ -7,6 +7,9 @@ import { InputError } from "../errors.js";
 import { registerEval } from "./commands/eval.js";
 import { registerExperiment } from "./commands/experiment.js";
 import { registerParams } from "./commands/params.js";
+import { registerPlot } from "./commands/plot.js";
+import { registerReport } from "./commands/report.js";
+import { registerServe } from "./commands/serve.js";
 import { registerTrain } from "./commands/train.js";
 
 const { version } = createRequire(import.meta.url)("../../../package.json") as { version: string };
@@ -21,6 +24,9 @@ export function buildProgram(exit: (code: number) => void): Command {
   registerTrain(program, exit);
   registerParams(program);
   registerEval(program);
+  registerPlot(program, exit);
+  registerServe(program, exit);
+  registerReport(program, exit);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
