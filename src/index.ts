@@ -1,0 +1,25 @@
+// actlab as a library: everything the CLI does is a call here.
+export { ACTIVATIONS, ACTIVATION_NAMES, isActivationName, type ActivationInfo, type ActivationName } from "./activations.js";
+export { InputError } from "./errors.js";
+export { Random } from "./random.js";
+export { mlpConfig, parameterCount, linearShapes, stateDictNames, unknownActivation, type MlpConfig, type MlpOptions } from "./model.js";
+export { Kernels } from "./engine/kernels.js";
+export { Mlp, type DenseLayer, type NamedTensor, type Normalization } from "./engine/mlp.js";
+export { activationCurve, grid, type ActivationCurve } from "./engine/curves.js";
+export { loadMnist, validateDataDir, defaultMnistDir, type MnistData, type MnistSplit, type LoadMnistOptions } from "./data/mnist.js";
+export { readIdxFile, parseIdx, type IdxArray, type IdxKind } from "./data/idx.js";
+export { trainJob, type EpochRecord, type TrainEvent, type ResumeState, type TrainControl } from "./train/trainer.js";
+export { evaluate, type Evaluation } from "./train/evaluate.js";
+export { DEFAULT_SETTINGS, type TrainSettings, type TrainJob } from "./train/settings.js";
+export {
+  runExperiments, notebookExperiment, loadExperimentSpec, NOTEBOOK_EXPERIMENTS,
+  type ExperimentSpec, type ExperimentResult, type ModelSpec, type RunOptions,
+} from "./train/experiment.js";
+export { StopFlag } from "./train/pool.js";
+export { summarize, formatSummary, type SummaryRow } from "./train/summary.js";
+export { diagnoseEpoch, type EpochDiagnostics } from "./train/diagnostics.js";
+export { SummaryWriter, EventFileWriter } from "./log/events.js";
+export { makeHistogram, type HistogramData } from "./log/histogram.js";
+export { readEventFile, readEventDir, parseEventRecords, type DecodedEvent, type EventFileResult } from "./log/eventReader.js";
+export { encodeSafetensors, decodeSafetensors, readSafetensors, writeSafetensors, type Tensor } from "./checkpoint/safetensors.js";
+export { saveModelCheckpoint, loadModelCheckpoint, type LoadedCheckpoint } from "./checkpoint/modelCheckpoint.js";
