@@ -1,6 +1,5 @@
 // An experiment is the notebook's "models dict": several models, each trained with each seed,
 // logged into one run directory. Several experiments can share one worker pool.
-import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { loadMnist, type MnistData } from "../data/mnist.js";
@@ -8,6 +7,7 @@ import { InputError } from "../errors.js";
 import { mlpConfig, parameterCount, type MlpConfig } from "../model.js";
 import { loadResumeState } from "../checkpoint/modelCheckpoint.js";
 import { defaultWorkerCount, runJobs, StopFlag, type PoolJob } from "./pool.js";
+import { loadSavedRun } from "./runConfig.js";
 import { RunDirectory, seriesName } from "./runDirectory.js";
 import type { TrainJob, TrainSettings } from "./settings.js";
 import { summarize, type SummaryRow } from "./summary.js";
@@ -48,6 +48,10 @@ export interface RunOptions {
   /** Continue the run directories' unfinished jobs instead of starting afresh. */
   resume?: boolean;
   onEvent?: (spec: ExperimentSpec, event: TrainEvent) => void;
+  /** Notes that do not stop the run (a stale lock taken over); stderr by default. */
+  onWarning?: (message: string) => void;
+  /** Step events at most this often (ms; 0 = every step). Tests use 0 to stop at an exact step. */
+  stepEventIntervalMs?: number;
 }
 
 export interface ExperimentResult {
@@ -61,12 +65,10 @@ function packageVersion(): string {
   return (require("../../../package.json") as { version: string }).version;
 }
 
-/** The experiment as config.json records it; a resumed run reads it back from there. */
-export function loadExperimentSpec(dir: string): ExperimentSpec {
-  const path = join(dir, "config.json");
-  if (!existsSync(path)) throw new InputError(`--resume ${dir}: no config.json there, so it is not an actlab run directory`);
-  const saved = JSON.parse(readFileSync(path, "utf8")) as ExperimentSpec & { dir?: string };
-  return { ...saved, dir };
+/** The experiment as config.json records it (checked); a resumed run reads it back from there. */
+export function loadExperimentSpec(dir: string): ExperimentSpec & { data?: string } {
+  const saved = loadSavedRun(dir);
+  return { name: saved.name, dir, models: saved.models, seeds: saved.seeds, settings: saved.settings, trainLimit: saved.trainLimit, data: saved.data };
 }
 
 export async function runExperiments(specs: ExperimentSpec[], options: RunOptions = {}): Promise<ExperimentResult[]> {
@@ -75,67 +77,57 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
     const repeated = names.find((name, i) => names.indexOf(name) !== i);
     if (repeated) throw new InputError(`model "${repeated}" appears twice in experiment ${spec.name}`);
   }
-  const data = options.data ?? loadMnist({ dir: options.dataDir, shared: (options.workers ?? 1) > 0 });
-  for (const spec of specs) {
-    for (const { model, config } of spec.models) {
-      if (data.classes > config.outSize) {
-        throw new InputError(`the data have ${data.classes} classes but model ${model} has ${config.outSize} outputs`);
-      }
-      if (data.train.rows * data.train.cols !== config.inSize) {
-        throw new InputError(`the data's images have ${data.train.rows}×${data.train.cols} pixels but model ${model} takes ${config.inSize} inputs`);
+  // The run directories are locked (and their writability checked) before the data are read, so a
+  // refusal comes at once.
+  const runs: RunDirectory[] = [];
+  try {
+    for (const spec of specs) {
+      runs.push(RunDirectory.open(spec.dir, { multipleSeeds: spec.seeds.length > 1, resume: options.resume, warn: options.onWarning }));
+    }
+  } catch (error) {
+    for (const run of runs) run.close();
+    throw error;
+  }
+  try {
+    const data = options.data ?? loadMnist({ dir: options.dataDir, shared: (options.workers ?? 1) > 0 });
+    for (const spec of specs) {
+      for (const { model, config } of spec.models) {
+        if (data.classes > config.outSize) {
+          throw new InputError(`the data have ${data.classes} classes but model ${model} has ${config.outSize} outputs`);
+        }
+        if (data.train.rows * data.train.cols !== config.inSize) {
+          throw new InputError(`the data's images have ${data.train.rows}×${data.train.cols} pixels but model ${model} takes ${config.inSize} inputs`);
+        }
       }
     }
-  }
-  const runs = specs.map((spec) => RunDirectory.open(spec.dir, spec.seeds.length > 1));
-  try {
     const jobs: PoolJob[] = [];
     const owners: number[] = [];
     const histories: EpochRecord[][] = [];
     specs.forEach((spec, s) => {
       const run = runs[s];
-      const multipleSeeds = spec.seeds.length > 1;
-      const previous = options.resume ? run.readHistory() : [];
-      const kept: EpochRecord[] = [];
-      for (const seed of spec.seeds) {
-        for (const { model, config } of spec.models) {
-          const series = seriesName(model, seed, multipleSeeds);
-          run.registerModel(series, config);
-          const status = options.resume ? run.status(series) : undefined;
-          const mine = previous.filter((r) => r.model === model && r.seed === seed);
-          if (status === "finished" || status === "diverged") {
-            kept.push(...mine);
-            continue;
-          }
-          const job: TrainJob = { model, seed, config, settings: spec.settings, trainLimit: spec.trainLimit };
-          const resumePath = run.resumePath(series);
-          if (status === "interrupted" && existsSync(resumePath)) {
-            const { state } = loadResumeState(resumePath);
-            kept.push(...state.history);
-            jobs.push({ job, resume: state });
-          } else {
-            jobs.push({ job });
-          }
-          owners.push(s);
-        }
+      const planned = planJobs(spec, run, Boolean(options.resume));
+      for (const job of planned.jobs) {
+        jobs.push(job);
+        owners.push(s);
       }
-      if (options.resume) run.rewriteHistory(kept);
-      histories.push(kept);
+      if (options.resume) run.rewriteHistory(planned.kept);
+      histories.push(planned.kept);
       run.writeConfig({
         name: spec.name, models: spec.models, seeds: spec.seeds, settings: spec.settings, trainLimit: spec.trainLimit,
         data: data.source, versions: { actlab: packageVersion(), node: process.versions.node, v8: process.versions.v8 },
       });
     });
     const stopFlag = options.stopFlag ?? new StopFlag();
-    let interrupted = false;
+    let ended = 0;
     await runJobs(jobs, data, options.workers ?? defaultWorkerCount(), stopFlag, (index, event) => {
       const s = owners[index];
       runs[s].record(event);
       if (event.type === "epoch") histories[s].push(event.record);
-      if (event.type === "end" && event.status === "interrupted") interrupted = true;
+      if (event.type === "end" && event.status !== "interrupted") ended++;
       options.onEvent?.(specs[s], event);
-    });
-    // Jobs never started because of a stop count as interrupted too.
-    if (stopFlag.raised) interrupted = true;
+    }, { stepEventIntervalMs: options.stepEventIntervalMs });
+    // Jobs stopped part-way, and those never started because of a stop, leave the run interrupted.
+    const interrupted = ended < jobs.length;
     return specs.map((spec, s) => {
       const rows = summarize(spec.models.map(({ model, config }) => ({ model, parameters: parameterCount(config) })), histories[s]);
       const status = interrupted ? "interrupted" : "finished";
@@ -145,6 +137,45 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
   } finally {
     for (const run of runs) run.close();
   }
+}
+
+/**
+ * The jobs a run directory still needs, and the epoch records to keep. On resume: finished and
+ * diverged jobs are kept as they are; a job with a resumable state (saved at an interruption or at
+ * an epoch end, so also after a crash, when jobs.json may not mention it) continues from it, its
+ * records up to that state kept; any other job starts over and its records are dropped.
+ */
+function planJobs(spec: ExperimentSpec, run: RunDirectory, resume: boolean): { jobs: PoolJob[]; kept: EpochRecord[] } {
+  const multipleSeeds = spec.seeds.length > 1;
+  const previous = resume ? run.readHistory() : [];
+  const jobs: PoolJob[] = [];
+  const kept: EpochRecord[] = [];
+  for (const seed of spec.seeds) {
+    for (const { model, config } of spec.models) {
+      const series = seriesName(model, seed, multipleSeeds);
+      run.registerModel(series, config);
+      const status = resume ? run.status(series) : undefined;
+      const mine = previous.filter((r) => r.model === model && r.seed === seed);
+      if (status === "finished" || status === "diverged") {
+        kept.push(...mine);
+        run.removeResumeState(series);
+        continue;
+      }
+      const job: TrainJob = { model, seed, config, settings: spec.settings, trainLimit: spec.trainLimit };
+      if (resume && run.hasResumeState(series)) {
+        const { config: saved, state } = loadResumeState(run.resumePath(series));
+        if (JSON.stringify(saved) !== JSON.stringify(config)) {
+          throw new InputError(`${run.resumePath(series)} holds a ${saved.activation} net of widths ${JSON.stringify(saved.hiddenSizes)}, not the model ${model} of config.json`);
+        }
+        // metrics.jsonl's lines carry the diagnostics as well; the state's own records stand in for lost lines.
+        kept.push(...state.history.map((r) => mine.find((m) => m.epoch === r.epoch) ?? r));
+        jobs.push({ job, resume: state });
+      } else {
+        jobs.push({ job });
+      }
+    }
+  }
+  return { jobs, kept };
 }
 
 /** The notebook's experiment `name` with the given settings, under `logdir`. */

@@ -35,11 +35,13 @@ export class StopFlag {
 export async function runJobs(
   jobs: PoolJob[], data: MnistData, workers: number, stopFlag: StopFlag,
   onEvent: (index: number, event: TrainEvent) => void,
+  options: { stepEventIntervalMs?: number } = {},
 ): Promise<void> {
+  const { stepEventIntervalMs } = options;
   if (workers <= 0) {
     for (const [index, { job, resume }] of jobs.entries()) {
       if (stopFlag.raised) break;
-      trainJob(job, data, (event) => onEvent(index, event), { resume, shouldStop: () => stopFlag.raised });
+      trainJob(job, data, (event) => onEvent(index, event), { resume, shouldStop: () => stopFlag.raised, stepEventIntervalMs });
     }
     return;
   }
@@ -55,7 +57,7 @@ export async function runJobs(
           return;
         }
         const id = next++;
-        const message: JobMessage = { id, job: jobs[id].job, resume: jobs[id].resume };
+        const message: JobMessage = { id, job: jobs[id].job, resume: jobs[id].resume, stepEventIntervalMs };
         worker.postMessage(message);
       };
       worker.on("message", (message: WorkerMessage) => {

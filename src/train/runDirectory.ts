@@ -1,14 +1,14 @@
 // The one writer of a run directory: config.json, metrics.jsonl, TensorBoard event files,
 // checkpoints, resumable states and summary.json. Every file is written whole (atomic rename) or
 // appended a whole line at a time, and a lock keeps a second process out.
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import lockfile from "proper-lockfile";
 import { appendLineDurableSync, readJsonLines, writeFileAtomicSync } from "../checkpoint/atomicFile.js";
 import { saveModelCheckpoint, saveResumeState } from "../checkpoint/modelCheckpoint.js";
 import { InputError } from "../errors.js";
 import { SummaryWriter } from "../log/events.js";
 import type { MlpConfig } from "../model.js";
+import { lockRunDirectory } from "./runLock.js";
 import type { SummaryRow } from "./summary.js";
 import type { EpochRecord, TrainEvent } from "./trainer.js";
 
@@ -34,6 +34,36 @@ export function prepareWritableDir(dir: string, what: string): void {
   }
 }
 
+export interface OpenOptions {
+  multipleSeeds: boolean;
+  /** Continue the run already there; without it, a folder that already holds a run is refused. */
+  resume?: boolean;
+  /** Where notes such as "took over a stale lock" go. */
+  warn?: (message: string) => void;
+}
+
+// What atomicFile's writers name their temporary files: `.<name>.<pid>.<12 hex>.tmp`.
+const TEMPORARY_FILE = /^\..+\.\d+\.[0-9a-f]{12}\.tmp$/;
+
+/** Removes temporary files a killed writer left behind; only safe while holding the lock. */
+function removeLeftoverTemporaries(dir: string): void {
+  for (const folder of [dir, join(dir, "resume")]) {
+    if (!existsSync(folder)) continue;
+    for (const name of readdirSync(folder)) if (TEMPORARY_FILE.test(name)) rmSync(join(folder, name), { force: true });
+  }
+}
+
+function readJobs(path: string): Record<string, JobStatus> {
+  if (!existsSync(path)) return {};
+  try {
+    const jobs = JSON.parse(readFileSync(path, "utf8")) as unknown;
+    if (jobs && typeof jobs === "object" && !Array.isArray(jobs)) return jobs as Record<string, JobStatus>;
+  } catch {
+    // Reported below.
+  }
+  throw new InputError(`${path} is not valid JSON (an object of job statuses); remove it to retrain every job`);
+}
+
 export class RunDirectory {
   private readonly writer: SummaryWriter;
   private release?: () => void;
@@ -44,22 +74,32 @@ export class RunDirectory {
     this.writer = new SummaryWriter(dir);
   }
 
-  /** Opens a run directory for writing, taking its lock; refuses one that another process holds. */
-  static open(dir: string, multipleSeeds: boolean): RunDirectory {
+  /**
+   * Opens a run directory for writing, taking its lock: refuses one that a live process holds, takes
+   * over one whose holder died. A fresh run refuses a folder that already holds a run (its
+   * metrics.jsonl would mix two runs); `resume` continues it.
+   */
+  static open(dir: string, options: OpenOptions): RunDirectory {
     prepareWritableDir(dir, "log directory");
-    const run = new RunDirectory(dir, multipleSeeds);
+    const warn = options.warn ?? ((message: string) => process.stderr.write(`actlab: warning: ${message}\n`));
+    const release = lockRunDirectory(dir, warn);
     try {
-      // A lock not refreshed for 10 s belongs to a process that died: it is taken over.
-      run.release = lockfile.lockSync(dir, { lockfilePath: join(dir, ".lock"), stale: 10_000, update: 2_000 } as never);
-    } catch (error) {
-      if ((error as { code?: string }).code === "ELOCKED") {
-        throw new InputError(`run directory ${dir} is in use by another actlab process (lock ${join(dir, ".lock")}); wait for it to finish or choose another --logdir`);
+      if (!options.resume && existsSync(join(dir, "config.json"))) {
+        throw new InputError(
+          `log directory ${dir} already holds a run (config.json); continue it with --resume ${dir}, ` +
+          "or choose another --logdir (or remove that folder)",
+        );
       }
+      removeLeftoverTemporaries(dir);
+      mkdirSync(join(dir, "resume"), { recursive: true });
+      const run = new RunDirectory(dir, options.multipleSeeds);
+      run.release = release;
+      run.jobs = readJobs(join(dir, "jobs.json"));
+      return run;
+    } catch (error) {
+      release();
       throw error;
     }
-    const jobsPath = join(dir, "jobs.json");
-    if (existsSync(jobsPath)) run.jobs = JSON.parse(readFileSync(jobsPath, "utf8"));
-    return run;
   }
 
   get path(): string {
@@ -86,6 +126,16 @@ export class RunDirectory {
     return join(this.dir, `${series}.safetensors`);
   }
 
+  /** A resumable state saved for this series (at an interruption or an epoch end), if any. */
+  hasResumeState(series: string): boolean {
+    return existsSync(this.resumePath(series));
+  }
+
+  /** Drops a resumable state that is no longer needed (its job has finished). */
+  removeResumeState(series: string): void {
+    rmSync(this.resumePath(series), { force: true });
+  }
+
   /** Records from metrics.jsonl; a final partial line (a crash mid-write) is ignored. */
   readHistory(): EpochRecord[] {
     const path = join(this.dir, "metrics.jsonl");
@@ -103,7 +153,7 @@ export class RunDirectory {
   }
 
   private recordEpoch(event: Extract<TrainEvent, { type: "epoch" }>): void {
-    const { record, layers, diagnostics } = event;
+    const { record, layers, diagnostics, resume } = event;
     const series = seriesName(record.model, record.seed, this.multipleSeeds);
     appendLineDurableSync(join(this.dir, "metrics.jsonl"), JSON.stringify({ ...record, diagnostics }));
     const step = record.epoch;
@@ -126,18 +176,36 @@ export class RunDirectory {
       this.addHistogramIfFinite(`grad_weight/${series}/${layer.layer}`, layer.gradWeight, record.epoch - 1);
     }
     this.writer.flush();
+    // Written after the epoch's log lines, so that a crash leaves the logs at or past this state;
+    // a resume drops what lies past it.
+    if (resume) saveResumeState(this.resumePath(series), this.configFor(series), resume);
   }
 
+  private configFor(series: string): MlpConfig {
+    const config = this.configs.get(series);
+    if (!config) throw new Error(`no model registered as ${series}`);
+    return config;
+  }
+
+  /**
+   * A histogram holding NaN or infinite values would carry NaN bounds and sums that break
+   * TensorBoard's chart (tensorboardX writes them all the same), and one with no value inside the
+   * buckets' ±1e20 cannot be made at all: both are skipped. The epoch's nonfinite/<series>/<layer>
+   * scalar and metrics.jsonl's diagnostics say how many values were bad.
+   */
   private addHistogramIfFinite(tag: string, values: Float32Array, step: number): void {
-    if (values.some(Number.isFinite)) this.writer.addHistogram(tag, values, step);
+    if (!values.every(Number.isFinite)) return;
+    try {
+      this.writer.addHistogram(tag, values, step);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+    }
   }
 
   private recordEnd(event: Extract<TrainEvent, { type: "end" }>): void {
     const series = seriesName(event.model, event.seed, this.multipleSeeds);
-    const config = this.configs.get(series);
-    if (!config) throw new Error(`no model registered as ${series}`);
+    const config = this.configFor(series);
     if (event.status === "interrupted" && event.resume) {
-      mkdirSync(join(this.dir, "resume"), { recursive: true });
       saveResumeState(this.resumePath(series), config, event.resume);
     } else {
       const last = event.history[event.history.length - 1];
@@ -148,10 +216,11 @@ export class RunDirectory {
         test_acc: String(last?.test_acc ?? NaN),
         status: event.status,
       });
-      rmSync(this.resumePath(series), { force: true });
     }
     this.jobs[series] = event.status;
     writeFileAtomicSync(join(this.dir, "jobs.json"), JSON.stringify(this.jobs, null, 2) + "\n");
+    // Only once jobs.json says the job is done: a crash before this line resumes it from the state.
+    if (event.status !== "interrupted") this.removeResumeState(series);
   }
 
   writeSummary(summary: { experiment: string; rows: SummaryRow[]; status: string; [key: string]: unknown }): void {

@@ -48,7 +48,11 @@ export interface ResumeState {
 export type TrainEvent =
   | { type: "start"; model: string; seed: number; parameterCount: number; stepsPerEpoch: number; epochs: number; startEpoch: number }
   | { type: "step"; model: string; seed: number; epoch: number; step: number; stepsPerEpoch: number; loss: number; samplesPerSecond: number }
-  | { type: "epoch"; record: EpochRecord; layers: LayerTensors[]; diagnostics: EpochDiagnostics }
+  | {
+    type: "epoch"; record: EpochRecord; layers: LayerTensors[]; diagnostics: EpochDiagnostics;
+    /** Where to continue from if the process dies before the next epoch ends; absent after the last epoch and on divergence. */
+    resume?: ResumeState;
+  }
   | { type: "end"; model: string; seed: number; status: "finished" | "diverged" | "interrupted"; params: Float32Array; velocity: Float32Array; resume?: ResumeState; history: EpochRecord[] };
 
 export interface TrainControl {
@@ -129,6 +133,7 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
       }
     }
     const trainSeconds = secondsBefore + (performance.now() - started) / 1000;
+    const stepsDone = diverged ? diverged.step : stepsPerEpoch;
     const layers = model.layers.map((layer, k) => ({
       layer: k + 1,
       weight: model.parameterBlock().slice(layer.weightOffset, layer.biasOffset),
@@ -143,24 +148,25 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
       seed: job.seed,
       epoch: epoch + 1,
       // lossSum covers every step of the epoch, those before a resume included.
-      train_loss: lossSum / (diverged ? diverged.step : stepsPerEpoch),
+      train_loss: lossSum / stepsDone,
       test_acc: evaluation.accuracy,
       test_loss: evaluation.loss,
       seconds: trainSeconds,
-      samples_per_s: (trainCount - firstStep * settings.batchSize) / (trainSeconds - secondsBefore || Infinity),
+      samples_per_s: (Math.min(trainCount, stepsDone * settings.batchSize) - firstStep * settings.batchSize) / (trainSeconds - secondsBefore || Infinity),
       ...(diverged ? { diverged } : {}),
     };
     history.push(record);
-    emit({ type: "epoch", record, layers, diagnostics: diagnoseEpoch(model, settings.lr, unitStatistics) });
+    const atEpochEnd: ResumeState | undefined = diverged || epoch === settings.epochs - 1 ? undefined : {
+      epoch: epoch + 1, step: 0, shuffleStateAtEpochStart: shuffle.state(), lossSum: 0, secondsSoFar: 0,
+      params: model.parameterBlock().slice(), velocity: model.velocityBlock().slice(), history: [...history],
+    };
+    emit({ type: "epoch", record, layers, diagnostics: diagnoseEpoch(model, settings.lr, unitStatistics), resume: atEpochEnd });
     if (diverged) {
       end("diverged");
       return;
     }
-    if (control.shouldStop?.() && epoch < settings.epochs - 1) {
-      end("interrupted", {
-        epoch: epoch + 1, step: 0, shuffleStateAtEpochStart: shuffle.state(), lossSum: 0, secondsSoFar: 0,
-        params: model.parameterBlock().slice(), velocity: model.velocityBlock().slice(), history,
-      });
+    if (control.shouldStop?.() && atEpochEnd) {
+      end("interrupted", atEpochEnd);
       return;
     }
   }

@@ -15,6 +15,7 @@ export interface JobMessage {
   id: number;
   job: TrainJob;
   resume?: ResumeState;
+  stepEventIntervalMs?: number;
 }
 
 export type WorkerMessage =
@@ -40,6 +41,7 @@ if (parentPort) {
     try {
       trainJob(message.job, data, (event) => port.postMessage({ id: message.id, event }, transferables(event)), {
         resume: message.resume,
+        stepEventIntervalMs: message.stepEventIntervalMs,
         shouldStop: () => Atomics.load(stop, 0) !== 0,
       });
       port.postMessage({ id: message.id, done: true });
