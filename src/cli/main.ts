@@ -43,7 +43,8 @@ export async function main(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? 0 : 2;
     }
     if (error instanceof InputError) {
-      process.stderr.write(`actlab: ${error.message}\n`);
+      // One line per problem (a schema reports every bad flag at once).
+      process.stderr.write(error.message.split("\n").map((line) => `actlab: ${line}\n`).join(""));
       return 2;
     }
     process.stderr.write(`actlab: ${(error as Error).stack ?? String(error)}\n`);

@@ -1,7 +1,10 @@
 // One schema (zod) for every flag the commands share: each flag is checked before any work starts,
 // and a failure names the flag, what it must be, and what was given.
+import { accessSync, constants, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import { ACTIVATION_NAMES } from "../activations.js";
+import { validateDataDir } from "../data/mnist.js";
 import { InputError } from "../errors.js";
 import { unknownActivation } from "../model.js";
 
@@ -51,6 +54,17 @@ export function positiveInteger(flag: string, max = 1_000_000_000) {
   });
 }
 
+export function nonNegativeInteger(flag: string, max = 2 ** 32 - 1) {
+  return text(flag).transform((raw, ctx) => {
+    const value = Number(raw);
+    if (!/^\s*\d+\s*$/.test(raw) || value > max) {
+      ctx.addIssue({ code: "custom", message: `${flag} must be a whole number from 0 to ${max}; got "${raw}"` });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
 export function integerList(flag: string, { min }: { min: number }) {
   return text(flag).transform((raw, ctx) => {
     const parts = raw.split(",").map((s) => s.trim());
@@ -64,6 +78,18 @@ export function integerList(flag: string, { min }: { min: number }) {
       return z.NEVER;
     }
     return values;
+  });
+}
+
+/** "64" (one width for every hidden layer) or "128,64,32" (one per hidden layer; repeats allowed). */
+export function widthList(flag: string) {
+  return text(flag).transform((raw, ctx) => {
+    const parts = raw.split(",").map((s) => s.trim());
+    if (parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 1 << 20)) {
+      ctx.addIssue({ code: "custom", message: `${flag} must be a width from 1 to ${1 << 20} or a comma-separated list of them; got "${raw}"` });
+      return z.NEVER;
+    }
+    return { widths: parts.map(Number), list: parts.length > 1 };
   });
 }
 
@@ -85,6 +111,61 @@ export function activationList(flag: string) {
       return z.NEVER;
     }
     return names;
+  });
+}
+
+/**
+ * Why `dir` cannot be created or written, or undefined when it can. Nothing is created: the nearest
+ * existing ancestor decides (it must be a folder this process may write in).
+ */
+export function unwritableReason(dir: string): string | undefined {
+  let path = resolve(dir);
+  for (;;) {
+    let isFolder: boolean;
+    try {
+      isFolder = statSync(path).isDirectory();
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOTDIR") return `${dirname(path)} is a file, not a folder`;
+      if (code !== "ENOENT") return `${path} cannot be checked (${code})`;
+      const parent = dirname(path);
+      if (parent === path) return `nothing of ${dir} exists`;
+      path = parent;
+      continue;
+    }
+    if (!isFolder) return `${path} is a file, not a folder`;
+    try {
+      accessSync(path, constants.W_OK);
+    } catch {
+      return `${path} is not writable`;
+    }
+    return undefined;
+  }
+}
+
+/** A folder that exists or can be created, and can be written. */
+export function writableDir(flag: string) {
+  return text(flag).transform((raw, ctx) => {
+    const reason = raw.trim() === "" ? "it is empty" : unwritableReason(raw);
+    if (reason) {
+      ctx.addIssue({ code: "custom", message: `${flag} ${raw} cannot be written: ${reason}` });
+      return z.NEVER;
+    }
+    return raw;
+  });
+}
+
+/** A folder in torchvision's raw MNIST layout (the four IDX files, raw or .gz). */
+export function dataFolder(flag: string) {
+  return text(flag).transform((raw, ctx) => {
+    try {
+      validateDataDir(raw);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      ctx.addIssue({ code: "custom", message: `${flag}: ${error.message}` });
+      return z.NEVER;
+    }
+    return raw;
   });
 }
 

@@ -1,13 +1,30 @@
 // `actlab experiment <seed|shallow|deeper>`: the notebook's models dicts.
 import type { Command } from "commander";
 import { join } from "node:path";
-import { InputError } from "../../errors.js";
-import { loadExperimentSpec, notebookExperiment, NOTEBOOK_EXPERIMENTS, type NotebookExperiment } from "../../train/experiment.js";
-import { activationList, parseOptions } from "../options.js";
-import { requireOneOf, runFromCli } from "./run.js";
-import { addTrainingFlags, trainingFlags } from "./trainingFlags.js";
+import { z } from "zod";
+import { notebookExperiment, NOTEBOOK_EXPERIMENTS, type NotebookExperiment } from "../../train/experiment.js";
+import { activationList, parseOptions, writableDir } from "../options.js";
+import { loadResumeSpecs, runFromCli } from "./run.js";
+import { addTrainingFlags, refuseSettingsOnResume, toTrainingFlags, trainingFlagFields } from "./trainingFlags.js";
 
 const CHOICES = ["seed", "shallow", "deeper"] as const;
+
+/** Every flag and the argument of `actlab experiment`, checked together. */
+export const experimentSchema = z.object({
+  ...trainingFlagFields,
+  which: z.string().optional().refine((which) => which === undefined || (CHOICES as readonly string[]).includes(which), {
+    error: (issue) => `experiment must be one of ${CHOICES.join(", ")}; got "${String(issue.input)}"`,
+  }),
+  activations: activationList("--activations").optional(),
+  logdir: writableDir("--logdir"),
+  resume: z.array(z.string()).optional(),
+}).superRefine((flags, ctx) => {
+  if (flags.resume) {
+    if (flags.which !== undefined) ctx.addIssue({ code: "custom", path: ["which"], message: `--resume takes run directories; drop "${flags.which}"` });
+  } else if (flags.which === undefined) {
+    ctx.addIssue({ code: "custom", path: ["which"], message: `experiment needs one of ${CHOICES.join(", ")} (or --resume <dir>)` });
+  }
+});
 
 export function registerExperiment(program: Command, exit: (code: number) => void): void {
   const command = program
@@ -18,23 +35,21 @@ export function registerExperiment(program: Command, exit: (code: number) => voi
     .option("--logdir <dir>", "parent folder; each experiment writes its own sub-folder", "runs")
     .option("--resume <dirs...>", "continue interrupted run directories (their config.json decides the settings)");
   addTrainingFlags(command).action(async (which: string | undefined, raw: Record<string, unknown>) => {
-    const flags = trainingFlags(raw, parseOptions);
-    const resumeDirs = raw.resume as string[] | undefined;
-    if (resumeDirs) {
-      if (which !== undefined) throw new InputError(`--resume takes run directories; drop "${which}"`);
-      const specs = resumeDirs.map((dir) => loadExperimentSpec(dir));
-      exit(await runFromCli(specs, { ...flags, resume: true, resumeCommand: (dirs) => `actlab experiment --resume ${dirs.join(" ")}` }));
+    const flags = parseOptions(experimentSchema, { ...raw, which });
+    const training = toTrainingFlags(flags);
+    const resumeCommand = (dirs: string[]) => `actlab experiment --resume ${dirs.join(" ")}`;
+    if (flags.resume) {
+      refuseSettingsOnResume(command, { activations: "--activations", logdir: "--logdir" });
+      const { specs, dataDir } = loadResumeSpecs(flags.resume, training.dataDir);
+      exit(await runFromCli(specs, { ...training, dataDir, resume: true, resumeCommand }));
       return;
     }
-    if (which === undefined) throw new InputError(`experiment needs one of ${CHOICES.join(", ")} (or --resume <dir>)`);
-    const choice = requireOneOf("experiment", which, CHOICES);
+    const choice = flags.which as (typeof CHOICES)[number];
     const names: NotebookExperiment[] = choice === "seed" ? (Object.keys(NOTEBOOK_EXPERIMENTS) as NotebookExperiment[]) : [choice];
-    const activations = raw.activations === undefined ? undefined : parseOptions(activationList("--activations"), raw.activations);
-    const logdir = String(raw.logdir);
-    const specs = names.map((name) => notebookExperiment(name, logdir, flags.settings, flags.seeds, {
-      activations, leakySlope: flags.leakySlope, trainLimit: flags.trainLimit,
+    const specs = names.map((name) => notebookExperiment(name, flags.logdir, training.settings, training.seeds, {
+      activations: flags.activations, leakySlope: training.leakySlope, trainLimit: training.trainLimit,
     }));
-    exit(await runFromCli(specs, { ...flags, resumeCommand: (dirs) => `actlab experiment --resume ${dirs.join(" ")}` }));
+    exit(await runFromCli(specs, { ...training, resumeCommand }));
   });
 }
 

@@ -2,8 +2,9 @@
 // First Ctrl-C (or SIGTERM): every job finishes its current step, writes a resumable checkpoint,
 // and the process exits with 130 saying how to resume. A second one exits at once; files are
 // only ever replaced whole, so nothing is left half-written.
+import { validateDataDir } from "../../data/mnist.js";
 import { InputError } from "../../errors.js";
-import { runExperiments, type ExperimentResult, type ExperimentSpec } from "../../train/experiment.js";
+import { loadExperimentSpec, runExperiments, type ExperimentResult, type ExperimentSpec } from "../../train/experiment.js";
 import { StopFlag } from "../../train/pool.js";
 import { formatSummary } from "../../train/summary.js";
 import { ProgressDisplay } from "../progress.js";
@@ -27,10 +28,14 @@ export async function runFromCli(specs: ExperimentSpec[], options: RunCommandOpt
       stopFlag.raise();
       process.stderr.write(`\n${signal}: finishing the current step and saving a resumable checkpoint (again to quit at once)\n`);
     } else {
-      process.stderr.write(`\n${signal} again: exiting now; the last complete checkpoint and log lines are intact\n`);
+      // Files are only ever replaced whole or appended a line at a time, and this handler runs between
+      // those writes, so exiting here cannot leave a file half-written. The lock goes with the process.
+      progress.stop();
+      process.stderr.write(`\nsecond signal (${signal}): exiting now; the last complete checkpoint and log lines are intact\n`);
       process.exit(130);
     }
   };
+  // Kept until the process ends: a signal while the table prints still gets the same answer.
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   let results: ExperimentResult[];
@@ -38,11 +43,10 @@ export async function runFromCli(specs: ExperimentSpec[], options: RunCommandOpt
     results = await runExperiments(specs, {
       dataDir: options.dataDir, workers: options.workers, resume: options.resume, stopFlag,
       onEvent: (spec, event) => progress.handle(spec, event),
+      onWarning: (message) => process.stderr.write(`actlab: warning: ${message}\n`),
     });
   } finally {
     progress.stop();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
   }
   for (const result of results) {
     process.stdout.write(`\n${formatSummary(`${result.spec.name} (${result.spec.dir})`, result.rows)}\n`);
@@ -57,6 +61,28 @@ export async function runFromCli(specs: ExperimentSpec[], options: RunCommandOpt
     if (options.failOnDivergence) return 1;
   }
   return 0;
+}
+
+/**
+ * The run directories to resume, checked, and the data folder to resume them on: --data when given,
+ * else the folder their config.json names (a run must continue on the data it started with).
+ */
+export function loadResumeSpecs(dirs: string[], dataFlag: string | undefined): { specs: ExperimentSpec[]; dataDir?: string } {
+  const loaded = dirs.map((dir) => loadExperimentSpec(dir));
+  const specs = loaded.map(({ data: _data, ...spec }) => spec);
+  if (dataFlag !== undefined) return { specs, dataDir: dataFlag };
+  const folders = [...new Set(loaded.map((spec) => spec.data).filter((d): d is string => d !== undefined))];
+  if (folders.length > 1) {
+    throw new InputError(`the runs to resume were trained on different data (${folders.join(", ")}); resume them one at a time`);
+  }
+  if (folders.length === 0) return { specs };
+  try {
+    validateDataDir(folders[0]);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    throw new InputError(`${error.message}; the run was trained on that folder: pass --data with its new place`);
+  }
+  return { specs, dataDir: folders[0] };
 }
 
 export function requireOneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {

@@ -3,14 +3,38 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { InputError } from "../../errors.js";
 import { mlpConfig } from "../../model.js";
-import { loadExperimentSpec, type ExperimentSpec } from "../../train/experiment.js";
-import { activationList, integerList, parseOptions, positiveInteger } from "../options.js";
-import { runFromCli } from "./run.js";
-import { addTrainingFlags, trainingFlags } from "./trainingFlags.js";
+import type { ExperimentSpec } from "../../train/experiment.js";
+import { activationList, parseOptions, positiveInteger, widthList, writableDir } from "../options.js";
+import { loadResumeSpecs, runFromCli } from "./run.js";
+import { addTrainingFlags, refuseSettingsOnResume, toTrainingFlags, trainingFlagFields } from "./trainingFlags.js";
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
 }
+
+/** Every flag of `actlab train`, checked together; cross-flag checks run once each flag is valid. */
+export const trainSchema = z.object({
+  ...trainingFlagFields,
+  activations: activationList("--activations"),
+  layers: positiveInteger("--layers", 1000),
+  hidden: widthList("--hidden"),
+  in: positiveInteger("--in", 1 << 20),
+  out: positiveInteger("--out", 1 << 20),
+  logdir: writableDir("--logdir").optional(),
+  resume: z.string().optional(),
+}).superRefine((flags, ctx) => {
+  if (flags.layers < 2) {
+    ctx.addIssue({ code: "custom", path: ["layers"], message: `--layers counts the Linear layers and must be at least 2; got ${flags.layers}` });
+  } else if (flags.hidden.list && flags.hidden.widths.length !== flags.layers - 1) {
+    ctx.addIssue({
+      code: "custom", path: ["hidden"],
+      message: `--hidden lists ${flags.hidden.widths.length} widths but --layers ${flags.layers} needs exactly ${flags.layers - 1} ` +
+        "(one per hidden layer), or a single width for all of them",
+    });
+  }
+});
+
+const RESUME_CONFLICTS = { activations: "--activations", layers: "--layers", hidden: "--hidden", in: "--in", out: "--out", logdir: "--logdir" };
 
 export function registerTrain(program: Command, exit: (code: number) => void): void {
   const command = program
@@ -24,35 +48,30 @@ export function registerTrain(program: Command, exit: (code: number) => void): v
     .option("--logdir <dir>", "the run folder itself (default: runs/train-<time>)")
     .option("--resume <dir>", "continue an interrupted run folder (its config.json decides the settings)");
   addTrainingFlags(command).action(async (raw: Record<string, unknown>) => {
-    const flags = trainingFlags(raw, parseOptions);
-    if (raw.resume !== undefined) {
-      const spec = loadExperimentSpec(String(raw.resume));
-      exit(await runFromCli([spec], { ...flags, resume: true, resumeCommand: (dirs) => `actlab train --resume ${dirs[0]}` }));
+    const flags = parseOptions(trainSchema, raw);
+    const training = toTrainingFlags(flags);
+    const resumeCommand = (dirs: string[]) => `actlab train --resume ${dirs[0]}`;
+    if (flags.resume !== undefined) {
+      refuseSettingsOnResume(command, RESUME_CONFLICTS);
+      const { specs, dataDir } = loadResumeSpecs([flags.resume], training.dataDir);
+      exit(await runFromCli(specs, { ...training, dataDir, resume: true, resumeCommand }));
       return;
     }
-    const shape = parseOptions(z.object({
-      activations: activationList("--activations"),
-      layers: positiveInteger("--layers", 1000),
-      hidden: integerList("--hidden", { min: 1 }).or(z.any()),
-      in: positiveInteger("--in"),
-      out: positiveInteger("--out"),
-    }), raw);
-    const hiddenList = parseHidden(String(raw.hidden));
     const spec: ExperimentSpec = {
       name: "train",
-      dir: (raw.logdir as string | undefined) ?? `runs/train-${timestamp()}`,
-      seeds: flags.seeds,
-      settings: flags.settings,
-      trainLimit: flags.trainLimit,
-      models: shape.activations.map((activation) => ({
+      dir: flags.logdir ?? `runs/train-${timestamp()}`,
+      seeds: training.seeds,
+      settings: training.settings,
+      trainLimit: training.trainLimit,
+      models: flags.activations.map((activation) => ({
         model: activation,
         config: mlpConfig({
-          inSize: shape.in, outSize: shape.out, numHiddenLayers: shape.layers, activation, leakySlope: flags.leakySlope,
-          hiddenSize: hiddenList.length === 1 && !String(raw.hidden).includes(",") ? hiddenList[0] : hiddenList,
+          inSize: flags.in, outSize: flags.out, numHiddenLayers: flags.layers, activation, leakySlope: training.leakySlope,
+          hiddenSize: flags.hidden.list ? flags.hidden.widths : flags.hidden.widths[0],
         }),
       })),
     };
-    exit(await runFromCli([spec], { ...flags, resumeCommand: (dirs) => `actlab train --resume ${dirs[0]}` }));
+    exit(await runFromCli([spec], { ...training, resumeCommand }));
   });
 }
 

