@@ -1,0 +1,122 @@
+// The histograms of a run's event files, kept in memory and brought up to date by reading only what
+// was appended since the last look (a file being written ends in at most one incomplete record,
+// which waits for the next look). A corrupt file is skipped with a warning; it is read afresh once
+// it changes.
+import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { parseEventRecords } from "../log/eventReader.js";
+import type { HistogramData } from "../log/histogram.js";
+import { splitRecords } from "../log/tfrecord.js";
+
+const RECORD_FRAMING_BYTES = 16;
+
+interface FileEntry {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  /** Bytes decoded so far: always a whole number of records. */
+  offset: number;
+  /** tag → step → histogram. */
+  histograms: Map<string, Map<number, HistogramData>>;
+  error?: string;
+}
+
+/** Event files under `dir` (TensorBoard's test: "tfevents" in the name), symlinks not followed. */
+function eventFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (folder: string, depth: number) => {
+    let entries;
+    try {
+      entries = readdirSync(folder, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory() && depth < 3 && !entry.name.startsWith(".")) walk(path, depth + 1);
+      else if (entry.isFile() && entry.name.includes("tfevents")) out.push(path);
+    }
+  };
+  walk(dir, 0);
+  return out.sort();
+}
+
+function readFrom(path: string, offset: number, size: number): Uint8Array {
+  const bytes = new Uint8Array(size - offset);
+  const fd = openSync(path, "r");
+  try {
+    let done = 0;
+    while (done < bytes.length) {
+      const n = readSync(fd, bytes, done, bytes.length - done, offset + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return bytes.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class HistogramStore {
+  private readonly files = new Map<string, FileEntry>();
+
+  /** `source` names the file in messages, relative to the log directory. */
+  private update(path: string, source: string): FileEntry {
+    const stats = statSync(path);
+    let entry = this.files.get(path);
+    const unchanged = entry && entry.ino === stats.ino && entry.size === stats.size && entry.mtimeMs === stats.mtimeMs;
+    if (entry && unchanged) return entry;
+    // Appended to: continue from the last whole record. Replaced, shrunk or once corrupt: start over.
+    if (!entry || entry.ino !== stats.ino || stats.size < entry.offset || entry.error !== undefined) {
+      entry = { ino: stats.ino, size: 0, mtimeMs: 0, offset: 0, histograms: new Map() };
+      this.files.set(path, entry);
+    }
+    entry.size = stats.size;
+    entry.mtimeMs = stats.mtimeMs;
+    try {
+      const bytes = readFrom(path, entry.offset, stats.size);
+      const records = splitRecords(bytes, source, { allowTruncatedTail: true });
+      const consumed = records.reduce((n, r) => n + r.length + RECORD_FRAMING_BYTES, 0);
+      for (const event of parseEventRecords(bytes.subarray(0, consumed), source)) {
+        for (const { tag, ...histogram } of event.histograms) {
+          let steps = entry.histograms.get(tag);
+          if (!steps) entry.histograms.set(tag, (steps = new Map()));
+          steps.set(event.step, histogram);
+        }
+      }
+      entry.offset += consumed;
+    } catch (error) {
+      entry.error = (error as Error).message;
+      entry.histograms = new Map();
+    }
+    return entry;
+  }
+
+  /**
+   * Histograms of the given tags, step by step, merged over the run's event files (a later file wins
+   * a step both hold), with a warning for every file skipped.
+   */
+  read(dir: string, runName: string, tags: string[]): { byTag: Map<string, Map<number, HistogramData>>; warnings: string[] } {
+    const byTag = new Map<string, Map<number, HistogramData>>(tags.map((t) => [t, new Map()]));
+    const warnings: string[] = [];
+    for (const path of eventFiles(dir)) {
+      const source = `${runName}/${relative(dir, path)}`;
+      let entry: FileEntry;
+      try {
+        entry = this.update(path, source);
+      } catch (error) {
+        warnings.push(`${source} cannot be read (${(error as Error).message}); skipped`);
+        continue;
+      }
+      if (entry.error !== undefined) {
+        warnings.push(`skipped a corrupt event file: ${entry.error}`);
+        continue;
+      }
+      for (const tag of tags) {
+        const steps = entry.histograms.get(tag);
+        if (steps) for (const [step, h] of steps) byTag.get(tag)!.set(step, h);
+      }
+    }
+    return { byTag, warnings };
+  }
+}

@@ -1,0 +1,319 @@
+// `actlab serve`: the dashboard's HTTP server. Node's http module and nothing else; no database:
+// every answer is read from the run folders' own files (cached by size and time). It serves the
+// page, its compiled modules, Vega's browser builds, a JSON API, and the log directory's files,
+// and nothing else: every path is checked segment by segment and resolved inside its root.
+import { createReadStream, realpathSync, statSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createRequire } from "node:module";
+import { dirname, extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ACTIVATIONS, ACTIVATION_NAMES, isActivationName } from "../activations.js";
+import { activationCurve, grid } from "../engine/curves.js";
+import { InputError } from "../errors.js";
+import type {
+  ActivationCatalogueEntry, CurvesResponse, HistogramKind, HistogramScale, HistogramSeries, HistogramsResponse,
+  JsonFileResponse, MetricsResponse, RunListing, RunsResponse,
+} from "./apiTypes.js";
+import { bucketIntervals, rebin, sharedEdges, type Interval } from "./histogramBins.js";
+import { HistogramStore } from "./histogramStore.js";
+import { PAGE_CSS, pageHtml } from "./pageHtml.js";
+import { decodeSegments, HttpError, resolveFileInside } from "./safePath.js";
+import { RunStore } from "./runStore.js";
+
+export interface ServeOptions {
+  /** The folder whose run sub-folders (any folder holding a metrics.jsonl) are shown. */
+  logdir: string;
+  /** 0 picks a free port. Default 6006, TensorBoard's. */
+  port?: number;
+  /** Default 127.0.0.1: only this machine can connect. */
+  host?: string;
+  /** How often the page polls for new epochs (ms). Default 3000. */
+  refreshMs?: number;
+}
+
+export interface DashboardServer {
+  url: string;
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_PORT = 6006;
+
+/** The compiled page modules sit beside this file once built: dist/src/serve/page/. */
+const PAGE_DIR = fileURLToPath(new URL("./page/", import.meta.url));
+
+function vendorFiles(): Record<string, string> {
+  const require = createRequire(import.meta.url);
+  return {
+    "vega.min.js": join(dirname(require.resolve("vega")), "vega.min.js"),
+    "vega-lite.min.js": join(dirname(require.resolve("vega-lite")), "vega-lite.min.js"),
+  };
+}
+
+const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
+
+function isLoopback(host: string): boolean {
+  return LOOPBACK_NAMES.has(host) || /^127\./.test(host);
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  ".js": "text/javascript; charset=utf-8",
+  ".map": "application/json; charset=utf-8",
+};
+
+/** Files from the log directory are offered as text or bytes, never as something a browser would run. */
+function logFileContentType(path: string): string {
+  const ext = extname(path);
+  return [".json", ".jsonl", ".txt", ".md", ".csv"].includes(ext) ? "text/plain; charset=utf-8" : "application/octet-stream";
+}
+
+const API_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
+
+function sendJson(res: ServerResponse, status: number, body: unknown, head: boolean): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...API_HEADERS, "content-length": Buffer.byteLength(text) });
+  res.end(head ? undefined : text);
+}
+
+function sendText(res: ServerResponse, status: number, type: string, text: string, head: boolean, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": type, "content-length": Buffer.byteLength(text), ...extra });
+  res.end(head ? undefined : text);
+}
+
+function sendFile(res: ServerResponse, path: string, type: string, head: boolean): void {
+  const size = statSync(path).size;
+  res.writeHead(200, { "content-type": type, "content-length": size, "cache-control": "no-cache" });
+  if (head) {
+    res.end();
+    return;
+  }
+  createReadStream(path).on("error", () => res.destroy()).pipe(res);
+}
+
+// ---- query parameters ----
+
+function required(params: URLSearchParams, key: string): string {
+  const value = params.get(key);
+  if (value === null || value === "") throw new HttpError(400, `missing query parameter "${key}"`);
+  return value;
+}
+
+function numberParam(params: URLSearchParams, key: string, fallback: number, check: (n: number) => boolean, what: string): number {
+  const raw = params.get(key);
+  if (raw === null || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || !check(n)) throw new HttpError(400, `query parameter "${key}" must be ${what}; got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+const MAX_BINS = 1000;
+const MAX_POINTS = 4001;
+
+class Dashboard {
+  private readonly store: RunStore;
+  private readonly histograms = new HistogramStore();
+  private readonly vendor = vendorFiles();
+
+  constructor(readonly root: string, private readonly refreshMs: number, private readonly checkHost: boolean) {
+    this.store = new RunStore(root);
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const head = req.method === "HEAD";
+    try {
+      if (req.method !== "GET" && !head) throw new HttpError(405, `method ${req.method} is not allowed; this server only reads`);
+      if (this.checkHost) {
+        // A page from elsewhere cannot reach us through a DNS name rebound to 127.0.0.1: its Host header gives it away.
+        const hostName = (req.headers.host ?? "").replace(/:\d+$/, "").toLowerCase();
+        if (!isLoopback(hostName)) throw new HttpError(403, `requests for host ${JSON.stringify(req.headers.host ?? "")} are refused; use http://127.0.0.1`);
+      }
+      const url = req.url ?? "/";
+      if (!url.startsWith("/")) throw new HttpError(400, "the request target must be a path");
+      const q = url.indexOf("?");
+      const path = q < 0 ? url : url.slice(0, q);
+      const params = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
+      this.route(path, params, res, head);
+    } catch (error) {
+      const status = error instanceof HttpError ? error.status : 500;
+      const message = error instanceof HttpError || error instanceof InputError ? error.message : `internal error: ${(error as Error).message}`;
+      if (res.headersSent) res.destroy();
+      else sendJson(res, status, { error: message }, head);
+    }
+  }
+
+  private route(path: string, params: URLSearchParams, res: ServerResponse, head: boolean): void {
+    if (path === "/" || path === "/index.html") {
+      sendText(res, 200, "text/html; charset=utf-8", pageHtml(this.refreshMs), head, { "cache-control": "no-cache" });
+    } else if (path === "/style.css") {
+      sendText(res, 200, "text/css; charset=utf-8", PAGE_CSS, head);
+    } else if (path.startsWith("/app/")) {
+      const segments = decodeSegments(path.slice("/app/".length));
+      if (segments.length !== 1 || !/^[\w.-]+\.js(\.map)?$/.test(segments[0])) throw new HttpError(404, "no such page module");
+      const file = resolveFileInside(realpathSync(PAGE_DIR), segments);
+      sendFile(res, file, CONTENT_TYPES[extname(file)], head);
+    } else if (path.startsWith("/vendor/")) {
+      const file = this.vendor[path.slice("/vendor/".length)];
+      if (!file) throw new HttpError(404, "no such vendor file");
+      sendFile(res, file, CONTENT_TYPES[".js"], head);
+    } else if (path.startsWith("/files/")) {
+      const file = resolveFileInside(this.root, decodeSegments(path.slice("/files/".length)));
+      sendFile(res, file, logFileContentType(file), head);
+    } else if (path.startsWith("/api/")) {
+      sendJson(res, 200, this.api(path.slice("/api/".length), params), head);
+    } else {
+      throw new HttpError(404, "not found");
+    }
+  }
+
+  api(endpoint: string, params: URLSearchParams): unknown {
+    switch (endpoint) {
+      case "runs":
+        return this.runs();
+      case "metrics": {
+        const run = required(params, "run");
+        const metrics = this.store.metrics(this.store.runDir(run), run);
+        return { run, records: metrics.value, warnings: metrics.warnings } satisfies MetricsResponse;
+      }
+      case "config":
+      case "summary": {
+        const run = required(params, "run");
+        const file = this.store.jsonFile(this.store.runDir(run), run, `${endpoint}.json`);
+        return { run, value: file.value, warnings: file.warnings } satisfies JsonFileResponse;
+      }
+      case "histograms":
+        return this.histogramAnswer(params);
+      case "activations":
+        return { activations: ACTIVATION_NAMES.map((name): ActivationCatalogueEntry => {
+          const a = ACTIVATIONS[name];
+          return { name, formula: a.formula, torchModule: a.torchModule, saturates: a.saturates, zeroCentered: a.zeroCentered, deadUnits: a.deadUnits };
+        }) };
+      case "activations/curves":
+        return this.curves(params);
+      default:
+        throw new HttpError(404, `no API endpoint /api/${endpoint}`);
+    }
+  }
+
+  private runs(): RunsResponse {
+    const { names, warnings } = this.store.runNames();
+    const runs: RunListing[] = [];
+    for (const name of names) {
+      try {
+        runs.push(this.store.listing(name));
+      } catch (error) {
+        warnings.push(`${name}: ${(error as Error).message}; skipped`);
+      }
+    }
+    return { logdir: this.root, runs, warnings };
+  }
+
+  private histogramAnswer(params: URLSearchParams): HistogramsResponse {
+    const runs = params.getAll("run").filter((r) => r !== "");
+    if (runs.length === 0) throw new HttpError(400, `missing query parameter "run"`);
+    const kindRaw = params.get("kind") ?? "grad_weight";
+    if (kindRaw !== "weight" && kindRaw !== "grad_weight") throw new HttpError(400, `query parameter "kind" must be weight or grad_weight; got ${JSON.stringify(kindRaw)}`);
+    const kind: HistogramKind = kindRaw;
+    const layer = numberParam(params, "layer", 1, (n) => Number.isInteger(n) && n >= 1, "a layer number ≥ 1");
+    const bins = numberParam(params, "bins", 0, (n) => Number.isInteger(n) && n >= 0 && n <= MAX_BINS, `a whole number from 0 (raw buckets) to ${MAX_BINS}`);
+    const scaleRaw = params.get("scale") ?? "linear";
+    if (scaleRaw !== "linear" && scaleRaw !== "log") throw new HttpError(400, `query parameter "scale" must be linear or log; got ${JSON.stringify(scaleRaw)}`);
+    const scale: HistogramScale = scaleRaw;
+    const wantedModels = params.getAll("model").filter((m) => m !== "");
+    const seedParam = params.get("seed");
+    const seedWanted = seedParam === null || seedParam === "" ? null : numberParam(params, "seed", 0, Number.isInteger, "a whole number");
+
+    const series: HistogramSeries[] = [];
+    const warnings: string[] = [];
+    const intervals: Interval[][][] = [];
+    for (const run of runs) {
+      const dir = this.store.runDir(run);
+      const metrics = this.store.metrics(dir, run);
+      const config = this.store.config(dir, run);
+      warnings.push(...metrics.warnings, ...config.warnings);
+      const { models, seeds } = this.store.modelsAndSeeds(config.value, metrics.value);
+      // The writer names a series by its model alone when the experiment has one seed (RunDirectory's seriesName).
+      const multipleSeeds = (Array.isArray(config.value?.seeds) ? config.value.seeds.length : seeds.length) > 1;
+      const seed = seedWanted !== null && seeds.includes(seedWanted) ? seedWanted : seeds[0] ?? 0;
+      const chosen = wantedModels.length > 0 ? models.filter((m) => wantedModels.includes(m)) : models;
+      const tags = chosen.map((model) => `${kind}/${multipleSeeds ? `${model}_seed${seed}` : model}/${layer}`);
+      const { byTag, warnings: fileWarnings } = this.histograms.read(dir, run, tags);
+      warnings.push(...fileWarnings);
+      chosen.forEach((model, i) => {
+        const tag = tags[i];
+        const steps = [...byTag.get(tag)!.entries()].sort((a, b) => a[0] - b[0]);
+        series.push({
+          run, model, seed, series: tag.split("/")[1], tag,
+          steps: steps.map(([step, h]) => ({
+            step, num: h.num, min: h.min, max: h.max, ...(bins === 0 ? { bucketLimit: h.bucketLimit, bucket: h.bucket } : {}),
+          })),
+        });
+        if (bins > 0) intervals.push(steps.map(([, h]) => bucketIntervals(h, scale)));
+      });
+    }
+    if (bins === 0) return { kind, layer, scale: null, edges: null, series, warnings };
+    const edges = sharedEdges(intervals.flat(2), bins, scale);
+    series.forEach((s, i) => s.steps.forEach((step, j) => { step.counts = rebin(intervals[i][j], edges); }));
+    return { kind, layer, scale, edges, series, warnings };
+  }
+
+  private curves(params: URLSearchParams): CurvesResponse {
+    const names = params.getAll("name").filter((n) => n !== "");
+    if (names.length === 0) throw new HttpError(400, `missing query parameter "name" (one or more of ${ACTIVATION_NAMES.join(", ")})`);
+    for (const name of names) {
+      if (!isActivationName(name)) throw new HttpError(400, `unknown activation ${JSON.stringify(name)}; valid names: ${ACTIVATION_NAMES.join(", ")}`);
+    }
+    const from = numberParam(params, "from", -5, (n) => Math.abs(n) <= 1e4, "a number within ±10000");
+    const to = numberParam(params, "to", 5, (n) => Math.abs(n) <= 1e4, "a number within ±10000");
+    if (!(from < to)) throw new HttpError(400, `"from" (${from}) must be below "to" (${to})`);
+    const points = numberParam(params, "points", 401, (n) => Number.isInteger(n) && n >= 2 && n <= MAX_POINTS, `a whole number from 2 to ${MAX_POINTS}`);
+    const slope = numberParam(params, "slope", 0.01, () => true, "a finite number");
+    const x = grid(from, to, points);
+    const curves = [...new Set(names)].map((name) => {
+      const curve = activationCurve(name as (typeof ACTIVATION_NAMES)[number], x, slope);
+      return { name, formula: ACTIVATIONS[name as (typeof ACTIVATION_NAMES)[number]].formula, y: Array.from(curve.y), dydx: Array.from(curve.dydx) };
+    });
+    return { x: Array.from(x), slope, curves };
+  }
+}
+
+/**
+ * Serves the dashboard for the runs under `logdir` until closed.
+ * @throws InputError when the log directory is missing or the port cannot be had.
+ */
+export async function startServer(options: ServeOptions): Promise<DashboardServer> {
+  const host = options.host ?? DEFAULT_HOST;
+  const port = options.port ?? DEFAULT_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InputError(`--port must be a whole number from 0 to 65535; got ${port}`);
+  let root: string;
+  try {
+    root = realpathSync(options.logdir);
+  } catch {
+    throw new InputError(`log directory ${options.logdir} does not exist; run \`actlab experiment\` first or name the folder holding your runs`);
+  }
+  if (!statSync(root).isDirectory()) throw new InputError(`log directory ${options.logdir} is not a folder`);
+  const dashboard = new Dashboard(root, options.refreshMs ?? 3000, isLoopback(host));
+  const server = createServer((req, res) => dashboard.handle(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE") reject(new InputError(`--port ${port}: the port is already in use on ${host}; stop what holds it or choose another port (--port 0 picks a free one)`));
+      else if (error.code === "EACCES") reject(new InputError(`--port ${port}: not allowed to listen on this port on ${host} (ports below 1024 need privileges)`));
+      else if (error.code === "EADDRNOTAVAIL" || error.code === "ENOTFOUND" || error.code === "EAI_AGAIN") reject(new InputError(`--host ${host}: not an address of this machine (${error.code})`));
+      else reject(error);
+    });
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  const boundPort = typeof address === "object" && address ? address.port : port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${boundPort}/`,
+    host,
+    port: boundPort,
+    close: () => new Promise<void>((resolve, reject) => {
+      server.close((error) => (error ? reject(error) : resolve()));
+      server.closeAllConnections();
+    }),
+  };
+}
