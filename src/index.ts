@@ -29,3 +29,4 @@ export { renderSvg, renderPng } from "./plot/render.js";
 export { accuracyChartSpec, lossChartSpec, gradientNormChartSpec, type MetricsRecord } from "./plot/runPlots.js";
 export { writeReport, type ReportOptions, type ReportResult } from "./report/report.js";
 export { loadRun, type RunData } from "./report/runData.js";
+export { startServer, DEFAULT_HOST, DEFAULT_PORT, type ServeOptions, type DashboardServer } from "./serve/server.js";
