@@ -84,10 +84,3 @@ export function loadResumeSpecs(dirs: string[], dataFlag: string | undefined): {
   }
   return { specs, dataDir: folders[0] };
 }
-
-export function requireOneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new InputError(`${flag} must be one of ${allowed.join(", ")}; got "${value}"`);
-  }
-  return value as T;
-}
