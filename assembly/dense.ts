@@ -1,25 +1,29 @@
-// A dense layer in PyTorch's layout: W is [out, in], y = x·Wᵀ + b.
-import { gemmBroadcast, transpose } from "./gemm";
+// A dense layer in PyTorch's layout: W is [out, in], y = x·Wᵀ + b, with the activation that follows
+// it fused in: the forward applies f to each output tile while it is in registers, and the backward
+// turns the gradient it sends down into the lower layer's dZ directly.
+import { gemmBroadcast, gemmNT } from "./gemm";
 
 /**
- * Y[batch, out] = X[batch, in] · Wᵀ + b. Wt is a scratch panel of in·out floats that receives Wᵀ,
- * so the product runs as a broadcast GEMM over contiguous rows of Wᵀ.
+ * Z[batch, out] = X[batch, in] · Wᵀ + b, and A = f(Z) when kind ≠ 0 (kind 0: no activation, A unused).
  */
-export function denseForward(Y: usize, X: usize, W: usize, b: usize, Wt: usize, batch: i32, inSize: i32, outSize: i32): void {
-  transpose(Wt, W, outSize, inSize);
-  gemmBroadcast(Y, X, inSize, 1, Wt, b, batch, outSize, inSize);
+export function denseForward(
+  Z: usize, A: usize, X: usize, W: usize, b: usize, batch: i32, inSize: i32, outSize: i32, kind: i32, param: f32,
+): void {
+  gemmNT(Z, X, W, b, batch, outSize, inSize, kind, A, param);
 }
 
 /**
- * Given dY = ∂L/∂Y [batch, out] and the layer input X: dW = dYᵀ·X, db = Σ_rows dY, and, unless
- * dX is 0 (the first layer, whose input needs no gradient), dX = dY·W. All outputs are overwritten.
+ * Given dY = ∂L/∂Y [batch, out] and the layer input X: dW = dYᵀ·X and db = Σ_rows dY (overwritten).
+ * Unless dX is 0 (the first layer, whose input needs no gradient), dX = dY·W; when kind ≠ 0, X is
+ * f(Zbelow) of the layer below and dX receives that layer's dZ = f'(Zbelow) ⊙ (dY·W) instead.
  */
 export function denseBackward(
   dX: usize, dW: usize, db: usize, dY: usize, X: usize, W: usize, batch: i32, inSize: i32, outSize: i32,
+  kind: i32, Zbelow: usize, param: f32,
 ): void {
-  gemmBroadcast(dW, dY, 1, outSize, X, 0, outSize, inSize, batch);
+  gemmBroadcast(dW, dY, 1, outSize, X, outSize, inSize, batch, 0, 0, 0, 0);
   columnSums(db, dY, batch, outSize);
-  if (dX != 0) gemmBroadcast(dX, dY, outSize, 1, W, 0, batch, inSize, outSize);
+  if (dX != 0) gemmBroadcast(dX, dY, outSize, 1, W, batch, inSize, outSize, kind, Zbelow, X, param);
 }
 
 /** s[cols] = Σ_r M[r, cols]. */

@@ -1,166 +1,169 @@
 // Matrix products for dense layers, over row-major f32 buffers addressed by byte pointers.
 //
-// Every product a dense layer needs is written as C[m, n] = Σ_k A(m, k) · B[k, n] with B row-major
-// [K, N]: the micro-kernel broadcasts one scalar of A and multiplies it into a vector of B, so the
-// inner loop needs no horizontal sums. A is addressed through element strides (strideM, strideK),
-// which lets the same kernel read A as it is (dZ·W for dX) or transposed (dZᵀ·X for dW) without
-// a copy. The forward pass X·Wᵀ transposes W into a scratch panel first (see transpose below).
+// A dense layer needs three products. Two of them, dX = dY·W and dW = dYᵀ·X, have their right
+// operand row-major along the summed index, so gemmBroadcast computes them by broadcasting one
+// scalar of the left operand into a vector of the right one (no horizontal sums; the left operand
+// is read through element strides, as it is or transposed, without a copy). The forward product
+// X·Wᵀ sums along the rows of both operands, so gemmNT takes dot products of contiguous rows: no
+// transposed copy of W is ever made, which used to cost a pass over W on every forward.
+//
+// Both kernels keep a tile of C in registers: 8 accumulators of 4 lanes, as many as x86's 16 vector
+// registers hold beside the operands, and enough independent multiply-add chains to cover the
+// latency of the fused multiply-add. Edges go through the same tile code with the missing rows
+// repeated (computed, never stored) and the missing columns masked, so no element takes a different
+// arithmetic path because of where it sits.
+import { forward4 } from "./activationMath";
+import { activationBackward } from "./activations";
+import { loadLanes, storeLanes } from "./lanes";
+import { madd } from "./vmath";
 
+/** [Σ lanes of c0, Σ c1, Σ c2, Σ c3]: four horizontal sums in six shuffles and three adds. */
 // @ts-ignore: decorator
-@inline
-function accumulate(c: v128, a: f32, b: v128): v128 {
-  return f32x4.add(c, f32x4.mul(f32x4.splat(a), b));
+@inline function sumLanes4(c0: v128, c1: v128, c2: v128, c3: v128): v128 {
+  const s01 = f32x4.add(v128.shuffle<f32>(c0, c1, 0, 4, 1, 5), v128.shuffle<f32>(c0, c1, 2, 6, 3, 7));
+  const s23 = f32x4.add(v128.shuffle<f32>(c2, c3, 0, 4, 1, 5), v128.shuffle<f32>(c2, c3, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));
+}
+
+/** B[row n..n+3, k] for one k as a vector (the scalar-k tail of gemmNT). */
+// @ts-ignore: decorator
+@inline function column4(b0: usize, b1: usize, b2: usize, b3: usize, k: usize): v128 {
+  let v = f32x4.splat(load<f32>(b0 + k));
+  v = f32x4.replace_lane(v, 1, load<f32>(b1 + k));
+  v = f32x4.replace_lane(v, 2, load<f32>(b2 + k));
+  return f32x4.replace_lane(v, 3, load<f32>(b3 + k));
+}
+
+/** Stores a row segment of C (cols ≤ 4 lanes) and, when kind ≠ 0, F = f(C) beside it. */
+// @ts-ignore: decorator
+@inline function storeForward(C: usize, F: usize, offset: usize, v: v128, cols: i32, kind: i32, param: f32): void {
+  if (cols == 4) {
+    v128.store(C + offset, v);
+    if (kind != 0) v128.store(F + offset, forward4(kind, v, param));
+  } else {
+    storeLanes(C + offset, v, cols);
+    if (kind != 0) storeLanes(F + offset, forward4(kind, v, param), cols);
+  }
 }
 
 /**
- * C[M, N] = A(M, K) · B[K, N] (+ bias[N] on every row when bias != 0). C is overwritten.
- * A(m, k) lives at A + 4 * (m * strideM + k * strideK).
+ * C[M, N] = A[M, K] · B[N, K]ᵀ + bias[N] (bias 0: none), and F = f(C) when kind ≠ 0 (an activation
+ * kind from activations.ts), computed on each tile while it is still in registers.
+ * Tiles are 2 rows of A by 4 rows of B, 4 values of k at a time. The loop over rows of A is the
+ * inner one, so the 4 rows of B (12.5 KB for the 784-wide first layer) stay in L1 while A streams.
+ */
+export function gemmNT(C: usize, A: usize, B: usize, bias: usize, M: i32, N: i32, K: i32, kind: i32, F: usize, param: f32): void {
+  const rowBytes = <usize>K << 2;
+  const rowBytesC = <usize>N << 2;
+  const vectorBytes = <usize>(K & ~3) << 2;
+  const zero = f32x4.splat(0);
+  for (let n = 0; n < N; n += 4) {
+    const cols = min(4, N - n);
+    const b0 = B + <usize>n * rowBytes;
+    const b1 = B + <usize>min(n + 1, N - 1) * rowBytes;
+    const b2 = B + <usize>min(n + 2, N - 1) * rowBytes;
+    const b3 = B + <usize>min(n + 3, N - 1) * rowBytes;
+    const biasV = bias != 0 ? loadLanes(bias + (<usize>n << 2), cols) : zero;
+    for (let m = 0; m < M; m += 2) {
+      const a0 = A + <usize>m * rowBytes;
+      const a1 = A + <usize>min(m + 1, M - 1) * rowBytes;
+      let c00 = zero, c01 = zero, c02 = zero, c03 = zero;
+      let c10 = zero, c11 = zero, c12 = zero, c13 = zero;
+      for (let k: usize = 0; k < vectorBytes; k += 16) {
+        const x0 = v128.load(a0 + k);
+        const x1 = v128.load(a1 + k);
+        const w0 = v128.load(b0 + k);
+        const w1 = v128.load(b1 + k);
+        c00 = madd(x0, w0, c00); c10 = madd(x1, w0, c10);
+        c01 = madd(x0, w1, c01); c11 = madd(x1, w1, c11);
+        const w2 = v128.load(b2 + k);
+        const w3 = v128.load(b3 + k);
+        c02 = madd(x0, w2, c02); c12 = madd(x1, w2, c12);
+        c03 = madd(x0, w3, c03); c13 = madd(x1, w3, c13);
+      }
+      let r0 = sumLanes4(c00, c01, c02, c03);
+      let r1 = sumLanes4(c10, c11, c12, c13);
+      for (let k = vectorBytes; k < rowBytes; k += 4) {
+        const w = column4(b0, b1, b2, b3, k);
+        r0 = madd(v128.load32_splat(a0 + k), w, r0);
+        r1 = madd(v128.load32_splat(a1 + k), w, r1);
+      }
+      const offset = <usize>m * rowBytesC + (<usize>n << 2);
+      storeForward(C, F, offset, f32x4.add(r0, biasV), cols, kind, param);
+      if (m + 1 < M) storeForward(C, F, offset + rowBytesC, f32x4.add(r1, biasV), cols, kind, param);
+    }
+  }
+}
+
+/**
+ * C[M, N] = A(M, K) · B[K, N] with B row-major; A(m, k) lives at A + 4·(m·strideM + k·strideK).
+ * When kind ≠ 0, C is a gradient dA and the kernel leaves f'(Z) ⊙ C there instead (Z and F = f(Z)
+ * laid out like C): the activation's backward runs on each strip of 4 rows as soon as it is done,
+ * while it is in L1, instead of in a pass of its own.
+ * Tiles are 4 rows by 8 columns (4 by 4, then masked lanes, at the right edge).
  */
 export function gemmBroadcast(
-  C: usize, A: usize, strideM: i32, strideK: i32, B: usize, bias: usize, M: i32, N: i32, K: i32,
+  C: usize, A: usize, strideM: i32, strideK: i32, B: usize, M: i32, N: i32, K: i32,
+  kind: i32, Z: usize, F: usize, param: f32,
 ): void {
   const rowBytesB = <usize>N << 2;
   const sm = <usize>strideM << 2;
   const sk = <usize>strideK << 2;
   const zero = f32x4.splat(0);
-  let m = 0;
-  for (; m + 4 <= M; m += 4) {
+  for (let m = 0; m < M; m += 4) {
+    // Rows past M repeat the last one; their results are not stored.
     const a0 = A + <usize>m * sm;
-    const a1 = a0 + sm;
-    const a2 = a1 + sm;
-    const a3 = a2 + sm;
+    const a1 = A + <usize>min(m + 1, M - 1) * sm;
+    const a2 = A + <usize>min(m + 2, M - 1) * sm;
+    const a3 = A + <usize>min(m + 3, M - 1) * sm;
+    const rows = min(4, M - m);
+    const rowC = <usize>m * rowBytesB;
     let n = 0;
     for (; n + 8 <= N; n += 8) {
       let c00 = zero, c01 = zero, c10 = zero, c11 = zero;
       let c20 = zero, c21 = zero, c30 = zero, c31 = zero;
-      if (bias != 0) {
-        c00 = v128.load(bias + (<usize>n << 2));
-        c01 = v128.load(bias + (<usize>n << 2), 16);
-        c10 = c00; c11 = c01; c20 = c00; c21 = c01; c30 = c00; c31 = c01;
-      }
       let pb = B + (<usize>n << 2);
       let ka: usize = 0;
       for (let k = 0; k < K; k++) {
         const b0 = v128.load(pb);
         const b1 = v128.load(pb, 16);
-        const x0 = load<f32>(a0 + ka);
-        const x1 = load<f32>(a1 + ka);
-        const x2 = load<f32>(a2 + ka);
-        const x3 = load<f32>(a3 + ka);
-        c00 = accumulate(c00, x0, b0); c01 = accumulate(c01, x0, b1);
-        c10 = accumulate(c10, x1, b0); c11 = accumulate(c11, x1, b1);
-        c20 = accumulate(c20, x2, b0); c21 = accumulate(c21, x2, b1);
-        c30 = accumulate(c30, x3, b0); c31 = accumulate(c31, x3, b1);
+        const x0 = v128.load32_splat(a0 + ka);
+        c00 = madd(x0, b0, c00); c01 = madd(x0, b1, c01);
+        const x1 = v128.load32_splat(a1 + ka);
+        c10 = madd(x1, b0, c10); c11 = madd(x1, b1, c11);
+        const x2 = v128.load32_splat(a2 + ka);
+        c20 = madd(x2, b0, c20); c21 = madd(x2, b1, c21);
+        const x3 = v128.load32_splat(a3 + ka);
+        c30 = madd(x3, b0, c30); c31 = madd(x3, b1, c31);
         pb += rowBytesB;
         ka += sk;
       }
-      const pc = C + ((<usize>m * <usize>N + <usize>n) << 2);
-      v128.store(pc, c00); v128.store(pc, c01, 16);
-      v128.store(pc + rowBytesB, c10); v128.store(pc + rowBytesB, c11, 16);
-      v128.store(pc + 2 * rowBytesB, c20); v128.store(pc + 2 * rowBytesB, c21, 16);
-      v128.store(pc + 3 * rowBytesB, c30); v128.store(pc + 3 * rowBytesB, c31, 16);
+      const o = C + rowC + (<usize>n << 2);
+      v128.store(o, c00); v128.store(o, c01, 16);
+      if (rows > 1) { v128.store(o + rowBytesB, c10); v128.store(o + rowBytesB, c11, 16); }
+      if (rows > 2) { v128.store(o + 2 * rowBytesB, c20); v128.store(o + 2 * rowBytesB, c21, 16); }
+      if (rows > 3) { v128.store(o + 3 * rowBytesB, c30); v128.store(o + 3 * rowBytesB, c31, 16); }
     }
-    for (; n + 4 <= N; n += 4) {
+    for (; n < N; n += 4) {
+      const cols = min(4, N - n);
       let c0 = zero, c1 = zero, c2 = zero, c3 = zero;
-      if (bias != 0) {
-        c0 = v128.load(bias + (<usize>n << 2));
-        c1 = c0; c2 = c0; c3 = c0;
-      }
       let pb = B + (<usize>n << 2);
       let ka: usize = 0;
       for (let k = 0; k < K; k++) {
-        const b0 = v128.load(pb);
-        c0 = accumulate(c0, load<f32>(a0 + ka), b0);
-        c1 = accumulate(c1, load<f32>(a1 + ka), b0);
-        c2 = accumulate(c2, load<f32>(a2 + ka), b0);
-        c3 = accumulate(c3, load<f32>(a3 + ka), b0);
+        const b = cols == 4 ? v128.load(pb) : loadLanes(pb, cols);
+        c0 = madd(v128.load32_splat(a0 + ka), b, c0);
+        c1 = madd(v128.load32_splat(a1 + ka), b, c1);
+        c2 = madd(v128.load32_splat(a2 + ka), b, c2);
+        c3 = madd(v128.load32_splat(a3 + ka), b, c3);
         pb += rowBytesB;
         ka += sk;
       }
-      const pc = C + ((<usize>m * <usize>N + <usize>n) << 2);
-      v128.store(pc, c0);
-      v128.store(pc + rowBytesB, c1);
-      v128.store(pc + 2 * rowBytesB, c2);
-      v128.store(pc + 3 * rowBytesB, c3);
+      const o = C + rowC + (<usize>n << 2);
+      storeLanes(o, c0, cols);
+      if (rows > 1) storeLanes(o + rowBytesB, c1, cols);
+      if (rows > 2) storeLanes(o + 2 * rowBytesB, c2, cols);
+      if (rows > 3) storeLanes(o + 3 * rowBytesB, c3, cols);
     }
-    if (n < N) gemmScalarBlock(C, A, strideM, strideK, B, bias, m, m + 4, n, N, N, K);
-  }
-  if (m < M) gemmRowsTail(C, A, strideM, strideK, B, bias, m, M, N, K);
-}
-
-/** Rows [m0, M) one at a time, vectorised over n. */
-function gemmRowsTail(
-  C: usize, A: usize, strideM: i32, strideK: i32, B: usize, bias: usize, m0: i32, M: i32, N: i32, K: i32,
-): void {
-  const rowBytesB = <usize>N << 2;
-  const sk = <usize>strideK << 2;
-  for (let m = m0; m < M; m++) {
-    const a = A + ((<usize>m * <usize>strideM) << 2);
-    let n = 0;
-    for (; n + 4 <= N; n += 4) {
-      let c = bias != 0 ? v128.load(bias + (<usize>n << 2)) : f32x4.splat(0);
-      let pb = B + (<usize>n << 2);
-      let ka: usize = 0;
-      for (let k = 0; k < K; k++) {
-        c = accumulate(c, load<f32>(a + ka), v128.load(pb));
-        pb += rowBytesB;
-        ka += sk;
-      }
-      v128.store(C + ((<usize>m * <usize>N + <usize>n) << 2), c);
-    }
-    if (n < N) gemmScalarBlock(C, A, strideM, strideK, B, bias, m, m + 1, n, N, N, K);
-  }
-}
-
-/** The scalar edge: rows [m0, m1), columns [n0, n1). */
-function gemmScalarBlock(
-  C: usize, A: usize, strideM: i32, strideK: i32, B: usize, bias: usize,
-  m0: i32, m1: i32, n0: i32, n1: i32, N: i32, K: i32,
-): void {
-  for (let m = m0; m < m1; m++) {
-    for (let n = n0; n < n1; n++) {
-      let sum: f32 = bias != 0 ? load<f32>(bias + (<usize>n << 2)) : 0;
-      for (let k = 0; k < K; k++) {
-        sum += load<f32>(A + ((<usize>m * <usize>strideM + <usize>k * <usize>strideK) << 2))
-          * load<f32>(B + ((<usize>k * <usize>N + <usize>n) << 2));
-      }
-      store<f32>(C + ((<usize>m * <usize>N + <usize>n) << 2), sum);
-    }
-  }
-}
-
-/** T[cols, rows] = S[rows, cols]ᵀ, in 4×4 blocks where the shape allows. */
-export function transpose(T: usize, S: usize, rows: i32, cols: i32): void {
-  const rowBytesS = <usize>cols << 2;
-  const rowBytesT = <usize>rows << 2;
-  let r = 0;
-  for (; r + 4 <= rows; r += 4) {
-    let c = 0;
-    for (; c + 4 <= cols; c += 4) {
-      const s = S + ((<usize>r * <usize>cols + <usize>c) << 2);
-      const r0 = v128.load(s);
-      const r1 = v128.load(s + rowBytesS);
-      const r2 = v128.load(s + 2 * rowBytesS);
-      const r3 = v128.load(s + 3 * rowBytesS);
-      const t01lo = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
-      const t01hi = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-      const t23lo = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-      const t23hi = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-      const t = T + ((<usize>c * <usize>rows + <usize>r) << 2);
-      v128.store(t, v128.shuffle<f32>(t01lo, t23lo, 0, 1, 4, 5));
-      v128.store(t + rowBytesT, v128.shuffle<f32>(t01lo, t23lo, 2, 3, 6, 7));
-      v128.store(t + 2 * rowBytesT, v128.shuffle<f32>(t01hi, t23hi, 0, 1, 4, 5));
-      v128.store(t + 3 * rowBytesT, v128.shuffle<f32>(t01hi, t23hi, 2, 3, 6, 7));
-    }
-    for (; c < cols; c++) {
-      for (let i = r; i < r + 4; i++) {
-        store<f32>(T + ((<usize>c * <usize>rows + <usize>i) << 2), load<f32>(S + ((<usize>i * <usize>cols + <usize>c) << 2)));
-      }
-    }
-  }
-  for (; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      store<f32>(T + ((<usize>c * <usize>rows + <usize>r) << 2), load<f32>(S + ((<usize>r * <usize>cols + <usize>c) << 2)));
-    }
+    if (kind != 0) activationBackward(kind, C + rowC, C + rowC, Z + rowC, F + rowC, rows * N, param);
   }
 }

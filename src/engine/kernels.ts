@@ -2,21 +2,28 @@
 // with a bump allocator over the instance's memory: everything a model needs is allocated once,
 // up front, and nothing is allocated per training step.
 import { readFileSync } from "node:fs";
+import { setFlagsFromString } from "node:v8";
 
 /** The kernel exports, typed. Pointers are byte offsets into the instance's memory. */
 export interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
-  gemmBroadcast(C: number, A: number, strideM: number, strideK: number, B: number, bias: number, M: number, N: number, K: number): void;
-  transpose(T: number, S: number, rows: number, cols: number): void;
-  denseForward(Y: number, X: number, W: number, b: number, Wt: number, batch: number, inSize: number, outSize: number): void;
-  denseBackward(dX: number, dW: number, db: number, dY: number, X: number, W: number, batch: number, inSize: number, outSize: number): void;
+  gemmNT(C: number, A: number, B: number, bias: number, M: number, N: number, K: number, kind: number, F: number, param: number): void;
+  gemmBroadcast(C: number, A: number, strideM: number, strideK: number, B: number, M: number, N: number, K: number, kind: number, Z: number, F: number, param: number): void;
+  denseForward(Z: number, A: number, X: number, W: number, b: number, batch: number, inSize: number, outSize: number, kind: number, param: number): void;
+  denseBackward(dX: number, dW: number, db: number, dY: number, X: number, W: number, batch: number, inSize: number, outSize: number, kind: number, Zbelow: number, param: number): void;
   columnSums(s: number, M: number, rows: number, cols: number): void;
+  activationForward(kind: number, A: number, Z: number, n: number, param: number): void;
+  activationBackward(kind: number, dZ: number, dA: number, Z: number, A: number, n: number, param: number): void;
   softmaxCrossEntropyForward(probs: number, logits: number, labels: number, batch: number, classes: number): number;
   softmaxCrossEntropyBackward(dLogits: number, probs: number, labels: number, batch: number, classes: number): void;
   countCorrect(logits: number, labels: number, batch: number, classes: number): number;
   sgdMomentumStep(params: number, grads: number, velocity: number, n: number, lr: number, momentum: number): void;
-  normalizePixels(dst: number, src: number, n: number, mean: number, std: number): void;
+  pixelTable(table: number, mean: number, std: number): void;
+  lookupPixels(dst: number, src: number, n: number, table: number): void;
+  expElementwise(out: number, x: number, n: number): void;
+  expm1Elementwise(out: number, x: number, n: number): void;
+  log1pElementwise(out: number, x: number, n: number): void;
 }
 
 export type ActivationForward = (A: number, Z: number, n: number, param: number) => void;
@@ -35,9 +42,20 @@ function kernelModule(): WebAssembly.Module {
     } catch (error) {
       throw new Error(`the kernels are not built (${KERNELS_WASM_URL.pathname} is missing): run \`npm run build\``, { cause: error });
     }
+    if (!WebAssembly.validate(bytes)) enableRelaxedSimd();
     compiled = new WebAssembly.Module(bytes);
   }
   return compiled;
+}
+
+/**
+ * The kernels may be built with relaxed SIMD, for its fused multiply-add (twice the multiply-add
+ * rate of plain SIMD on x86 with FMA). V8 accepts it by default from Node 22; Node 20's V8 has it
+ * behind a flag, which only matters when a module is compiled, so it can be turned on here, before
+ * the first compile. The flag is process-wide, so worker threads see it too.
+ */
+function enableRelaxedSimd(): void {
+  setFlagsFromString("--experimental-wasm-relaxed-simd");
 }
 
 const PAGE_BYTES = 65536;
@@ -89,6 +107,13 @@ export class Kernels {
   /** A view of `count` floats at `pointer`; valid until the next alloc. */
   floats(pointer: number, count: number): Float32Array {
     return this.floatsView.subarray(pointer >>> 2, (pointer >>> 2) + count);
+  }
+
+  /** The number the fused kernels know an activation by (0: none), read from the module itself. */
+  activationKind(name: string): number {
+    const global = this.functions[`${name}Kind`];
+    if (!(global instanceof WebAssembly.Global)) throw new Error(`no activation kind named ${name} in kernels.wasm`);
+    return global.value as number;
   }
 
   activationForward(name: string): ActivationForward {

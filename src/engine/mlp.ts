@@ -3,7 +3,7 @@
 // the constructor; a training step only passes pointers.
 import { linearShapes, parameterCount, stateDictNames, type MlpConfig } from "../model.js";
 import type { Random } from "../random.js";
-import { Kernels, type ActivationBackward, type ActivationForward } from "./kernels.js";
+import { Kernels } from "./kernels.js";
 
 export interface DenseLayer {
   inSize: number;
@@ -43,9 +43,15 @@ export class Mlp {
   readonly probs: number;
   private readonly gradientA: number;
   private readonly gradientB: number;
-  private readonly transposeScratch: number;
-  private readonly forwardKernel: ActivationForward;
-  private readonly backwardKernel: ActivationBackward;
+  /** The activation's kind for the fused kernels, and its parameter (leaky_relu's slope). */
+  private readonly activationKind: number;
+  private readonly activationParam: number;
+  /** (u/255 − mean)/std for the 256 pixel values, for the normalisation last used. */
+  private readonly pixelTable: number;
+  private tableMean = NaN;
+  private tableStd = NaN;
+  /** Buffer views of image arrays, made once per array (loadBatch copies with Buffer#copy). */
+  private readonly imageBuffers = new WeakMap<Uint8Array, Buffer>();
 
   constructor(readonly config: MlpConfig, readonly maxBatch: number) {
     const kernels = new Kernels();
@@ -62,7 +68,7 @@ export class Mlp {
     this.probs = kernels.allocFloats(maxBatch * config.outSize);
     this.gradientA = kernels.allocFloats(maxBatch * widest);
     this.gradientB = kernels.allocFloats(maxBatch * widest);
-    this.transposeScratch = kernels.allocFloats(Math.max(...shapes.map(([i, o]) => i * o)));
+    this.pixelTable = kernels.allocFloats(256);
     let offset = 0;
     this.layers = shapes.map(([inSize, outSize], k) => {
       const weightOffset = offset;
@@ -73,8 +79,8 @@ export class Mlp {
       const A = k === shapes.length - 1 ? Z : kernels.allocFloats(maxBatch * outSize);
       return { inSize, outSize, weightOffset, biasOffset, Z, A };
     });
-    this.forwardKernel = kernels.activationForward(config.activation);
-    this.backwardKernel = kernels.activationBackward(config.activation);
+    this.activationKind = kernels.activationKind(config.activation);
+    this.activationParam = config.leakySlope;
   }
 
   /** nn.Linear's default initialisation: weight and bias uniform in ±1/√fan_in, layer by layer. */
@@ -133,7 +139,7 @@ export class Mlp {
 
   /**
    * Gathers `count` images (uint8, inSize bytes each) at positions order[start ...] into the input,
-   * normalising them as (x/255 − mean)/std, and their labels.
+   * normalising them as (x/255 − mean)/std, and their labels. Allocates nothing.
    */
   loadBatch(
     images: Uint8Array, labels: Uint8Array, order: ArrayLike<number>, start: number, count: number,
@@ -141,26 +147,47 @@ export class Mlp {
   ): void {
     this.checkCount(count);
     const size = this.config.inSize;
-    const memory = this.kernels.bytes();
-    for (let i = 0; i < count; i++) {
-      const index = order[start + i];
-      memory.set(images.subarray(index * size, index * size + size), this.pixels + i * size);
-      memory[this.labels + i] = labels[index];
+    const k = this.kernels;
+    if (normalization.mean !== this.tableMean || normalization.std !== this.tableStd) {
+      k.exports.pixelTable(this.pixelTable, normalization.mean, normalization.std);
+      this.tableMean = normalization.mean;
+      this.tableStd = normalization.std;
     }
-    this.kernels.exports.normalizePixels(this.input, this.pixels, count * size, normalization.mean, normalization.std);
+    const memory = k.bytes();
+    const source = this.bufferOf(images);
+    for (let i = 0; i < count; i++) {
+      const from = order[start + i] * size;
+      // Buffer#copy goes straight to a memcpy: no view object per image, and faster than a JS loop.
+      source.copy(memory, this.pixels + i * size, from, from + size);
+      memory[this.labels + i] = labels[order[start + i]];
+    }
+    k.exports.lookupPixels(this.input, this.pixels, count * size, this.pixelTable);
   }
 
-  /** Runs the network on the current input; returns a pointer to the logits [count, out]. */
+  private bufferOf(images: Uint8Array): Buffer {
+    let buffer = this.imageBuffers.get(images);
+    if (!buffer) {
+      buffer = Buffer.from(images.buffer, images.byteOffset, images.byteLength);
+      this.imageBuffers.set(images, buffer);
+    }
+    return buffer;
+  }
+
+  /**
+   * Runs the network on the current input; returns a pointer to the logits [count, out]. Each hidden
+   * layer's activation is applied inside its product (Z and A are both kept: the backward needs one
+   * or the other, the diagnostics both).
+   */
   forward(count: number): number {
     const k = this.kernels.exports;
-    let input = this.input;
     const last = this.layers.length - 1;
-    this.layers.forEach((layer, index) => {
-      k.denseForward(layer.Z, input, this.params + layer.weightOffset * 4, this.params + layer.biasOffset * 4,
-        this.transposeScratch, count, layer.inSize, layer.outSize);
-      if (index < last) this.forwardKernel(layer.A, layer.Z, count * layer.outSize, this.config.leakySlope);
+    let input = this.input;
+    for (let index = 0; index <= last; index++) {
+      const layer = this.layers[index];
+      k.denseForward(layer.Z, layer.A, input, this.params + layer.weightOffset * 4, this.params + layer.biasOffset * 4,
+        count, layer.inSize, layer.outSize, index < last ? this.activationKind : 0, this.activationParam);
       input = layer.A;
-    });
+    }
     return this.layers[last].Z;
   }
 
@@ -170,7 +197,11 @@ export class Mlp {
     return this.kernels.exports.softmaxCrossEntropyForward(this.probs, logits, this.labels, count, this.config.outSize);
   }
 
-  /** Gradients of the mean loss into the gradient block (overwritten, as after zero_grad). Needs loss() first. */
+  /**
+   * Gradients of the mean loss into the gradient block (overwritten, as after zero_grad). Needs loss()
+   * first. Each layer's backward hands the layer below its dZ directly (the activation's derivative
+   * is applied inside the dX product), and the first layer computes no dX at all.
+   */
   backward(count: number): void {
     const k = this.kernels.exports;
     const out = this.config.outSize;
@@ -180,15 +211,13 @@ export class Mlp {
     for (let index = this.layers.length - 1; index >= 0; index--) {
       const layer = this.layers[index];
       const below = index > 0 ? this.layers[index - 1] : undefined;
-      const input = below ? below.A : this.input;
-      const dInput = below ? spare : 0;
-      k.denseBackward(dInput, this.grads + layer.weightOffset * 4, this.grads + layer.biasOffset * 4, upstream, input,
-        this.params + layer.weightOffset * 4, count, layer.inSize, layer.outSize);
+      k.denseBackward(below ? spare : 0, this.grads + layer.weightOffset * 4, this.grads + layer.biasOffset * 4, upstream,
+        below ? below.A : this.input, this.params + layer.weightOffset * 4, count, layer.inSize, layer.outSize,
+        below ? this.activationKind : 0, below ? below.Z : 0, this.activationParam);
       if (below) {
-        // dA → dZ in place: the backward kernels allow dZ to alias dA.
-        this.backwardKernel(dInput, dInput, below.Z, below.A, count * below.outSize, this.config.leakySlope);
+        const next = spare;
         spare = upstream;
-        upstream = dInput;
+        upstream = next;
       }
     }
   }

@@ -1,0 +1,162 @@
+// Four-lane f32 arithmetic the kernels share: a multiply-add that fuses when the build allows it,
+// and exp, expm1, log1p and tanh accurate to a few ulp on the whole f32 range.
+//
+// Why not Mathf: its functions are scalar and cost ~20 ns an element (tanh), which made a deep tanh
+// net spend more time in activations than in its matrix products. These run four lanes at once in
+// a few nanoseconds. They follow Cephes (S. Moshier): a Cody–Waite range reduction x = n·ln2 + r
+// with |r| ≤ ln2/2, then a minimax polynomial in r. Every function propagates NaN, and no finite
+// input makes inf/inf or 0·inf inside them (the activations built on them rely on that).
+
+/**
+ * a·b + c. With relaxed SIMD enabled at build time this is one fused multiply-add (vfmadd on x86
+ * with FMA; V8 lowers it the same way in every tier, so results are repeatable on a machine); without
+ * it, a multiply then an add. Either way the kernels' results stay within the tests' tolerances.
+ */
+// @ts-ignore: decorator
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+// @ts-ignore: decorator
+@inline export function splat(x: f32): v128 {
+  return f32x4.splat(x);
+}
+
+/** The sign bit of every lane of z moved onto t (t ≥ 0): copysign. */
+// @ts-ignore: decorator
+@inline export function withSignOf(t: v128, z: v128): v128 {
+  return v128.or(t, v128.and(z, i32x4.splat(0x80000000)));
+}
+
+// @ts-ignore: decorator
+@inline export function abs4(z: v128): v128 {
+  return v128.and(z, i32x4.splat(0x7fffffff));
+}
+
+/** min(x, hi) and max(x, lo) that pass a NaN x through (pmin/pmax return the first operand on NaN). */
+// @ts-ignore: decorator
+@inline export function clampTo(x: v128, lo: f32, hi: f32): v128 {
+  return f32x4.pmax(f32x4.pmin(x, f32x4.splat(hi)), f32x4.splat(lo));
+}
+
+const LOG2E: f32 = 1.44269504088896341;
+// ln 2 = LN2_HI + LN2_LO, split so that n·LN2_HI is exact for the |n| ≤ 150 used here.
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+// Adding 1.5·2^23 rounds a float of magnitude < 2^22 to an integer that sits in the low mantissa bits.
+const ROUNDER: f32 = 12582912.0;
+const ROUNDER_BITS: i32 = 0x4b400000;
+
+/** 2^n for integer lanes n in [−126, 127], built from the exponent bits. */
+// @ts-ignore: decorator
+@inline function pow2(n: v128): v128 {
+  return i32x4.shl(i32x4.add(n, i32x4.splat(127)), 23);
+}
+
+/**
+ * expm1(r) for |r| ≤ ln2/2 (Cephes expf's polynomial, written as r + r²·P(r) so that small r keeps
+ * its relative accuracy).
+ */
+// @ts-ignore: decorator
+@inline function expm1Reduced(r: v128): v128 {
+  let p = f32x4.splat(1.9875691500e-4);
+  p = madd(p, r, f32x4.splat(1.3981999507e-3));
+  p = madd(p, r, f32x4.splat(8.3334519073e-3));
+  p = madd(p, r, f32x4.splat(4.1665795894e-2));
+  p = madd(p, r, f32x4.splat(1.6666665459e-1));
+  p = madd(p, r, f32x4.splat(5.0000001201e-1));
+  return madd(p, f32x4.mul(r, r), r);
+}
+
+/**
+ * e^x, within 2 ulp for normal results; overflows to +inf above ln(FLT_MAX) ≈ 88.72 and underflows
+ * through the subnormals to 0 below ≈ −103.97, as the exact value rounded to f32 does.
+ */
+// @ts-ignore: decorator
+@inline export function exp4(x: v128): v128 {
+  x = clampTo(x, -104, 88.8);
+  const t = madd(x, f32x4.splat(LOG2E), f32x4.splat(ROUNDER));
+  const n = f32x4.sub(t, f32x4.splat(ROUNDER));
+  const ni = i32x4.sub(t, i32x4.splat(ROUNDER_BITS));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
+  const y = f32x4.add(expm1Reduced(r), f32x4.splat(1));
+  // n spans [−150, 128], past what one power of two can hold: scale by 2^⌊n/2⌋ then by the rest,
+  // each a normal number, so that overflow and gradual underflow happen in the last multiply.
+  const half = i32x4.shr_s(ni, 1);
+  return f32x4.mul(f32x4.mul(y, pow2(half)), pow2(i32x4.sub(ni, half)));
+}
+
+/**
+ * e^x − 1 with relative accuracy near 0 (a few ulp everywhere): 2^n·expm1(r) + (2^n − 1), written
+ * as 2·(s·expm1(r) + (s − ½)) with s = 2^(n−1) so that n = 128 still has a power of two.
+ */
+// @ts-ignore: decorator
+@inline export function expm1_4(x: v128): v128 {
+  // Below −30, e^x − 1 rounds to −1 in f32.
+  x = clampTo(x, -30, 88.8);
+  const t = madd(x, f32x4.splat(LOG2E), f32x4.splat(ROUNDER));
+  const n = f32x4.sub(t, f32x4.splat(ROUNDER));
+  const ni = i32x4.sub(t, i32x4.splat(ROUNDER_BITS));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
+  const s = pow2(i32x4.sub(ni, i32x4.splat(1)));
+  const sum = madd(s, expm1Reduced(r), f32x4.sub(s, f32x4.splat(0.5)));
+  // ±0 returned as it came (the sum above makes −0 into +0): elu(−0) = −0, as in PyTorch.
+  return v128.bitselect(x, f32x4.add(sum, sum), f32x4.eq(x, f32x4.splat(0)));
+}
+
+const SQRT_HALF: f32 = 0.707106781186547524;
+
+/**
+ * ln(1 + u) for u ≥ 0 (softplus needs u = e^−|z| ∈ [0, 1]), within a few ulp: ln(w) of w = 1 + u by
+ * Cephes logf, plus the rounding error of w as (u − (w − 1))/w so that small u keeps its accuracy.
+ * NaN is passed through by the caller.
+ */
+// @ts-ignore: decorator
+@inline export function log1pNonNegative4(u: v128): v128 {
+  const one = f32x4.splat(1);
+  const w = f32x4.add(one, u);
+  const correction = f32x4.div(f32x4.sub(u, f32x4.sub(w, one)), w);
+  // w = m·2^e with m in [√½, √2): take the exponent bits, then move m below √½ up an octave.
+  let e = i32x4.sub(i32x4.shr_u(w, 23), i32x4.splat(126));
+  let m = v128.or(v128.and(w, i32x4.splat(0x007fffff)), i32x4.splat(0x3f000000)); // [0.5, 1)
+  const low = f32x4.lt(m, f32x4.splat(SQRT_HALF));
+  e = i32x4.add(e, low); // low lanes are −1
+  m = f32x4.sub(f32x4.add(m, v128.and(m, low)), one);
+  const ef = f32x4.convert_i32x4_s(e);
+  const z = f32x4.mul(m, m);
+  let p = f32x4.splat(7.0376836292e-2);
+  p = madd(p, m, f32x4.splat(-1.1514610310e-1));
+  p = madd(p, m, f32x4.splat(1.1676998740e-1));
+  p = madd(p, m, f32x4.splat(-1.2420140846e-1));
+  p = madd(p, m, f32x4.splat(1.4249322787e-1));
+  p = madd(p, m, f32x4.splat(-1.6668057665e-1));
+  p = madd(p, m, f32x4.splat(2.0000714765e-1));
+  p = madd(p, m, f32x4.splat(-2.4999993993e-1));
+  p = madd(p, m, f32x4.splat(3.3333331174e-1));
+  let y = f32x4.mul(f32x4.mul(p, m), z);
+  y = madd(ef, f32x4.splat(LN2_LO), y);
+  y = madd(z, f32x4.splat(-0.5), y);
+  const lnw = madd(ef, f32x4.splat(LN2_HI), f32x4.add(m, y));
+  return f32x4.add(lnw, correction);
+}
+
+/**
+ * tanh(z) = expm1(2|z|) / (expm1(2|z|) + 2) with z's sign: relative accuracy near 0 from expm1,
+ * and |z| is capped at 10 (where tanh is 1 in f32) so that the quotient is never inf/inf.
+ */
+// @ts-ignore: decorator
+@inline export function tanh4(z: v128): v128 {
+  const a = f32x4.pmin(abs4(z), f32x4.splat(10));
+  const e = expm1_4(f32x4.add(a, a));
+  return withSignOf(f32x4.div(e, f32x4.add(e, f32x4.splat(2))), z);
+}
+
+/** 1 / (1 + e^−z): e^−z overflows to inf for z < −88.7, and 1/inf is the right 0. */
+// @ts-ignore: decorator
+@inline export function sigmoid4(z: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(z))));
+}

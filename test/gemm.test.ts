@@ -1,0 +1,126 @@
+// The matrix-product kernels against float64 on shapes that exercise every edge of their tiles, the
+// fused activation epilogues against the standalone activation kernels (bit for bit), and the pixel
+// normalisation of loadBatch against the formula.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Kernels } from "../src/engine/kernels.js";
+import { Mlp } from "../src/engine/mlp.js";
+import { mlpConfig } from "../src/model.js";
+import { Random } from "../src/random.js";
+
+const kernels = new Kernels();
+const e = kernels.exports;
+const random = Random.fromSeed(11);
+
+function filled(count: number, scale = 1): { pointer: number; values: Float32Array } {
+  const pointer = kernels.allocFloats(count);
+  const values = new Float32Array(count);
+  random.fillUniform(values, scale);
+  kernels.floats(pointer, count).set(values);
+  return { pointer, values };
+}
+
+/** |c − exact| within a float32 summation bound: K roundings of terms up to Σ|a·b|. */
+function assertProductClose(actual: Float32Array, exact: Float64Array, magnitude: Float64Array, K: number, what: string): void {
+  for (let i = 0; i < exact.length; i++) {
+    const bound = (K + 2) * 2 ** -24 * magnitude[i] + 1e-30;
+    assert.ok(Math.abs(actual[i] - exact[i]) <= bound, `${what}[${i}] = ${actual[i]}, exact ${exact[i]} (bound ${bound})`);
+  }
+}
+
+// M, N, K: full tiles, every partial tile, and the first layer's 784.
+const SHAPES: Array<[number, number, number]> = [[1, 1, 1], [2, 4, 4], [3, 5, 7], [7, 10, 13], [9, 17, 6], [4, 8, 3], [64, 64, 784], [65, 11, 21]];
+
+describe("gemmNT: C = A·Bᵀ + bias, with the activation fused", () => {
+  for (const [M, N, K] of SHAPES) {
+    it(`${M}×${N}, K = ${K}`, () => {
+      const A = filled(M * K);
+      const B = filled(N * K);
+      const bias = filled(N);
+      const C = kernels.allocFloats(M * N);
+      const F = kernels.allocFloats(M * N);
+      e.gemmNT(C, A.pointer, B.pointer, bias.pointer, M, N, K, kernels.activationKind("tanh"), F, 0);
+      const exact = new Float64Array(M * N);
+      const magnitude = new Float64Array(M * N);
+      for (let m = 0; m < M; m++) {
+        for (let n = 0; n < N; n++) {
+          let sum = bias.values[n];
+          let size = Math.abs(bias.values[n]);
+          for (let k = 0; k < K; k++) {
+            sum += A.values[m * K + k] * B.values[n * K + k];
+            size += Math.abs(A.values[m * K + k] * B.values[n * K + k]);
+          }
+          exact[m * N + n] = sum;
+          magnitude[m * N + n] = size;
+        }
+      }
+      assertProductClose(kernels.floats(C, M * N), exact, magnitude, K, "C");
+      // The epilogue is the elementwise kernel, applied to the same values.
+      const separate = kernels.allocFloats(M * N);
+      kernels.activationForward("tanh")(separate, C, M * N, 0);
+      assert.deepEqual(kernels.floats(F, M * N), kernels.floats(separate, M * N));
+    });
+  }
+});
+
+describe("gemmBroadcast: C = A(strided)·B, with the activation's backward fused", () => {
+  for (const [M, N, K] of SHAPES) {
+    for (const transposed of [false, true]) {
+      it(`${M}×${N}, K = ${K}, A ${transposed ? "transposed" : "as stored"}`, () => {
+        const A = filled(M * K);
+        const B = filled(K * N);
+        // A(m, k) at m·strideM + k·strideK: [M, K] as stored, or [K, M] read transposed.
+        const [strideM, strideK] = transposed ? [1, M] : [K, 1];
+        const C = kernels.allocFloats(M * N);
+        e.gemmBroadcast(C, A.pointer, strideM, strideK, B.pointer, M, N, K, 0, 0, 0, 0);
+        const exact = new Float64Array(M * N);
+        const magnitude = new Float64Array(M * N);
+        for (let m = 0; m < M; m++) {
+          for (let n = 0; n < N; n++) {
+            for (let k = 0; k < K; k++) {
+              const term = A.values[m * strideM + k * strideK] * B.values[k * N + n];
+              exact[m * N + n] += term;
+              magnitude[m * N + n] += Math.abs(term);
+            }
+          }
+        }
+        assertProductClose(kernels.floats(C, M * N), exact, magnitude, K, "C");
+
+        // Fused: C ← f'(Z) ⊙ (A·B), equal to the plain product followed by the backward kernel.
+        const Z = filled(M * N, 3);
+        const F = kernels.allocFloats(M * N);
+        kernels.activationForward("silu")(F, Z.pointer, M * N, 0);
+        const fused = kernels.allocFloats(M * N);
+        e.gemmBroadcast(fused, A.pointer, strideM, strideK, B.pointer, M, N, K, kernels.activationKind("silu"), Z.pointer, F, 0);
+        kernels.activationBackward("silu")(C, C, Z.pointer, F, M * N, 0);
+        assert.deepEqual(kernels.floats(fused, M * N), kernels.floats(C, M * N));
+      });
+    }
+  }
+});
+
+describe("loadBatch", () => {
+  it("gathers images in order and normalises each pixel exactly as (u/255 − mean)/std in f32", () => {
+    const size = 28 * 28;
+    const count = 300;
+    const images = new Uint8Array(count * size);
+    for (let i = 0; i < images.length; i++) images[i] = (i * 2654435761) >>> 24;
+    const labels = Uint8Array.from({ length: count }, (_, i) => i % 10);
+    const model = new Mlp(mlpConfig({ inSize: size, outSize: 10, hiddenSize: 8, numHiddenLayers: 2, activation: "relu" }), 64);
+    const order = Uint32Array.from({ length: count }, (_, i) => (i * 7) % count);
+    for (const normalization of [{ mean: 0.1307, std: 0.3081 }, { mean: 0.5, std: 0.25 }]) {
+      const [mean, std] = [Math.fround(normalization.mean), Math.fround(normalization.std)];
+      model.loadBatch(images, labels, order, 100, 64, normalization);
+      const input = model.kernels.floats(model.input, 64 * size);
+      for (let i = 0; i < 64; i++) {
+        const image = order[100 + i];
+        assert.equal(model.kernels.bytes()[model.labels + i], labels[image]);
+        for (let j = 0; j < size; j++) {
+          const u = images[image * size + j];
+          const expected = Math.fround(Math.fround(Math.fround(u / 255) - mean) / std);
+          if (input[i * size + j] !== expected) assert.fail(`image ${image} pixel ${j}: ${input[i * size + j]}, expected ${expected}`);
+        }
+      }
+    }
+  });
+});
