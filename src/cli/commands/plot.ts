@@ -4,10 +4,8 @@ import { dirname, extname } from "node:path";
 import { z } from "zod";
 import { writeFileAtomicSync } from "../../checkpoint/atomicFile.js";
 import { InputError } from "../../errors.js";
-import { activationNames, plotActivations } from "../../plot/activationPlot.js";
 import { activationTable, activationTableJson, formatActivationTable } from "../../plot/activationTable.js";
 import { readPng } from "../../plot/png.js";
-import { svgSize } from "../../plot/render.js";
 import { prepareWritableDir } from "../../train/runDirectory.js";
 import { finiteNumber, parseOptions, positiveInteger } from "../options.js";
 
@@ -36,6 +34,9 @@ export function registerPlot(program: Command, exit: (code: number) => void): vo
         columns: positiveInteger("--columns", 12).optional(),
         width: positiveInteger("--width", 16_384).optional(),
       }).passthrough(), raw);
+      // Loaded here, not at start-up: vega and resvg take half a second to import for every command.
+      const { activationNames, plotActivations } = await import("../../plot/activationPlot.js");
+      const { svgSize } = await import("../../plot/render.js");
       const names = activationNames(rawNames.flatMap((n) => n.split(",")).map((n) => n.trim()).filter((n) => n !== ""));
       if (raw.table) {
         const rows = activationTable(names, flags.leakySlope);

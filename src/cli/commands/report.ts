@@ -1,7 +1,6 @@
 // `actlab report <rundir>`: one self-contained HTML page of a run, with PNG figures beside it.
 import type { Command } from "commander";
 import { z } from "zod";
-import { writeReport } from "../../report/report.js";
 import { parseOptions, positiveInteger } from "../options.js";
 
 export function registerReport(program: Command, exit: (code: number) => void): void {
@@ -13,6 +12,8 @@ export function registerReport(program: Command, exit: (code: number) => void): 
     .option("--png-width <px>", "width of the PNG figures (default: twice the chart's size)")
     .action(async (dir: string, raw: Record<string, unknown>) => {
       const flags = parseOptions(z.object({ pngWidth: positiveInteger("--png-width", 16_384).optional() }).passthrough(), raw);
+      // Loaded here, not at start-up: vega and resvg take half a second to import.
+      const { writeReport } = await import("../../report/report.js");
       const result = await writeReport(dir, { out: raw.out as string | undefined, pngWidth: flags.pngWidth });
       process.stdout.write(`${result.findings.sentences.join("\n")}\n\nwrote ${result.html}\nfigures: ${result.figures.join(", ")}\n`);
       exit(0);
