@@ -1,0 +1,78 @@
+// Diagnostics on crafted nets whose answer is known in advance.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Mlp } from "../src/engine/mlp.js";
+import { linearShapes, mlpConfig } from "../src/model.js";
+import { Random } from "../src/random.js";
+import { diagnoseEpoch, maxDerivative, UnitStatistics } from "../src/train/diagnostics.js";
+
+function craftedModel(activation: string, biases?: number[][]): Mlp {
+  const config = mlpConfig({ inSize: 4, outSize: 3, hiddenSize: [6, 5], numHiddenLayers: 3, activation });
+  const model = new Mlp(config, 16);
+  model.initialize(Random.fromSeed(1));
+  const params = model.parameterBlock();
+  // Zero weights into the hidden layers: each hidden unit's pre-activation is its bias, whatever the input.
+  if (biases) {
+    model.layers.slice(0, 2).forEach((layer, k) => {
+      params.fill(0, layer.weightOffset, layer.biasOffset);
+      params.set(biases[k], layer.biasOffset);
+    });
+  }
+  const input = new Float32Array(16 * 4);
+  Random.fromSeed(2).fillUniform(input, 3);
+  model.setInput(input, 16, new Array(16).fill(0));
+  model.forward(16);
+  return model;
+}
+
+describe("unit diagnostics", () => {
+  it("counts relu units that are never positive as dead", () => {
+    const model = craftedModel("relu", [[-1, -1, -1, -1, -1, -1], [1, -1, 1, -1, 1]]);
+    const stats = new UnitStatistics(model);
+    stats.observe(16);
+    const hidden = stats.hidden();
+    assert.deepEqual(hidden.map((h) => h.dead_fraction), [1, 2 / 5]);
+    assert.deepEqual(hidden.map((h) => h.saturated_fraction), [null, null], "relu is not a saturating activation");
+  });
+
+  it("counts sigmoid units whose derivative is below 1% of its peak as saturated", () => {
+    assert.equal(maxDerivative("sigmoid", 0.01), 0.25);
+    const model = craftedModel("sigmoid", [[10, -10, 0, 0.5, 20, -20], [0, 0, 0, 0, 0]]);
+    const stats = new UnitStatistics(model);
+    stats.observe(16);
+    const hidden = stats.hidden();
+    // σ'(±10) ≈ 4.5e-5 and σ'(±20) ≈ 2e-9 are below 0.0025; σ'(0) = 0.25 and σ'(0.5) ≈ 0.235 are not.
+    assert.equal(hidden[0].saturated_fraction, 4 / 6);
+    // Layer 2 sees the constant outputs of layer 1 through zero weights: pre-activation 0, not saturated.
+    assert.equal(hidden[1].saturated_fraction, 0);
+    assert.deepEqual(hidden.map((h) => h.dead_fraction), [null, null]);
+  });
+
+  it("reports each layer's gradient and update norms and counts non-finite values", () => {
+    const model = craftedModel("tanh");
+    model.loss(16);
+    model.backward(16);
+    model.sgdStep(0.1, 0.9);
+    const stats = new UnitStatistics(model);
+    const params = model.parameterBlock();
+    params[model.layers[2].weightOffset] = NaN;
+    params[model.layers[2].weightOffset + 1] = Infinity;
+    const result = diagnoseEpoch(model, 0.1, stats);
+    const grads = model.gradientBlock();
+    const velocity = model.velocityBlock();
+    const shapes = linearShapes(model.config);
+    result.layers.forEach((layer, k) => {
+      const { weightOffset, biasOffset } = model.layers[k];
+      const norm = (a: Float32Array) => Math.sqrt(a.subarray(weightOffset, biasOffset).reduce((s, v) => s + v * v, 0));
+      assert.equal(layer.layer, k + 1);
+      assert.ok(Math.abs(layer.grad_norm - norm(grads)) <= 1e-6 * norm(grads), `layer ${k + 1} grad norm`);
+      if (k < 2) {
+        // Layer 3 holds the injected NaN and infinity. After one step from v = 0, the update is lr·g: its ratio to the weights is lr·‖g‖/‖W‖.
+        assert.ok(Math.abs(layer.update_to_weight - (0.1 * norm(velocity)) / norm(params)) < 1e-9, `${layer.update_to_weight} vs ${(0.1 * norm(velocity)) / norm(params)}`);
+        assert.ok(Math.abs(layer.grad_to_weight - norm(grads) / norm(params)) < 1e-9);
+      }
+      assert.equal(shapes[k][0] * shapes[k][1], biasOffset - weightOffset);
+    });
+    assert.deepEqual(result.layers.map((l) => [l.nan_count, l.inf_count]), [[0, 0], [0, 0], [1, 1]]);
+  });
+});
