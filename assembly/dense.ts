@@ -1,6 +1,7 @@
-// A dense layer in PyTorch's layout: W is [out, in], y = x·Wᵀ + b, with the activation that follows
-// it fused in: the forward applies f to each output tile while it is in registers, and the backward
+// A dense layer in PyTorch's layout: W is [out, in], y = x·Wᵀ + b, together with the activation that
+// follows it: the forward applies f to Z right after the product, while Z is in L1, and the backward
 // turns the gradient it sends down into the lower layer's dZ directly.
+import { activationForward } from "./activations";
 import { gemmBroadcast, gemmNT } from "./gemm";
 
 /**
@@ -9,7 +10,8 @@ import { gemmBroadcast, gemmNT } from "./gemm";
 export function denseForward(
   Z: usize, A: usize, X: usize, W: usize, b: usize, batch: i32, inSize: i32, outSize: i32, kind: i32, param: f32,
 ): void {
-  gemmNT(Z, X, W, b, batch, outSize, inSize, kind, A, param);
+  gemmNT(Z, X, W, b, batch, outSize, inSize);
+  if (kind != 0) activationForward(kind, A, Z, batch * outSize, param);
 }
 
 /**

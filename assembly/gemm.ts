@@ -6,13 +6,15 @@
 // is read through element strides, as it is or transposed, without a copy). The forward product
 // X·Wᵀ sums along the rows of both operands, so gemmNT takes dot products of contiguous rows: no
 // transposed copy of W is ever made, which used to cost a pass over W on every forward.
+// (Applying the activation to each gemmNT tile as it leaves the registers was tried and measured
+// slower for sigmoid and tanh: their exp and division then wait behind the product's multiply-adds
+// instead of overlapping across a loop of their own. dense.ts runs the activation right after.)
 //
 // Both kernels keep a tile of C in registers: 8 accumulators of 4 lanes, as many as x86's 16 vector
 // registers hold beside the operands, and enough independent multiply-add chains to cover the
 // latency of the fused multiply-add. Edges go through the same tile code with the missing rows
 // repeated (computed, never stored) and the missing columns masked, so no element takes a different
 // arithmetic path because of where it sits.
-import { forward4 } from "./activationMath";
 import { activationBackward } from "./activations";
 import { loadLanes, storeLanes } from "./lanes";
 import { madd } from "./vmath";
@@ -34,25 +36,19 @@ import { madd } from "./vmath";
   return f32x4.replace_lane(v, 3, load<f32>(b3 + k));
 }
 
-/** Stores a row segment of C (cols ≤ 4 lanes) and, when kind ≠ 0, F = f(C) beside it. */
+/** Stores a row segment of C: a whole vector, or its first cols lanes at the right edge. */
 // @ts-ignore: decorator
-@inline function storeForward(C: usize, F: usize, offset: usize, v: v128, cols: i32, kind: i32, param: f32): void {
-  if (cols == 4) {
-    v128.store(C + offset, v);
-    if (kind != 0) v128.store(F + offset, forward4(kind, v, param));
-  } else {
-    storeLanes(C + offset, v, cols);
-    if (kind != 0) storeLanes(F + offset, forward4(kind, v, param), cols);
-  }
+@inline function storeRow(C: usize, v: v128, cols: i32): void {
+  if (cols == 4) v128.store(C, v);
+  else storeLanes(C, v, cols);
 }
 
 /**
- * C[M, N] = A[M, K] · B[N, K]ᵀ + bias[N] (bias 0: none), and F = f(C) when kind ≠ 0 (an activation
- * kind from activations.ts), computed on each tile while it is still in registers.
+ * C[M, N] = A[M, K] · B[N, K]ᵀ + bias[N] (bias 0: none).
  * Tiles are 2 rows of A by 4 rows of B, 4 values of k at a time. The loop over rows of A is the
  * inner one, so the 4 rows of B (12.5 KB for the 784-wide first layer) stay in L1 while A streams.
  */
-export function gemmNT(C: usize, A: usize, B: usize, bias: usize, M: i32, N: i32, K: i32, kind: i32, F: usize, param: f32): void {
+export function gemmNT(C: usize, A: usize, B: usize, bias: usize, M: i32, N: i32, K: i32): void {
   const rowBytes = <usize>K << 2;
   const rowBytesC = <usize>N << 2;
   const vectorBytes = <usize>(K & ~3) << 2;
@@ -88,9 +84,9 @@ export function gemmNT(C: usize, A: usize, B: usize, bias: usize, M: i32, N: i32
         r0 = madd(v128.load32_splat(a0 + k), w, r0);
         r1 = madd(v128.load32_splat(a1 + k), w, r1);
       }
-      const offset = <usize>m * rowBytesC + (<usize>n << 2);
-      storeForward(C, F, offset, f32x4.add(r0, biasV), cols, kind, param);
-      if (m + 1 < M) storeForward(C, F, offset + rowBytesC, f32x4.add(r1, biasV), cols, kind, param);
+      const c = C + <usize>m * rowBytesC + (<usize>n << 2);
+      storeRow(c, f32x4.add(r0, biasV), cols);
+      if (m + 1 < M) storeRow(c + rowBytesC, f32x4.add(r1, biasV), cols);
     }
   }
 }

@@ -5,8 +5,12 @@ export * from "./activations";
 export * from "./loss";
 export * from "./sgd";
 export * from "./data";
+export * from "./sparse";
 
 /** First free byte after the module's static data: the engine's arenas start here. */
 export function heapBase(): usize {
   return __heap_base;
 }
+
+/** 1 when the kernels were built with relaxed SIMD, so that madd() is a fused multiply-add. */
+export const fusedMultiplyAdd: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 0;

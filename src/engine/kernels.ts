@@ -8,7 +8,7 @@ import { setFlagsFromString } from "node:v8";
 export interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
-  gemmNT(C: number, A: number, B: number, bias: number, M: number, N: number, K: number, kind: number, F: number, param: number): void;
+  gemmNT(C: number, A: number, B: number, bias: number, M: number, N: number, K: number): void;
   gemmBroadcast(C: number, A: number, strideM: number, strideK: number, B: number, M: number, N: number, K: number, kind: number, Z: number, F: number, param: number): void;
   denseForward(Z: number, A: number, X: number, W: number, b: number, batch: number, inSize: number, outSize: number, kind: number, param: number): void;
   denseBackward(dX: number, dW: number, db: number, dY: number, X: number, W: number, batch: number, inSize: number, outSize: number, kind: number, Zbelow: number, param: number): void;
@@ -20,6 +20,10 @@ export interface KernelExports {
   countCorrect(logits: number, labels: number, batch: number, classes: number): number;
   sgdMomentumStep(params: number, grads: number, velocity: number, n: number, lr: number, momentum: number): void;
   pixelTable(table: number, mean: number, std: number): void;
+  sparsePixels(offsets: number, values: number, starts: number, pixels: number, count: number, size: number, table: number, rowBytes: number): number;
+  sparseForward(Z: number, starts: number, offsets: number, values: number, Wt: number, bias: number, rowSums: number, x0: number, M: number, N: number): void;
+  sparseWeightGradient(dWt: number, starts: number, offsets: number, values: number, dZ: number, db: number, x0: number, M: number, N: number, K: number): void;
+  transpose(T: number, S: number, rows: number, cols: number): void;
   lookupPixels(dst: number, src: number, n: number, table: number): void;
   expElementwise(out: number, x: number, n: number): void;
   expm1Elementwise(out: number, x: number, n: number): void;
@@ -67,6 +71,7 @@ export class Kernels {
   private next: number;
   private bytesView: Uint8Array;
   private floatsView: Float32Array;
+  private wordsView: Uint32Array;
 
   constructor() {
     const instance = new WebAssembly.Instance(kernelModule(), {
@@ -81,6 +86,7 @@ export class Kernels {
     this.next = align(this.exports.heapBase(), 64);
     this.bytesView = new Uint8Array(this.exports.memory.buffer);
     this.floatsView = new Float32Array(this.exports.memory.buffer);
+    this.wordsView = new Uint32Array(this.exports.memory.buffer);
   }
 
   /** Reserves bytes (64-byte aligned, zeroed) and returns their pointer. */
@@ -109,11 +115,22 @@ export class Kernels {
     return this.floatsView.subarray(pointer >>> 2, (pointer >>> 2) + count);
   }
 
+  /** Whether this build multiplies and adds in one fused step (relaxed SIMD); see enableRelaxedSimd. */
+  get fusedMultiplyAdd(): boolean {
+    const global = this.functions.fusedMultiplyAdd;
+    return global instanceof WebAssembly.Global && global.value === 1;
+  }
+
   /** The number the fused kernels know an activation by (0: none), read from the module itself. */
   activationKind(name: string): number {
     const global = this.functions[`${name}Kind`];
     if (!(global instanceof WebAssembly.Global)) throw new Error(`no activation kind named ${name} in kernels.wasm`);
     return global.value as number;
+  }
+
+  /** A view over the whole memory as 32-bit words; stays valid until the next alloc. */
+  words(): Uint32Array {
+    return this.wordsView;
   }
 
   activationForward(name: string): ActivationForward {
@@ -133,6 +150,7 @@ export class Kernels {
   private refreshViews(): void {
     this.bytesView = new Uint8Array(this.exports.memory.buffer);
     this.floatsView = new Float32Array(this.exports.memory.buffer);
+    this.wordsView = new Uint32Array(this.exports.memory.buffer);
   }
 }
 

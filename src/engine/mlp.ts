@@ -4,6 +4,7 @@
 import { linearShapes, parameterCount, stateDictNames, type MlpConfig } from "../model.js";
 import type { Random } from "../random.js";
 import { Kernels } from "./kernels.js";
+import { SparseFirstLayer } from "./sparseFirstLayer.js";
 
 export interface DenseLayer {
   inSize: number;
@@ -35,7 +36,11 @@ export class Mlp {
   readonly params: number;
   readonly grads: number;
   readonly velocity: number;
-  /** The network input [maxBatch, in] and the labels [maxBatch] of the current batch. */
+  /**
+   * The network input [maxBatch, in] and the labels [maxBatch] of the current batch. After loadBatch
+   * the input is normalised when first needed (a batch that takes the sparse path never needs it):
+   * read it through inputValues().
+   */
   readonly input: number;
   readonly labels: number;
   private readonly pixels: number;
@@ -50,8 +55,15 @@ export class Mlp {
   private readonly pixelTable: number;
   private tableMean = NaN;
   private tableStd = NaN;
-  /** Buffer views of image arrays, made once per array (loadBatch copies with Buffer#copy). */
-  private readonly imageBuffers = new WeakMap<Uint8Array, Buffer>();
+  /** 32-bit views of image arrays, made once per array (loadBatch copies pixels four at a time). */
+  private readonly imageWords = new WeakMap<Uint8Array, Uint32Array>();
+  /** The first layer's sparse path (undefined where its width does not allow it). */
+  private readonly sparse: SparseFirstLayer | undefined;
+  /** Whether the current input came from uint8 pixels (loadBatch), and whether the last forward went sparse. */
+  private inputIsPixels = false;
+  /** Rows of pixels loaded but not yet normalised into the input (0: the input is up to date). */
+  private pendingRows = 0;
+  private sparseBatch = false;
 
   constructor(readonly config: MlpConfig, readonly maxBatch: number) {
     const kernels = new Kernels();
@@ -79,6 +91,8 @@ export class Mlp {
       const A = k === shapes.length - 1 ? Z : kernels.allocFloats(maxBatch * outSize);
       return { inSize, outSize, weightOffset, biasOffset, Z, A };
     });
+    const first = this.layers[0];
+    this.sparse = SparseFirstLayer.fits(first.outSize) ? new SparseFirstLayer(kernels, first.inSize, first.outSize, maxBatch) : undefined;
     this.activationKind = kernels.activationKind(config.activation);
     this.activationParam = config.leakySlope;
   }
@@ -92,10 +106,13 @@ export class Mlp {
       random.fillUniform(params.subarray(layer.biasOffset, layer.biasOffset + layer.outSize), bound);
     }
     this.velocityBlock().fill(0);
+    this.sparse?.invalidate();
   }
 
   /** Live views of the blocks; valid until the next allocation in this model's memory (none after construction). */
   parameterBlock(): Float32Array {
+    // The caller may write through the view: derived copies of the weights are rebuilt before use.
+    this.sparse?.invalidate();
     return this.kernels.floats(this.params, this.parameterCount);
   }
   gradientBlock(): Float32Array {
@@ -116,6 +133,7 @@ export class Mlp {
 
   /** Writes tensors by state_dict name into a block (the parameters by default); every name must be there. */
   loadStateDict(tensors: ReadonlyMap<string, ArrayLike<number>>, block: Float32Array = this.parameterBlock()): void {
+    this.sparse?.invalidate();
     const names = stateDictNames(this.config);
     this.layers.forEach((layer, k) => {
       for (const [name, offset, length] of [
@@ -134,12 +152,14 @@ export class Mlp {
   setInput(values: Float32Array, count: number, labels?: ArrayLike<number>): void {
     this.checkCount(count);
     this.kernels.floats(this.input, count * this.config.inSize).set(values.subarray(0, count * this.config.inSize));
+    this.pendingRows = 0;
     if (labels) this.kernels.bytes().set(Array.from(labels).slice(0, count), this.labels);
+    this.inputIsPixels = false;
   }
 
   /**
-   * Gathers `count` images (uint8, inSize bytes each) at positions order[start ...] into the input,
-   * normalising them as (x/255 − mean)/std, and their labels. Allocates nothing.
+   * Gathers `count` images (uint8, inSize bytes each) at positions order[start ...] and their labels,
+   * as the input normalised as (x/255 − mean)/std (see inputValues). Allocates nothing.
    */
   loadBatch(
     images: Uint8Array, labels: Uint8Array, order: ArrayLike<number>, start: number, count: number,
@@ -154,38 +174,76 @@ export class Mlp {
       this.tableStd = normalization.std;
     }
     const memory = k.bytes();
-    const source = this.bufferOf(images);
-    for (let i = 0; i < count; i++) {
-      const from = order[start + i] * size;
-      // Buffer#copy goes straight to a memcpy: no view object per image, and faster than a JS loop.
-      source.copy(memory, this.pixels + i * size, from, from + size);
-      memory[this.labels + i] = labels[order[start + i]];
+    // A plain loop, not memory.set(images.subarray(...)) or Buffer#copy: those allocate on every call,
+    // and a training step allocates nothing. Whole images are 4-byte aligned, so copy words.
+    const words = size % 4 === 0 ? this.wordsOf(images) : undefined;
+    if (words) {
+      const memoryWords = k.words();
+      const perImage = size >>> 2;
+      const base = this.pixels >>> 2;
+      for (let i = 0; i < count; i++) {
+        const from = order[start + i] * perImage;
+        const to = base + i * perImage;
+        for (let j = 0; j < perImage; j++) memoryWords[to + j] = words[from + j];
+      }
+    } else {
+      for (let i = 0; i < count; i++) {
+        const from = order[start + i] * size;
+        const to = this.pixels + i * size;
+        for (let j = 0; j < size; j++) memory[to + j] = images[from + j];
+      }
     }
-    k.exports.lookupPixels(this.input, this.pixels, count * size, this.pixelTable);
+    for (let i = 0; i < count; i++) memory[this.labels + i] = labels[order[start + i]];
+    this.inputIsPixels = true;
+    this.pendingRows = count;
   }
 
-  private bufferOf(images: Uint8Array): Buffer {
-    let buffer = this.imageBuffers.get(images);
-    if (!buffer) {
-      buffer = Buffer.from(images.buffer, images.byteOffset, images.byteLength);
-      this.imageBuffers.set(images, buffer);
+  /** The current input's first `count` rows, normalised (a live view, valid until the next allocation). */
+  inputValues(count: number): Float32Array {
+    this.normalizePending();
+    return this.kernels.floats(this.input, count * this.config.inSize);
+  }
+
+  private normalizePending(): void {
+    if (this.pendingRows === 0) return;
+    this.kernels.exports.lookupPixels(this.input, this.pixels, this.pendingRows * this.config.inSize, this.pixelTable);
+    this.pendingRows = 0;
+  }
+
+  /** A 32-bit view of an image array (made once per array), or undefined where it is not 4-byte aligned. */
+  private wordsOf(images: Uint8Array): Uint32Array | undefined {
+    if (images.byteOffset % 4 !== 0 || images.byteLength % 4 !== 0) return undefined;
+    let words = this.imageWords.get(images);
+    if (!words) {
+      words = new Uint32Array(images.buffer, images.byteOffset, images.byteLength >>> 2);
+      this.imageWords.set(images, words);
     }
-    return buffer;
+    return words;
   }
 
   /**
    * Runs the network on the current input; returns a pointer to the logits [count, out]. Each hidden
-   * layer's activation is applied inside its product (Z and A are both kept: the backward needs one
-   * or the other, the diagnostics both).
+   * layer's activation is applied right after its product (Z and A are both kept: the backward needs
+   * one or the other, the diagnostics both). A batch of sparse images goes through the first layer's
+   * sparse path (sparseFirstLayer.ts).
    */
   forward(count: number): number {
     const k = this.kernels.exports;
     const last = this.layers.length - 1;
+    this.sparseBatch = this.sparse !== undefined && this.inputIsPixels && this.sparse.prepare(this.pixels, count, this.pixelTable);
+    if (!this.sparseBatch) this.normalizePending();
     let input = this.input;
     for (let index = 0; index <= last; index++) {
       const layer = this.layers[index];
-      k.denseForward(layer.Z, layer.A, input, this.params + layer.weightOffset * 4, this.params + layer.biasOffset * 4,
-        count, layer.inSize, layer.outSize, index < last ? this.activationKind : 0, this.activationParam);
+      const kind = index < last ? this.activationKind : 0;
+      const W = this.params + layer.weightOffset * 4;
+      const b = this.params + layer.biasOffset * 4;
+      if (index === 0 && this.sparseBatch) {
+        this.sparse!.forward(layer.Z, W, b, count);
+        if (kind !== 0) k.activationForward(kind, layer.A, layer.Z, count * layer.outSize, this.activationParam);
+      } else {
+        k.denseForward(layer.Z, layer.A, input, W, b, count, layer.inSize, layer.outSize, kind, this.activationParam);
+      }
       input = layer.A;
     }
     return this.layers[last].Z;
@@ -211,6 +269,10 @@ export class Mlp {
     for (let index = this.layers.length - 1; index >= 0; index--) {
       const layer = this.layers[index];
       const below = index > 0 ? this.layers[index - 1] : undefined;
+      if (!below && this.sparseBatch) {
+        this.sparse!.backward(this.grads + layer.weightOffset * 4, this.grads + layer.biasOffset * 4, upstream, count);
+        continue;
+      }
       k.denseBackward(below ? spare : 0, this.grads + layer.weightOffset * 4, this.grads + layer.biasOffset * 4, upstream,
         below ? below.A : this.input, this.params + layer.weightOffset * 4, count, layer.inSize, layer.outSize,
         below ? this.activationKind : 0, below ? below.Z : 0, this.activationParam);
@@ -223,6 +285,7 @@ export class Mlp {
   }
 
   sgdStep(lr: number, momentum: number): void {
+    this.sparse?.invalidate();
     this.kernels.exports.sgdMomentumStep(this.params, this.grads, this.velocity, this.parameterCount, lr, momentum);
   }
 

@@ -1,0 +1,195 @@
+// The first layer on sparse images. Most MNIST pixels are 0 (about 81%), and every 0 normalises to
+// the same value x0 = table[0]. Writing each input as x = x0 + d, with d = 0 for those pixels:
+//
+//   forward   Z[b, n]  = b[n] + x0·Σ_k W[n, k] + Σ_{k: d[b,k] ≠ 0} d[b, k]·W[n, k]
+//   backward  dW[n, k] = x0·Σ_b dZ[b, n]     + Σ_{b: d[b,k] ≠ 0} d[b, k]·dZ[b, n]
+//
+// which is the same arithmetic as the dense product with the zero terms left out (the values differ
+// only by rounding), at a fifth of the multiply-adds. Both sums run over rows of Wᵀ and dWᵀ (the
+// out-wide rows of a pixel), so this layer keeps a transposed copy of its weight (transpose below).
+//
+// The batch's nonzero pixels are listed once per batch (sparsePixels), as rows: starts[b] is the
+// first entry of image b, and each entry holds the byte offset of its pixel's row in Wᵀ and its d.
+import { madd } from "./vmath";
+
+/**
+ * Lists the nonzero pixels of `count` images (`size` bytes each, at `pixels`), with d = table[u] − table[0]
+ * (table from pixelTable) and offset = k·rowBytes. Returns the number of entries (also in starts[count]).
+ */
+export function sparsePixels(
+  offsets: usize, values: usize, starts: usize, pixels: usize, count: i32, size: i32, table: usize, rowBytes: i32,
+): i32 {
+  const x0 = load<f32>(table);
+  const zero = i8x16.splat(0);
+  let e = 0;
+  for (let b = 0; b < count; b++) {
+    store<i32>(starts + (<usize>b << 2), e);
+    const image = pixels + <usize>b * <usize>size;
+    let k = 0;
+    for (; k + 16 <= size; k += 16) {
+      // One comparison finds the nonzero bytes of 16 pixels; visit only those bits.
+      let mask = i8x16.bitmask(i8x16.ne(v128.load(image + <usize>k), zero));
+      while (mask != 0) {
+        const j = k + ctz(mask);
+        mask &= mask - 1;
+        const u = <usize>load<u8>(image + <usize>j);
+        store<i32>(offsets + (<usize>e << 2), j * rowBytes);
+        store<f32>(values + (<usize>e << 2), load<f32>(table + (u << 2)) - x0);
+        e++;
+      }
+    }
+    for (; k < size; k++) {
+      const u = <usize>load<u8>(image + <usize>k);
+      if (u == 0) continue;
+      store<i32>(offsets + (<usize>e << 2), k * rowBytes);
+      store<f32>(values + (<usize>e << 2), load<f32>(table + (u << 2)) - x0);
+      e++;
+    }
+  }
+  store<i32>(starts + (<usize>count << 2), e);
+  return e;
+}
+
+/**
+ * Z[M, N] = b + x0·rowSums + (sparse rows)·Wt, with Wt = Wᵀ [K, N] and rowSums[n] = Σ_k W[n, k].
+ * N must be a multiple of 4. Each image's row of Z is built in registers, 32 outputs at a time.
+ */
+export function sparseForward(
+  Z: usize, starts: usize, offsets: usize, values: usize, Wt: usize, bias: usize, rowSums: usize, x0: f32, M: i32, N: i32,
+): void {
+  const rowBytes = <usize>N << 2;
+  const base = f32x4.splat(x0);
+  for (let b = 0; b < M; b++) {
+    const first = load<i32>(starts + (<usize>b << 2));
+    const last = load<i32>(starts + (<usize>(b + 1) << 2));
+    const z = Z + <usize>b * rowBytes;
+    let n: usize = 0;
+    for (; n + 128 <= rowBytes; n += 128) {
+      let c0 = madd(base, v128.load(rowSums + n), v128.load(bias + n));
+      let c1 = madd(base, v128.load(rowSums + n, 16), v128.load(bias + n, 16));
+      let c2 = madd(base, v128.load(rowSums + n, 32), v128.load(bias + n, 32));
+      let c3 = madd(base, v128.load(rowSums + n, 48), v128.load(bias + n, 48));
+      let c4 = madd(base, v128.load(rowSums + n, 64), v128.load(bias + n, 64));
+      let c5 = madd(base, v128.load(rowSums + n, 80), v128.load(bias + n, 80));
+      let c6 = madd(base, v128.load(rowSums + n, 96), v128.load(bias + n, 96));
+      let c7 = madd(base, v128.load(rowSums + n, 112), v128.load(bias + n, 112));
+      for (let e = first; e < last; e++) {
+        const d = v128.load32_splat(values + (<usize>e << 2));
+        const w = Wt + <usize>load<i32>(offsets + (<usize>e << 2)) + n;
+        c0 = madd(d, v128.load(w), c0); c1 = madd(d, v128.load(w, 16), c1);
+        c2 = madd(d, v128.load(w, 32), c2); c3 = madd(d, v128.load(w, 48), c3);
+        c4 = madd(d, v128.load(w, 64), c4); c5 = madd(d, v128.load(w, 80), c5);
+        c6 = madd(d, v128.load(w, 96), c6); c7 = madd(d, v128.load(w, 112), c7);
+      }
+      v128.store(z + n, c0); v128.store(z + n, c1, 16); v128.store(z + n, c2, 32); v128.store(z + n, c3, 48);
+      v128.store(z + n, c4, 64); v128.store(z + n, c5, 80); v128.store(z + n, c6, 96); v128.store(z + n, c7, 112);
+    }
+    for (; n + 64 <= rowBytes; n += 64) {
+      let c0 = madd(base, v128.load(rowSums + n), v128.load(bias + n));
+      let c1 = madd(base, v128.load(rowSums + n, 16), v128.load(bias + n, 16));
+      let c2 = madd(base, v128.load(rowSums + n, 32), v128.load(bias + n, 32));
+      let c3 = madd(base, v128.load(rowSums + n, 48), v128.load(bias + n, 48));
+      for (let e = first; e < last; e++) {
+        const d = v128.load32_splat(values + (<usize>e << 2));
+        const w = Wt + <usize>load<i32>(offsets + (<usize>e << 2)) + n;
+        c0 = madd(d, v128.load(w), c0); c1 = madd(d, v128.load(w, 16), c1);
+        c2 = madd(d, v128.load(w, 32), c2); c3 = madd(d, v128.load(w, 48), c3);
+      }
+      v128.store(z + n, c0); v128.store(z + n, c1, 16); v128.store(z + n, c2, 32); v128.store(z + n, c3, 48);
+    }
+    for (; n < rowBytes; n += 16) {
+      let c = madd(base, v128.load(rowSums + n), v128.load(bias + n));
+      for (let e = first; e < last; e++) {
+        const w = Wt + <usize>load<i32>(offsets + (<usize>e << 2)) + n;
+        c = madd(v128.load32_splat(values + (<usize>e << 2)), v128.load(w), c);
+      }
+      v128.store(z + n, c);
+    }
+  }
+}
+
+/**
+ * dWt[K, N] = x0·db (every row) + (sparse rows)ᵀ·dZ, the transposed weight gradient of the first
+ * layer; db[N] = Σ_b dZ[b, :] must be computed first. N must be a multiple of 4. Each image's dZ row
+ * stays in registers, 32 values at a time, while its pixels' rows of dWt are updated.
+ */
+export function sparseWeightGradient(
+  dWt: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32,
+): void {
+  const rowBytes = <usize>N << 2;
+  const base = f32x4.splat(x0);
+  for (let k = 0; k < K; k++) {
+    const row = dWt + <usize>k * rowBytes;
+    for (let n: usize = 0; n < rowBytes; n += 16) v128.store(row + n, f32x4.mul(base, v128.load(db + n)));
+  }
+  for (let b = 0; b < M; b++) {
+    const first = load<i32>(starts + (<usize>b << 2));
+    const last = load<i32>(starts + (<usize>(b + 1) << 2));
+    const g = dZ + <usize>b * rowBytes;
+    let n: usize = 0;
+    for (; n + 128 <= rowBytes; n += 128) {
+      const g0 = v128.load(g + n), g1 = v128.load(g + n, 16), g2 = v128.load(g + n, 32), g3 = v128.load(g + n, 48);
+      const g4 = v128.load(g + n, 64), g5 = v128.load(g + n, 80), g6 = v128.load(g + n, 96), g7 = v128.load(g + n, 112);
+      for (let e = first; e < last; e++) {
+        const d = v128.load32_splat(values + (<usize>e << 2));
+        const w = dWt + <usize>load<i32>(offsets + (<usize>e << 2)) + n;
+        v128.store(w, madd(d, g0, v128.load(w))); v128.store(w, madd(d, g1, v128.load(w, 16)), 16);
+        v128.store(w, madd(d, g2, v128.load(w, 32)), 32); v128.store(w, madd(d, g3, v128.load(w, 48)), 48);
+        v128.store(w, madd(d, g4, v128.load(w, 64)), 64); v128.store(w, madd(d, g5, v128.load(w, 80)), 80);
+        v128.store(w, madd(d, g6, v128.load(w, 96)), 96); v128.store(w, madd(d, g7, v128.load(w, 112)), 112);
+      }
+    }
+    for (; n + 64 <= rowBytes; n += 64) {
+      const g0 = v128.load(g + n), g1 = v128.load(g + n, 16), g2 = v128.load(g + n, 32), g3 = v128.load(g + n, 48);
+      for (let e = first; e < last; e++) {
+        const d = v128.load32_splat(values + (<usize>e << 2));
+        const w = dWt + <usize>load<i32>(offsets + (<usize>e << 2)) + n;
+        v128.store(w, madd(d, g0, v128.load(w))); v128.store(w, madd(d, g1, v128.load(w, 16)), 16);
+        v128.store(w, madd(d, g2, v128.load(w, 32)), 32); v128.store(w, madd(d, g3, v128.load(w, 48)), 48);
+      }
+    }
+    for (; n < rowBytes; n += 16) {
+      const g0 = v128.load(g + n);
+      for (let e = first; e < last; e++) {
+        const w = dWt + <usize>load<i32>(offsets + (<usize>e << 2)) + n;
+        v128.store(w, madd(v128.load32_splat(values + (<usize>e << 2)), g0, v128.load(w)));
+      }
+    }
+  }
+}
+
+/** T[cols, rows] = S[rows, cols]ᵀ, in 4×4 blocks where the shape allows. */
+export function transpose(T: usize, S: usize, rows: i32, cols: i32): void {
+  const rowBytesS = <usize>cols << 2;
+  const rowBytesT = <usize>rows << 2;
+  let r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    let c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      const s = S + ((<usize>r * <usize>cols + <usize>c) << 2);
+      const r0 = v128.load(s);
+      const r1 = v128.load(s + rowBytesS);
+      const r2 = v128.load(s + 2 * rowBytesS);
+      const r3 = v128.load(s + 3 * rowBytesS);
+      const t01lo = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+      const t01hi = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+      const t23lo = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+      const t23hi = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      const t = T + ((<usize>c * <usize>rows + <usize>r) << 2);
+      v128.store(t, v128.shuffle<f32>(t01lo, t23lo, 0, 1, 4, 5));
+      v128.store(t + rowBytesT, v128.shuffle<f32>(t01lo, t23lo, 2, 3, 6, 7));
+      v128.store(t + 2 * rowBytesT, v128.shuffle<f32>(t01hi, t23hi, 0, 1, 4, 5));
+      v128.store(t + 3 * rowBytesT, v128.shuffle<f32>(t01hi, t23hi, 2, 3, 6, 7));
+    }
+    for (; c < cols; c++) {
+      for (let i = r; i < r + 4; i++) {
+        store<f32>(T + ((<usize>c * <usize>rows + <usize>i) << 2), load<f32>(S + ((<usize>i * <usize>cols + <usize>c) << 2)));
+      }
+    }
+  }
+  for (; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      store<f32>(T + ((<usize>c * <usize>rows + <usize>r) << 2), load<f32>(S + ((<usize>r * <usize>cols + <usize>c) << 2)));
+    }
+  }
+}

@@ -1,0 +1,191 @@
+// npm run bench [-- --vs-pytorch] [-- --whole-experiment] [--steps 500] [--rounds 3] [--epochs 30]
+//
+// Prints actlab's kernel and training figures as a table and writes bench/results.json. With
+// --vs-pytorch it runs bench/pytorch_reference.py in the same session, alternating rounds with
+// actlab's so that both see the same machine, and prints the ratios. With --whole-experiment it
+// times `actlab experiment seed` against the notebook's whole run in PyTorch (minutes).
+import { writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { loadMnist } from "../src/data/mnist.js";
+import { Kernels } from "../src/engine/kernels.js";
+import { defaultWorkerCount } from "../src/train/pool.js";
+import type { ActivationName } from "../src/activations.js";
+import { measureKernels, measureTraining, NOTEBOOK_ACTIVATIONS, type KernelFigure, type NetName, type TrainingFigures } from "./measure.js";
+import { runActlab } from "./processes.js";
+import { pytorchUnavailable, runPytorch, type PytorchRecord, type PytorchRun } from "./pytorch.js";
+
+const RESULTS = fileURLToPath(new URL("../../bench/results.json", import.meta.url));
+
+const { values: flags } = parseArgs({
+  options: {
+    "vs-pytorch": { type: "boolean", default: false },
+    "whole-experiment": { type: "boolean", default: false },
+    steps: { type: "string", default: "500" },
+    warmup: { type: "string", default: "50" },
+    rounds: { type: "string", default: "3" },
+    epochs: { type: "string", default: "30" },
+    workers: { type: "string" },
+  },
+});
+const steps = positiveInteger(flags.steps, "--steps");
+const warmup = positiveInteger(flags.warmup, "--warmup");
+const rounds = positiveInteger(flags.rounds, "--rounds");
+const epochs = positiveInteger(flags.epochs, "--epochs");
+const workers = flags.workers === undefined ? defaultWorkerCount() : positiveInteger(flags.workers, "--workers");
+
+function positiveInteger(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    console.error(`${flag} must be a positive integer, got ${text}`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const MODELS: Array<[NetName, ActivationName]> = (["shallow", "deeper"] as NetName[]).flatMap(
+  (net) => NOTEBOOK_ACTIVATIONS.map((activation): [NetName, ActivationName] => [net, activation]),
+);
+
+const fmt = (value: number, digits = 0) => value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const pad = (text: string, width: number) => text.padStart(width);
+
+function machine() {
+  const model = cpus()[0]?.model ?? "unknown CPU";
+  const ghz = Number(/@\s*([\d.]+)\s*GHz/.exec(model)?.[1] ?? NaN);
+  return { cpu: model, cores: cpus().length, nominalGHz: ghz, node: process.versions.node, v8: process.versions.v8, platform: `${process.platform} ${process.arch}` };
+}
+
+async function main(): Promise<void> {
+  const host = machine();
+  const fma = new Kernels().fusedMultiplyAdd;
+  console.log(`actlab benchmark: ${host.cpu}, ${host.cores} cores, Node ${host.node}`);
+  console.log(`kernels: WebAssembly SIMD${fma ? " + relaxed SIMD (fused multiply-add)" : " (separate multiply and add: build with relaxed SIMD for FMA)"}\n`);
+
+  // Kernels ----------------------------------------------------------------------------------
+  const kernels: KernelFigure[] = measureKernels();
+  console.log("GEMM kernels, one thread (10th percentile of 400 calls)");
+  const shapeWidth = Math.max(...kernels.map((k) => k.shape.length));
+  console.log(`  ${"shape".padEnd(shapeWidth)}  ${pad("µs", 8)}  ${pad("GFLOP/s", 8)}`);
+  for (const k of kernels) console.log(`  ${k.shape.padEnd(shapeWidth)}  ${pad(fmt(k.us, 1), 8)}  ${pad(fmt(k.gflops, 1), 8)}`);
+  if (Number.isFinite(host.nominalGHz)) {
+    const limit = (flopsPerCycle: number) => fmt(flopsPerCycle * host.nominalGHz, 1);
+    console.log(`  one core's limit with 128-bit SIMD at the nominal ${host.nominalGHz} GHz (turbo runs higher): ` +
+      `${limit(8)} GFLOP/s with separate multiply and add (2 ports × 4 lanes), ${limit(16)} with FMA\n`);
+  }
+
+  // Training and evaluation, alternating rounds with PyTorch ------------------------------------
+  const unavailable = flags["vs-pytorch"] ? pytorchUnavailable() : "not asked (--vs-pytorch)";
+  if (flags["vs-pytorch"] && unavailable) console.log(`PyTorch: ${unavailable}; actlab's figures only.\n`);
+  const data = loadMnist();
+  const ours = new Map<string, TrainingFigures[]>();
+  const theirs = new Map<string, PytorchRecord[]>();
+  let pytorchInfo: PytorchRun["summary"] | undefined;
+  const key = (net: string, activation: string) => `${net}:${activation}`;
+  for (let round = 0; round < rounds; round++) {
+    process.stderr.write(`round ${round + 1}/${rounds}: actlab…`);
+    for (const [net, activation] of MODELS) {
+      const figures = await measureTraining(data, net, activation, steps, warmup, round);
+      ours.set(key(net, activation), [...(ours.get(key(net, activation)) ?? []), figures]);
+    }
+    if (!unavailable) {
+      process.stderr.write(" PyTorch…");
+      const run = await runPytorch(["--models", MODELS.map(([n, a]) => key(n, a)).join(","), "--steps", String(steps),
+        "--warmup", String(warmup), "--eval-repeats", "3", "--seed", String(round)]);
+      pytorchInfo = run.summary;
+      for (const record of run.records) theirs.set(key(record.net, record.activation), [...(theirs.get(key(record.net, record.activation)) ?? []), record]);
+    }
+    process.stderr.write("\n");
+  }
+
+  const rows = MODELS.map(([net, activation]) => {
+    const mine = ours.get(key(net, activation)) ?? [];
+    const best = mine.reduce((a, b) => (b.samplesPerSecond > a.samplesPerSecond ? b : a));
+    const evalMs = Math.min(...mine.map((f) => f.evalMs));
+    const reference = theirs.get(key(net, activation));
+    const pytorch = reference && {
+      samplesPerSecond: Math.max(...reference.map((r) => r.samples_per_s)),
+      evalMs: Math.min(...reference.map((r) => r.eval_ms)),
+      rounds: reference.map((r) => ({ samplesPerSecond: r.samples_per_s, evalMs: r.eval_ms })),
+    };
+    return {
+      net, activation,
+      actlab: { samplesPerSecond: best.samplesPerSecond, msPerStep: best.msPerStep, bestStepUs: best.bestStepUs, evalMs, rounds: mine },
+      pytorch,
+      ratio: pytorch ? best.samplesPerSecond / pytorch.samplesPerSecond : undefined,
+      evalRatio: pytorch ? pytorch.evalMs / evalMs : undefined,
+    };
+  });
+
+  console.log(`Training, batch 64, one model on one thread (best of ${rounds} rounds of ${steps} steps, loading included); evaluation of the 10,000 test images (fastest)`);
+  const header = `  ${"net".padEnd(8)}${"activation".padEnd(12)}${pad("samples/s", 10)}${pad("ms/step", 9)}${pad("eval ms", 9)}`;
+  console.log(header + (pytorchInfo ? ` │${pad("PyTorch/s", 10)}${pad("eval ms", 9)} │${pad("speed", 7)}${pad("eval", 7)}` : ""));
+  for (const row of rows) {
+    let line = `  ${row.net.padEnd(8)}${row.activation.padEnd(12)}${pad(fmt(row.actlab.samplesPerSecond), 10)}` +
+      `${pad(fmt(row.actlab.msPerStep, 3), 9)}${pad(fmt(row.actlab.evalMs, 1), 9)}`;
+    if (row.pytorch) {
+      line += ` │${pad(fmt(row.pytorch.samplesPerSecond), 10)}${pad(fmt(row.pytorch.evalMs, 1), 9)} │` +
+        `${pad(fmt(row.ratio ?? NaN, 2) + "×", 7)}${pad(fmt(row.evalRatio ?? NaN, 2) + "×", 7)}`;
+    }
+    console.log(line);
+  }
+  if (pytorchInfo) console.log(`  PyTorch ${pytorchInfo.torch}, ${pytorchInfo.threads} thread, BLAS: ${pytorchInfo.blas.join(", ") || "unknown"}; ratios > 1 favour actlab`);
+  const allRounds = rows.flatMap((row) => row.actlab.rounds);
+  const collections = allRounds.reduce((n, f) => n + f.gcDuringSteps, 0);
+  const heapPerStep = Math.max(...allRounds.map((f) => f.heapBytesPerStep));
+  console.log(`  heap during the timed steps: ${collections} garbage collections, largest growth ${fmt(heapPerStep, 1)} bytes per step`);
+  const benchRssMb = process.resourceUsage().maxRSS / 1024;
+  console.log(`  peak RSS of this benchmark process: ${fmt(benchRssMb)} MB\n`);
+
+  // The whole experiment ---------------------------------------------------------------------
+  let whole: Record<string, unknown> | undefined;
+  if (flags["whole-experiment"]) {
+    const logdir = mkdtempSync(join(tmpdir(), "actlab-bench-"));
+    try {
+      process.stderr.write(`actlab experiment seed --epochs ${epochs} --workers ${workers}…\n`);
+      const mine = await runActlab(["experiment", "seed", "--epochs", String(epochs), "--workers", String(workers), "--logdir", logdir]);
+      const summaries = ["05_shallow_mlp", "05_deeper_mlp"].map((dir) => JSON.parse(readFileSync(join(logdir, dir, "summary.json"), "utf8")) as unknown);
+      let reference: PytorchRun | undefined;
+      if (!unavailable) {
+        process.stderr.write(`pytorch_reference.py --whole-experiment --epochs ${epochs}…\n`);
+        reference = await runPytorch(["--whole-experiment", "--epochs", String(epochs)]);
+      }
+      whole = {
+        epochs, workers,
+        actlab: { wallSeconds: mine.wallSeconds, peakRssMb: mine.peakRssMb, summaries },
+        pytorch: reference && {
+          wallSeconds: reference.wallSeconds, peakRssMb: reference.peakRssMb, totalSeconds: reference.summary.total_s,
+          final: reference.records.filter((r) => r.epoch === epochs).map((r) => ({ net: r.net, activation: r.activation, test_acc: r.test_acc, train_loss: r.train_loss })),
+        },
+        ratio: reference ? reference.wallSeconds / mine.wallSeconds : undefined,
+      };
+      console.log(`Whole experiment (the notebook's 6 models, ${epochs} epochs, evaluation included; wall time of the process)`);
+      console.log(`  actlab experiment seed, ${workers} worker${workers === 1 ? "" : "s"}: ${fmt(mine.wallSeconds, 1)} s, peak RSS ${fmt(mine.peakRssMb)} MB`);
+      if (reference) {
+        console.log(`  PyTorch, one model after another:  ${fmt(reference.wallSeconds, 1)} s, peak RSS ${fmt(reference.peakRssMb)} MB`);
+        console.log(`  actlab takes ${fmt(100 * mine.wallSeconds / reference.wallSeconds, 0)}% of PyTorch's time (${fmt(reference.wallSeconds / mine.wallSeconds, 2)}× faster)\n`);
+      }
+    } finally {
+      rmSync(logdir, { recursive: true, force: true });
+    }
+  }
+
+  const results = {
+    date: new Date().toISOString(),
+    machine: host,
+    kernels: { fusedMultiplyAdd: fma, shapes: kernels },
+    settings: { steps, warmup, rounds, batch: 64, testBatch: 256 },
+    pytorch: pytorchInfo,
+    training: rows,
+    heap: { garbageCollections: collections, largestGrowthBytesPerStep: heapPerStep },
+    benchPeakRssMb: benchRssMb,
+    wholeExperiment: whole,
+  };
+  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`wrote ${RESULTS}`);
+}
+
+await main();

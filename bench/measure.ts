@@ -1,0 +1,183 @@
+// What the benchmark measures on actlab's side: training throughput of the notebook's nets, test-set
+// evaluation, the GEMM kernels per shape, and whether a training step allocates.
+//
+// The machine this runs on is often shared, so single timings are noisy. Kernel figures are a low
+// percentile of many single calls (what the kernel does when it has the core); training figures are
+// whole runs of steps, as PyTorch's are, and the caller repeats them and keeps the best round.
+import { PerformanceObserver } from "node:perf_hooks";
+import type { MnistData } from "../src/data/mnist.js";
+import { Kernels } from "../src/engine/kernels.js";
+import { Mlp, type Normalization } from "../src/engine/mlp.js";
+import { mlpConfig, type MlpConfig } from "../src/model.js";
+import { Random } from "../src/random.js";
+import { evaluate, identityOrder } from "../src/train/evaluate.js";
+import type { ActivationName } from "../src/activations.js";
+
+export type NetName = "shallow" | "deeper";
+
+/** The notebook's two nets (its models dicts), with the four activations it compares. */
+export const NETS: Record<NetName, { hiddenSize: number; numHiddenLayers: number }> = {
+  shallow: { hiddenSize: 64, numHiddenLayers: 5 },
+  deeper: { hiddenSize: 48, numHiddenLayers: 10 },
+};
+export const NOTEBOOK_ACTIVATIONS: ActivationName[] = ["sigmoid", "tanh", "relu", "leaky_relu"];
+
+export const NORMALIZATION: Normalization = { mean: 0.1307, std: 0.3081 };
+const BATCH = 64;
+const TEST_BATCH = 256;
+const LR = 0.01;
+const MOMENTUM = 0.9;
+
+export function netConfig(net: NetName, activation: ActivationName): MlpConfig {
+  return mlpConfig({ inSize: 784, outSize: 10, activation, ...NETS[net] });
+}
+
+export interface TrainingFigures {
+  net: NetName;
+  activation: ActivationName;
+  steps: number;
+  samplesPerSecond: number;
+  msPerStep: number;
+  /** The fastest single step (µs): what a step costs when nothing else runs. */
+  bestStepUs: number;
+  evalMs: number;
+  /** Garbage collections while the timed steps ran, and the heap's growth per step. */
+  gcDuringSteps: number;
+  heapBytesPerStep: number;
+}
+
+/** Counts garbage collections between start() and stop() (entries arrive asynchronously). */
+class GcCounter {
+  private count = 0;
+  private readonly observer = new PerformanceObserver((list) => { this.count += list.getEntries().length; });
+  start(): void {
+    this.count = 0;
+    this.observer.observe({ entryTypes: ["gc"] });
+  }
+  async stop(): Promise<number> {
+    await new Promise((resolve) => setImmediate(resolve));
+    this.observer.disconnect();
+    return this.count;
+  }
+}
+
+/**
+ * Trains `steps` batches of 64 (after `warmup` untimed ones) the way the trainer does (loadBatch from
+ * the uint8 images, then one SGD step), then evaluates the 10,000 test images.
+ */
+export async function measureTraining(
+  data: MnistData, net: NetName, activation: ActivationName, steps: number, warmup: number, seed = 0,
+): Promise<TrainingFigures> {
+  const model = new Mlp(netConfig(net, activation), TEST_BATCH);
+  model.initialize(Random.fromSeed(seed));
+  const count = data.train.count;
+  const order = identityOrder(count);
+  Random.fromSeed(seed + 1).shuffle(order);
+  const batches = Math.floor(count / BATCH);
+  const step = (i: number) => {
+    model.loadBatch(data.train.images, data.train.labels, order, (i % batches) * BATCH, BATCH, NORMALIZATION);
+    model.trainStep(BATCH, LR, MOMENTUM);
+  };
+  for (let i = 0; i < warmup; i++) step(i);
+  let best = Infinity;
+  const started = performance.now();
+  for (let i = warmup; i < warmup + steps; i++) {
+    const t = performance.now();
+    step(i);
+    best = Math.min(best, performance.now() - t);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  // Allocation: the same steps again with nothing else in the loop (no clock), watched for garbage
+  // collections and heap growth.
+  const gc = new GcCounter();
+  gc.start();
+  const heapBefore = process.memoryUsage().heapUsed;
+  for (let i = warmup; i < warmup + steps; i++) step(i);
+  const heapAfter = process.memoryUsage().heapUsed;
+  const gcDuringSteps = await gc.stop();
+  return {
+    net, activation, steps,
+    samplesPerSecond: (steps * BATCH) / seconds,
+    msPerStep: (seconds * 1000) / steps,
+    bestStepUs: best * 1000,
+    evalMs: measureEvaluation(model, data, 3),
+    gcDuringSteps,
+    heapBytesPerStep: (heapAfter - heapBefore) / steps,
+  };
+}
+
+/** The fastest of `repeats` full test-set evaluations (accuracy and loss, batches of 256), in ms. */
+export function measureEvaluation(model: Mlp, data: MnistData, repeats: number): number {
+  const order = identityOrder(data.test.count);
+  let best = Infinity;
+  for (let r = 0; r < repeats; r++) {
+    const t = performance.now();
+    evaluate(model, data.test, TEST_BATCH, NORMALIZATION, undefined, order);
+    best = Math.min(best, performance.now() - t);
+  }
+  return best;
+}
+
+export interface KernelFigure {
+  shape: string;
+  flops: number;
+  us: number;
+  gflops: number;
+}
+
+/** The 10th percentile of single-call times, in µs. */
+function lowPercentileUs(fn: () => void, calls: number): number {
+  for (let i = 0; i < Math.min(50, calls); i++) fn();
+  const times = new Float64Array(calls);
+  for (let i = 0; i < calls; i++) {
+    const t = process.hrtime.bigint();
+    fn();
+    times[i] = Number(process.hrtime.bigint() - t);
+  }
+  times.sort();
+  return times[Math.floor(calls * 0.1)] / 1000;
+}
+
+/** Every product a training step and an evaluation run, at the notebook's sizes. */
+export function measureKernels(): KernelFigure[] {
+  const kernels = new Kernels();
+  const k = kernels.exports;
+  const random = Random.fromSeed(5);
+  const buffer = (count: number) => {
+    const pointer = kernels.allocFloats(count);
+    const values = new Float32Array(count);
+    random.fillUniform(values, 1);
+    kernels.floats(pointer, count).set(values);
+    return pointer;
+  };
+  const X = buffer(TEST_BATCH * 784);
+  const W = buffer(64 * 784);
+  const b = buffer(784);
+  const C = buffer(TEST_BATCH * 784);
+  const F = buffer(TEST_BATCH * 784);
+  const dY = buffer(TEST_BATCH * 64);
+  const tanh = kernels.activationKind("tanh");
+  const shapes: Array<[string, number, () => void]> = [];
+  const forward = (label: string, batch: number, outSize: number, inSize: number, kind: number) =>
+    shapes.push([`${label}: X[${batch}×${inSize}]·Wᵀ + b${kind ? ", tanh" : ""}`, 2 * batch * outSize * inSize,
+      () => k.denseForward(C, F, X, W, b, batch, inSize, outSize, kind, 0)]);
+  const weightGradient = (label: string, outSize: number, inSize: number) =>
+    shapes.push([`${label}: dW[${outSize}×${inSize}] = dZᵀ·X`, 2 * BATCH * outSize * inSize,
+      () => k.gemmBroadcast(W, dY, 1, outSize, X, outSize, inSize, BATCH, 0, 0, 0, 0)]);
+  const inputGradient = (label: string, outSize: number, inSize: number) =>
+    shapes.push([`${label}: dX[${BATCH}×${inSize}] = dZ·W, tanh'`, 2 * BATCH * outSize * inSize,
+      () => k.gemmBroadcast(C, dY, outSize, 1, W, BATCH, inSize, outSize, tanh, X, F, 0)]);
+  forward("layer 1", BATCH, 64, 784, 0);
+  forward("layer 1 (eval)", TEST_BATCH, 64, 784, 0);
+  forward("hidden 64", BATCH, 64, 64, tanh);
+  forward("hidden 48", BATCH, 48, 48, tanh);
+  weightGradient("layer 1", 64, 784);
+  weightGradient("hidden 64", 64, 64);
+  weightGradient("hidden 48", 48, 48);
+  inputGradient("hidden 64", 64, 64);
+  inputGradient("hidden 48", 48, 48);
+  return shapes.map(([shape, flops, fn]) => {
+    const us = lowPercentileUs(fn, 400);
+    return { shape, flops, us, gflops: flops / us / 1000 };
+  });
+}
