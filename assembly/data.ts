@@ -5,12 +5,17 @@
 // those roundings) and a batch is a table lookup per pixel: the same numbers as computing each
 // one, without two divisions per pixel.
 
-/** table[u] = (u / 255 − mean) / std in f32, for u = 0..255. */
+/**
+ * table[u] = (u / 255 − mean) / std in f32, for u = 0..255; then, at table + 1024, table[u] − table[0]
+ * (what sparse.ts multiplies by).
+ */
 export function pixelTable(table: usize, mean: f32, std: f32): void {
   for (let u = 0; u < 256; u++) {
     const x: f32 = <f32>u / 255;
     store<f32>(table + (<usize>u << 2), (x - mean) / std);
   }
+  const zero = load<f32>(table);
+  for (let u = 0; u < 256; u++) store<f32>(table + 1024 + (<usize>u << 2), load<f32>(table + (<usize>u << 2)) - zero);
 }
 
 /** dst[i] = table[src[i]] for n pixels. */

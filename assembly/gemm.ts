@@ -92,14 +92,15 @@ export function gemmNT(C: usize, A: usize, B: usize, bias: usize, M: i32, N: i32
 }
 
 /**
- * C[M, N] = A(M, K) · B[K, N] with B row-major; A(m, k) lives at A + 4·(m·strideM + k·strideK).
+ * C[M, N] = bias[N] + A(M, K) · B[K, N] with B row-major (bias 0: none); A(m, k) lives at
+ * A + 4·(m·strideM + k·strideK).
  * When kind ≠ 0, C is a gradient dA and the kernel leaves f'(Z) ⊙ C there instead (Z and F = f(Z)
  * laid out like C): the activation's backward runs on each strip of 4 rows as soon as it is done,
  * while it is in L1, instead of in a pass of its own.
  * Tiles are 4 rows by 8 columns (4 by 4, then masked lanes, at the right edge).
  */
 export function gemmBroadcast(
-  C: usize, A: usize, strideM: i32, strideK: i32, B: usize, M: i32, N: i32, K: i32,
+  C: usize, A: usize, strideM: i32, strideK: i32, B: usize, bias: usize, M: i32, N: i32, K: i32,
   kind: i32, Z: usize, F: usize, param: f32,
 ): void {
   const rowBytesB = <usize>N << 2;
@@ -116,8 +117,12 @@ export function gemmBroadcast(
     const rowC = <usize>m * rowBytesB;
     let n = 0;
     for (; n + 8 <= N; n += 8) {
-      let c00 = zero, c01 = zero, c10 = zero, c11 = zero;
-      let c20 = zero, c21 = zero, c30 = zero, c31 = zero;
+      let c00 = zero, c01 = zero;
+      if (bias != 0) {
+        c00 = v128.load(bias + (<usize>n << 2));
+        c01 = v128.load(bias + (<usize>n << 2), 16);
+      }
+      let c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01;
       let pb = B + (<usize>n << 2);
       let ka: usize = 0;
       for (let k = 0; k < K; k++) {
@@ -142,7 +147,9 @@ export function gemmBroadcast(
     }
     for (; n < N; n += 4) {
       const cols = min(4, N - n);
-      let c0 = zero, c1 = zero, c2 = zero, c3 = zero;
+      let c0 = zero;
+      if (bias != 0) c0 = loadLanes(bias + (<usize>n << 2), cols);
+      let c1 = c0, c2 = c0, c3 = c0;
       let pb = B + (<usize>n << 2);
       let ka: usize = 0;
       for (let k = 0; k < K; k++) {

@@ -1,5 +1,5 @@
 // Four-lane f32 arithmetic the kernels share: a multiply-add that fuses when the build allows it,
-// and exp, expm1, log1p and tanh accurate to a few ulp on the whole f32 range.
+// and exp, expm1, log1p, tanh and sigmoid accurate to a few ulp on the whole f32 range.
 //
 // Why not Mathf: its functions are scalar and cost ~20 ns an element (tanh), which made a deep tanh
 // net spend more time in activations than in its matrix products. These run four lanes at once in
@@ -21,12 +21,6 @@
 // @ts-ignore: decorator
 @inline export function splat(x: f32): v128 {
   return f32x4.splat(x);
-}
-
-/** The sign bit of every lane of z moved onto t (t ≥ 0): copysign. */
-// @ts-ignore: decorator
-@inline export function withSignOf(t: v128, z: v128): v128 {
-  return v128.or(t, v128.and(z, i32x4.splat(0x80000000)));
 }
 
 // @ts-ignore: decorator
@@ -143,20 +137,56 @@ const SQRT_HALF: f32 = 0.707106781186547524;
   return f32x4.add(lnw, correction);
 }
 
+const TANH_SATURATION: f32 = 7.99881172180175781;
+
 /**
- * tanh(z) = expm1(2|z|) / (expm1(2|z|) + 2) with z's sign: relative accuracy near 0 from expm1,
- * and |z| is capped at 10 (where tanh is 1 in f32) so that the quotient is never inf/inf.
+ * tanh(z) as an odd rational function p(z²)·z / q(z²), within 5 ulp (6 without fused multiply-add;
+ * 2.2 for the expm1 form
+ * (e − 1)/(e + 1) this replaced, which took twice the instructions). The coefficients are Eigen's
+ * (generic_fast_tanh_float, MPL-2.0). From |z| = 7.9988 on, where tanh is within 4 ulp of 1, the
+ * result is ±1 exactly, with or without fused multiply-adds; larger |z| (even inf) only reach the
+ * quotient in lanes that are then replaced, and NaN fails the comparison and passes through.
  */
 // @ts-ignore: decorator
 @inline export function tanh4(z: v128): v128 {
-  const a = f32x4.pmin(abs4(z), f32x4.splat(10));
-  const e = expm1_4(f32x4.add(a, a));
-  return withSignOf(f32x4.div(e, f32x4.add(e, f32x4.splat(2))), z);
+  const x2 = f32x4.mul(z, z);
+  let p = f32x4.splat(-2.76076847742355e-16);
+  p = madd(p, x2, f32x4.splat(2.00018790482477e-13));
+  p = madd(p, x2, f32x4.splat(-8.60467152213735e-11));
+  p = madd(p, x2, f32x4.splat(5.12229709037114e-08));
+  p = madd(p, x2, f32x4.splat(1.48572235717979e-05));
+  p = madd(p, x2, f32x4.splat(6.37261928875436e-04));
+  p = madd(p, x2, f32x4.splat(4.89352455891786e-03));
+  let q = f32x4.splat(1.19825839466702e-06);
+  q = madd(q, x2, f32x4.splat(1.18534705686654e-04));
+  q = madd(q, x2, f32x4.splat(2.26843463243900e-03));
+  q = madd(q, x2, f32x4.splat(4.89352518554385e-03));
+  const ratio = f32x4.div(f32x4.mul(p, z), q);
+  const one = v128.or(f32x4.splat(1), v128.and(z, i32x4.splat(0x80000000)));
+  return v128.bitselect(one, ratio, f32x4.ge(abs4(z), f32x4.splat(TANH_SATURATION)));
+}
+
+/**
+ * e^x for callers that only use 1 + e^x (sigmoid): one power of two instead of exp4's two, with x
+ * kept above ln(2^−126), so results below the normal range come out as about 1.2e-38 rather than
+ * their subnormal values, which 1 + e^x cannot tell apart. Overflow to +inf is kept (n = 128 gives
+ * the exponent bits of infinity).
+ */
+// @ts-ignore: decorator
+@inline function expAboveTiny4(x: v128): v128 {
+  x = clampTo(x, -87.33654, 88.8);
+  const t = madd(x, f32x4.splat(LOG2E), f32x4.splat(ROUNDER));
+  const n = f32x4.sub(t, f32x4.splat(ROUNDER));
+  const ni = i32x4.sub(t, i32x4.splat(ROUNDER_BITS));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
+  const y = f32x4.add(expm1Reduced(r), f32x4.splat(1));
+  return f32x4.mul(y, pow2(ni));
 }
 
 /** 1 / (1 + e^−z): e^−z overflows to inf for z < −88.7, and 1/inf is the right 0. */
 // @ts-ignore: decorator
 @inline export function sigmoid4(z: v128): v128 {
   const one = f32x4.splat(1);
-  return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(z))));
+  return f32x4.div(one, f32x4.add(one, expAboveTiny4(f32x4.neg(z))));
 }

@@ -158,15 +158,16 @@ export function measureKernels(): KernelFigure[] {
   const dY = buffer(TEST_BATCH * 64);
   const tanh = kernels.activationKind("tanh");
   const shapes: Array<[string, number, () => void]> = [];
-  const forward = (label: string, batch: number, outSize: number, inSize: number, kind: number) =>
-    shapes.push([`${label}: X[${batch}×${inSize}]·Wᵀ + b${kind ? ", tanh" : ""}`, 2 * batch * outSize * inSize,
-      () => k.denseForward(C, F, X, W, b, batch, inSize, outSize, kind, 0)]);
+  // Layer 1 multiplies by W as stored (dot products of rows); the narrow layers by a copy of Wᵀ.
+  const forward = (label: string, batch: number, outSize: number, inSize: number, kind: number, transposed = inSize < 784) =>
+    shapes.push([`${label}: X[${batch}×${inSize}]·${transposed ? "(Wᵀ)" : "Wᵀ"} + b${kind ? ", tanh" : ""}`, 2 * batch * outSize * inSize,
+      () => k.denseForward(C, F, X, W, transposed ? W : 0, b, batch, inSize, outSize, kind, 0)]);
   const weightGradient = (label: string, outSize: number, inSize: number) =>
     shapes.push([`${label}: dW[${outSize}×${inSize}] = dZᵀ·X`, 2 * BATCH * outSize * inSize,
-      () => k.gemmBroadcast(W, dY, 1, outSize, X, outSize, inSize, BATCH, 0, 0, 0, 0)]);
+      () => k.gemmBroadcast(W, dY, 1, outSize, X, 0, outSize, inSize, BATCH, 0, 0, 0, 0)]);
   const inputGradient = (label: string, outSize: number, inSize: number) =>
     shapes.push([`${label}: dX[${BATCH}×${inSize}] = dZ·W, tanh'`, 2 * BATCH * outSize * inSize,
-      () => k.gemmBroadcast(C, dY, outSize, 1, W, BATCH, inSize, outSize, tanh, X, F, 0)]);
+      () => k.gemmBroadcast(C, dY, outSize, 1, W, 0, BATCH, inSize, outSize, tanh, X, F, 0)]);
   forward("layer 1", BATCH, 64, 784, 0);
   forward("layer 1 (eval)", TEST_BATCH, 64, 784, 0);
   forward("hidden 64", BATCH, 64, 64, tanh);

@@ -58,7 +58,7 @@ describe("gemmNT: C = A·Bᵀ + bias", () => {
   }
 });
 
-describe("gemmBroadcast: C = A(strided)·B, with the activation's backward fused", () => {
+describe("gemmBroadcast: C = bias + A(strided)·B, with the activation's backward fused", () => {
   for (const [M, N, K] of SHAPES) {
     for (const transposed of [false, true]) {
       it(`${M}×${N}, K = ${K}, A ${transposed ? "transposed" : "as stored"}`, () => {
@@ -66,12 +66,15 @@ describe("gemmBroadcast: C = A(strided)·B, with the activation's backward fused
         const B = filled(K * N);
         // A(m, k) at m·strideM + k·strideK: [M, K] as stored, or [K, M] read transposed.
         const [strideM, strideK] = transposed ? [1, M] : [K, 1];
+        const bias = filled(N);
         const C = kernels.allocFloats(M * N);
-        e.gemmBroadcast(C, A.pointer, strideM, strideK, B.pointer, M, N, K, 0, 0, 0, 0);
+        e.gemmBroadcast(C, A.pointer, strideM, strideK, B.pointer, bias.pointer, M, N, K, 0, 0, 0, 0);
         const exact = new Float64Array(M * N);
         const magnitude = new Float64Array(M * N);
         for (let m = 0; m < M; m++) {
           for (let n = 0; n < N; n++) {
+            exact[m * N + n] = bias.values[n];
+            magnitude[m * N + n] = Math.abs(bias.values[n]);
             for (let k = 0; k < K; k++) {
               const term = A.values[m * strideM + k * strideK] * B.values[k * N + n];
               exact[m * N + n] += term;
@@ -86,7 +89,7 @@ describe("gemmBroadcast: C = A(strided)·B, with the activation's backward fused
         const F = kernels.allocFloats(M * N);
         kernels.activationForward("silu")(F, Z.pointer, M * N, 0);
         const fused = kernels.allocFloats(M * N);
-        e.gemmBroadcast(fused, A.pointer, strideM, strideK, B.pointer, M, N, K, kernels.activationKind("silu"), Z.pointer, F, 0);
+        e.gemmBroadcast(fused, A.pointer, strideM, strideK, B.pointer, bias.pointer, M, N, K, kernels.activationKind("silu"), Z.pointer, F, 0);
         kernels.activationBackward("silu")(C, C, Z.pointer, F, M * N, 0);
         assert.deepEqual(kernels.floats(fused, M * N), kernels.floats(C, M * N));
       });

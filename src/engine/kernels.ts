@@ -9,8 +9,8 @@ export interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   gemmNT(C: number, A: number, B: number, bias: number, M: number, N: number, K: number): void;
-  gemmBroadcast(C: number, A: number, strideM: number, strideK: number, B: number, M: number, N: number, K: number, kind: number, Z: number, F: number, param: number): void;
-  denseForward(Z: number, A: number, X: number, W: number, b: number, batch: number, inSize: number, outSize: number, kind: number, param: number): void;
+  gemmBroadcast(C: number, A: number, strideM: number, strideK: number, B: number, bias: number, M: number, N: number, K: number, kind: number, Z: number, F: number, param: number): void;
+  denseForward(Z: number, A: number, X: number, W: number, Wt: number, b: number, batch: number, inSize: number, outSize: number, kind: number, param: number): void;
   denseBackward(dX: number, dW: number, db: number, dY: number, X: number, W: number, batch: number, inSize: number, outSize: number, kind: number, Zbelow: number, param: number): void;
   columnSums(s: number, M: number, rows: number, cols: number): void;
   activationForward(kind: number, A: number, Z: number, n: number, param: number): void;

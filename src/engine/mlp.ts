@@ -6,6 +6,15 @@ import type { Random } from "../random.js";
 import { Kernels } from "./kernels.js";
 import { SparseFirstLayer } from "./sparseFirstLayer.js";
 
+/** Batches of at least this many consecutive images are copied as one block (see loadBatch). */
+const CONTIGUOUS_COPY_MIN = 16;
+
+function isRun(order: ArrayLike<number>, start: number, count: number): boolean {
+  const first = order[start];
+  for (let i = 1; i < count; i++) if (order[start + i] !== first + i) return false;
+  return true;
+}
+
 export interface DenseLayer {
   inSize: number;
   outSize: number;
@@ -51,12 +60,18 @@ export class Mlp {
   /** The activation's kind for the fused kernels, and its parameter (leaky_relu's slope). */
   private readonly activationKind: number;
   private readonly activationParam: number;
-  /** (u/255 − mean)/std for the 256 pixel values, for the normalisation last used. */
+  /** (u/255 − mean)/std for the 256 pixel values, then their differences from the value of 0 (pixelTable). */
   private readonly pixelTable: number;
   private tableMean = NaN;
   private tableStd = NaN;
   /** 32-bit views of image arrays, made once per array (loadBatch copies pixels four at a time). */
   private readonly imageWords = new WeakMap<Uint8Array, Uint32Array>();
+  /**
+   * Wᵀ [in, out] of every layer after the first (0 for the first), derived from the weights and
+   * rebuilt before a forward pass once they changed: the narrow layers multiply faster by rows of Wᵀ.
+   */
+  private readonly transposedWeights: number[];
+  private transposedStale = true;
   /** The first layer's sparse path (undefined where its width does not allow it). */
   private readonly sparse: SparseFirstLayer | undefined;
   /** Whether the current input came from uint8 pixels (loadBatch), and whether the last forward went sparse. */
@@ -80,7 +95,7 @@ export class Mlp {
     this.probs = kernels.allocFloats(maxBatch * config.outSize);
     this.gradientA = kernels.allocFloats(maxBatch * widest);
     this.gradientB = kernels.allocFloats(maxBatch * widest);
-    this.pixelTable = kernels.allocFloats(256);
+    this.pixelTable = kernels.allocFloats(512);
     let offset = 0;
     this.layers = shapes.map(([inSize, outSize], k) => {
       const weightOffset = offset;
@@ -91,6 +106,7 @@ export class Mlp {
       const A = k === shapes.length - 1 ? Z : kernels.allocFloats(maxBatch * outSize);
       return { inSize, outSize, weightOffset, biasOffset, Z, A };
     });
+    this.transposedWeights = this.layers.map((layer, k) => (k === 0 ? 0 : kernels.allocFloats(layer.inSize * layer.outSize)));
     const first = this.layers[0];
     this.sparse = SparseFirstLayer.fits(first.outSize) ? new SparseFirstLayer(kernels, first.inSize, first.outSize, maxBatch) : undefined;
     this.activationKind = kernels.activationKind(config.activation);
@@ -106,13 +122,13 @@ export class Mlp {
       random.fillUniform(params.subarray(layer.biasOffset, layer.biasOffset + layer.outSize), bound);
     }
     this.velocityBlock().fill(0);
-    this.sparse?.invalidate();
+    this.weightsChanged();
   }
 
   /** Live views of the blocks; valid until the next allocation in this model's memory (none after construction). */
   parameterBlock(): Float32Array {
     // The caller may write through the view: derived copies of the weights are rebuilt before use.
-    this.sparse?.invalidate();
+    this.weightsChanged();
     return this.kernels.floats(this.params, this.parameterCount);
   }
   gradientBlock(): Float32Array {
@@ -133,7 +149,7 @@ export class Mlp {
 
   /** Writes tensors by state_dict name into a block (the parameters by default); every name must be there. */
   loadStateDict(tensors: ReadonlyMap<string, ArrayLike<number>>, block: Float32Array = this.parameterBlock()): void {
-    this.sparse?.invalidate();
+    this.weightsChanged();
     const names = stateDictNames(this.config);
     this.layers.forEach((layer, k) => {
       for (const [name, offset, length] of [
@@ -146,6 +162,21 @@ export class Mlp {
         block.set(data, offset);
       }
     });
+  }
+
+  /** The weights may have changed: what is derived from them is rebuilt before it is used again. */
+  private weightsChanged(): void {
+    this.transposedStale = true;
+    this.sparse?.invalidate();
+  }
+
+  private refreshTransposedWeights(): void {
+    const k = this.kernels.exports;
+    for (let index = 1; index < this.layers.length; index++) {
+      const layer = this.layers[index];
+      k.transpose(this.transposedWeights[index], this.params + layer.weightOffset * 4, layer.outSize, layer.inSize);
+    }
+    this.transposedStale = false;
   }
 
   /** Loads rows of f32 input directly (for tests and plots); labels are optional. */
@@ -174,10 +205,16 @@ export class Mlp {
       this.tableStd = normalization.std;
     }
     const memory = k.bytes();
-    // A plain loop, not memory.set(images.subarray(...)) or Buffer#copy: those allocate on every call,
-    // and a training step allocates nothing. Whole images are 4-byte aligned, so copy words.
+    // Shuffled images are copied by a plain loop, not memory.set(images.subarray(...)) or Buffer#copy:
+    // those allocate on every call, and a training step allocates nothing. Whole images are 4-byte
+    // aligned, so the loop copies words.
     const words = size % 4 === 0 ? this.wordsOf(images) : undefined;
-    if (words) {
+    const first = order[start];
+    if (count >= CONTIGUOUS_COPY_MIN && isRun(order, start, count)) {
+      // Consecutive images (an unshuffled test set): one copy of the whole block. This allocates a
+      // view, once per batch; training batches are shuffled and never come here.
+      memory.set(images.subarray(first * size, (first + count) * size), this.pixels);
+    } else if (words) {
       const memoryWords = k.words();
       const perImage = size >>> 2;
       const base = this.pixels >>> 2;
@@ -232,6 +269,7 @@ export class Mlp {
     const last = this.layers.length - 1;
     this.sparseBatch = this.sparse !== undefined && this.inputIsPixels && this.sparse.prepare(this.pixels, count, this.pixelTable);
     if (!this.sparseBatch) this.normalizePending();
+    if (this.transposedStale) this.refreshTransposedWeights();
     let input = this.input;
     for (let index = 0; index <= last; index++) {
       const layer = this.layers[index];
@@ -242,7 +280,7 @@ export class Mlp {
         this.sparse!.forward(layer.Z, W, b, count);
         if (kind !== 0) k.activationForward(kind, layer.A, layer.Z, count * layer.outSize, this.activationParam);
       } else {
-        k.denseForward(layer.Z, layer.A, input, W, b, count, layer.inSize, layer.outSize, kind, this.activationParam);
+        k.denseForward(layer.Z, layer.A, input, W, this.transposedWeights[index], b, count, layer.inSize, layer.outSize, kind, this.activationParam);
       }
       input = layer.A;
     }
@@ -285,7 +323,7 @@ export class Mlp {
   }
 
   sgdStep(lr: number, momentum: number): void {
-    this.sparse?.invalidate();
+    this.weightsChanged();
     this.kernels.exports.sgdMomentumStep(this.params, this.grads, this.velocity, this.parameterCount, lr, momentum);
   }
 
