@@ -16,15 +16,16 @@ import { madd } from "./vmath";
 
 /**
  * Lists the nonzero pixels of `count` images (`size` bytes each, at `pixels`), with d = table[u] − table[0]
- * (read from the second half of pixelTable's table) and offset = k·rowBytes. Returns the number of
- * entries (also in starts[count]).
+ * (read from the second half of pixelTable's table) and offset = k·rowBytes, as entries numbered from
+ * firstEntry on (so that lists can be appended to one another). Returns the number after the last
+ * entry (also stored in starts[count]).
  */
 export function sparsePixels(
-  offsets: usize, values: usize, starts: usize, pixels: usize, count: i32, size: i32, table: usize, rowBytes: i32,
+  offsets: usize, values: usize, starts: usize, pixels: usize, count: i32, size: i32, table: usize, rowBytes: i32, firstEntry: i32,
 ): i32 {
   const differences = table + 1024;
   const zero = i8x16.splat(0);
-  let e = 0;
+  let e = firstEntry;
   for (let b = 0; b < count; b++) {
     store<i32>(starts + (<usize>b << 2), e);
     const image = pixels + <usize>b * <usize>size;

@@ -14,7 +14,7 @@ import { loadMnist } from "../src/data/mnist.js";
 import { Kernels } from "../src/engine/kernels.js";
 import { defaultWorkerCount } from "../src/train/pool.js";
 import type { ActivationName } from "../src/activations.js";
-import { measureKernels, measureTraining, NOTEBOOK_ACTIVATIONS, type KernelFigure, type NetName, type TrainingFigures } from "./measure.js";
+import { checkAllocation, measureKernels, measureTraining, NOTEBOOK_ACTIVATIONS, type KernelFigure, type NetName, type TrainingFigures } from "./measure.js";
 import { runActlab } from "./processes.js";
 import { pytorchUnavailable, runPytorch, type PytorchRecord, type PytorchRun } from "./pytorch.js";
 
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   for (let round = 0; round < rounds; round++) {
     process.stderr.write(`round ${round + 1}/${rounds}: actlab…`);
     for (const [net, activation] of MODELS) {
-      const figures = await measureTraining(data, net, activation, steps, warmup, round);
+      const figures = measureTraining(data, net, activation, steps, warmup, round);
       ours.set(key(net, activation), [...(ours.get(key(net, activation)) ?? []), figures]);
     }
     if (!unavailable) {
@@ -133,10 +133,11 @@ async function main(): Promise<void> {
     console.log(line);
   }
   if (pytorchInfo) console.log(`  PyTorch ${pytorchInfo.torch}, ${pytorchInfo.threads} thread, BLAS: ${pytorchInfo.blas.join(", ") || "unknown"}; ratios > 1 favour actlab`);
-  const allRounds = rows.flatMap((row) => row.actlab.rounds);
-  const collections = allRounds.reduce((n, f) => n + f.gcDuringSteps, 0);
-  const heapPerStep = Math.max(...allRounds.map((f) => f.heapBytesPerStep));
-  console.log(`  heap during the timed steps: ${collections} garbage collections, largest growth ${fmt(heapPerStep, 1)} bytes per step`);
+  const allocation = await Promise.all((["shallow", "deeper"] as NetName[]).map((net) => checkAllocation(data, net, "tanh", 5000)));
+  const collections = allocation.reduce((n, a) => n + a.garbageCollections, 0);
+  const heapPerStep = Math.max(...allocation.map((a) => a.heapBytesPerStep));
+  console.log(`  allocation: ${collections} garbage collections in 2 × 5,000 training steps (heap used grew ${fmt(heapPerStep, 1)} bytes per step, ` +
+    "the clock and counters included; a step that allocated would set off collections)");
   const benchRssMb = process.resourceUsage().maxRSS / 1024;
   console.log(`  peak RSS of this benchmark process: ${fmt(benchRssMb)} MB\n`);
 
@@ -180,7 +181,7 @@ async function main(): Promise<void> {
     settings: { steps, warmup, rounds, batch: 64, testBatch: 256 },
     pytorch: pytorchInfo,
     training: rows,
-    heap: { garbageCollections: collections, largestGrowthBytesPerStep: heapPerStep },
+    allocation,
     benchPeakRssMb: benchRssMb,
     wholeExperiment: whole,
   };

@@ -41,9 +41,6 @@ export interface TrainingFigures {
   /** The fastest single step (µs): what a step costs when nothing else runs. */
   bestStepUs: number;
   evalMs: number;
-  /** Garbage collections while the timed steps ran, and the heap's growth per step. */
-  gcDuringSteps: number;
-  heapBytesPerStep: number;
 }
 
 /** Counts garbage collections between start() and stop() (entries arrive asynchronously). */
@@ -61,23 +58,27 @@ class GcCounter {
   }
 }
 
-/**
- * Trains `steps` batches of 64 (after `warmup` untimed ones) the way the trainer does (loadBatch from
- * the uint8 images, then one SGD step), then evaluates the 10,000 test images.
- */
-export async function measureTraining(
-  data: MnistData, net: NetName, activation: ActivationName, steps: number, warmup: number, seed = 0,
-): Promise<TrainingFigures> {
+function trainingModel(data: MnistData, net: NetName, activation: ActivationName, seed: number) {
   const model = new Mlp(netConfig(net, activation), TEST_BATCH);
   model.initialize(Random.fromSeed(seed));
-  const count = data.train.count;
-  const order = identityOrder(count);
+  const order = identityOrder(data.train.count);
   Random.fromSeed(seed + 1).shuffle(order);
-  const batches = Math.floor(count / BATCH);
+  const batches = Math.floor(data.train.count / BATCH);
   const step = (i: number) => {
     model.loadBatch(data.train.images, data.train.labels, order, (i % batches) * BATCH, BATCH, NORMALIZATION);
     model.trainStep(BATCH, LR, MOMENTUM);
   };
+  return { model, step };
+}
+
+/**
+ * Trains `steps` batches of 64 (after `warmup` untimed ones) the way the trainer does (loadBatch from
+ * the uint8 images, then one SGD step), then evaluates the 10,000 test images.
+ */
+export function measureTraining(
+  data: MnistData, net: NetName, activation: ActivationName, steps: number, warmup: number, seed = 0,
+): TrainingFigures {
+  const { model, step } = trainingModel(data, net, activation, seed);
   for (let i = 0; i < warmup; i++) step(i);
   let best = Infinity;
   const started = performance.now();
@@ -87,23 +88,36 @@ export async function measureTraining(
     best = Math.min(best, performance.now() - t);
   }
   const seconds = (performance.now() - started) / 1000;
-  // Allocation: the same steps again with nothing else in the loop (no clock), watched for garbage
-  // collections and heap growth.
-  const gc = new GcCounter();
-  gc.start();
-  const heapBefore = process.memoryUsage().heapUsed;
-  for (let i = warmup; i < warmup + steps; i++) step(i);
-  const heapAfter = process.memoryUsage().heapUsed;
-  const gcDuringSteps = await gc.stop();
   return {
     net, activation, steps,
     samplesPerSecond: (steps * BATCH) / seconds,
     msPerStep: (seconds * 1000) / steps,
     bestStepUs: best * 1000,
     evalMs: measureEvaluation(model, data, 3),
-    gcDuringSteps,
-    heapBytesPerStep: (heapAfter - heapBefore) / steps,
   };
+}
+
+export interface AllocationCheck {
+  steps: number;
+  garbageCollections: number;
+  /** Heap growth over the steps divided by their number (includes the check's own few objects). */
+  heapBytesPerStep: number;
+}
+
+/**
+ * Whether training steps allocate: `steps` steps with nothing else in the loop (no clock), watched for
+ * garbage collections and heap growth. A step that allocated even 100 bytes would fill the young
+ * generation and set off collections within a few thousand steps.
+ */
+export async function checkAllocation(data: MnistData, net: NetName, activation: ActivationName, steps: number): Promise<AllocationCheck> {
+  const { step } = trainingModel(data, net, activation, 0);
+  for (let i = 0; i < 100; i++) step(i);
+  const gc = new GcCounter();
+  gc.start();
+  const heapBefore = process.memoryUsage().heapUsed;
+  for (let i = 0; i < steps; i++) step(i);
+  const heapAfter = process.memoryUsage().heapUsed;
+  return { steps, garbageCollections: await gc.stop(), heapBytesPerStep: (heapAfter - heapBefore) / steps };
 }
 
 /** The fastest of `repeats` full test-set evaluations (accuracy and loss, batches of 256), in ms. */

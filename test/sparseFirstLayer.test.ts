@@ -57,11 +57,11 @@ function bothPaths(model: Mlp, pixels: Uint8Array, labels: Uint8Array, count: nu
 }
 
 /** |sparse − dense| within float32 summation error for a sum over 784 pixels of (x0 + d)·w terms. */
-function assertFirstLayerClose(model: Mlp, sparse: Float32Array, dense: Float32Array, count: number): void {
+function assertFirstLayerClose(model: Mlp, sparse: Float32Array, dense: Float32Array, count: number, normalization = NORMALIZATION): void {
   const first = model.layers[0];
   const params = model.parameterBlock();
   const input = model.inputValues(count);
-  const x0 = Math.abs(Math.fround(Math.fround(0 / 255 - Math.fround(NORMALIZATION.mean)) / Math.fround(NORMALIZATION.std)));
+  const x0 = Math.abs(Math.fround(Math.fround(0 / 255 - Math.fround(normalization.mean)) / Math.fround(normalization.std)));
   for (let b = 0; b < count; b++) {
     for (let n = 0; n < first.outSize; n++) {
       let magnitude = Math.abs(params[first.biasOffset + n]);
@@ -140,5 +140,41 @@ describe("the first layer's sparse path", () => {
     const { sparse, dense } = bothPaths(m, images(count, 0.2, random), labels, count);
     assert.deepEqual(sparse.z1, dense.z1);
     assert.deepEqual(sparse.grads, dense.grads);
+  });
+
+  it("keeps the lists of a split read in order, and gives the same rows as listing each batch", () => {
+    const random = Random.fromSeed(11);
+    const m = model(config, 12);
+    const count = 100;
+    const pixels = images(count, 0.2, random);
+    const labels = Uint8Array.from({ length: count }, () => random.nextInt(0, 9));
+    const width = m.layers[0].outSize;
+    const inOrder = Uint32Array.from({ length: count }, (_, i) => i);
+    const reversed = inOrder.slice().reverse();
+    const rows = (order: Uint32Array, start: number, n: number, normalization = NORMALIZATION) => {
+      m.loadBatch(pixels, labels, order, start, n, normalization);
+      m.forward(n);
+      return m.kernels.floats(m.layers[0].Z, n * width).slice();
+    };
+    // In order: batches 0–39 and 40–79 are listed into the kept area, then reused; a batch out of
+    // sequence, and the reversed order, are listed on their own.
+    const first = [rows(inOrder, 0, 40), rows(inOrder, 40, 40)];
+    const again = [rows(inOrder, 0, 40), rows(inOrder, 40, 40), rows(inOrder, 80, 20)];
+    const backwards = rows(reversed, 0, count);
+    assert.deepEqual(again[0], first[0]);
+    assert.deepEqual(again[1], first[1]);
+    for (let image = 0; image < count; image++) {
+      const kept = again[Math.floor(image / 40)].subarray((image % 40) * width, (image % 40 + 1) * width);
+      const alone = backwards.subarray((count - 1 - image) * width, (count - image) * width);
+      assert.deepEqual(kept, alone, `image ${image}`);
+    }
+    // Another normalisation lists again (the kept values would be wrong), and matches the dense path.
+    const other = { mean: 0.5, std: 0.2 };
+    const renormalised = rows(inOrder, 0, 40, other);
+    m.loadBatch(pixels, labels, inOrder, 0, 40, other);
+    const input = m.inputValues(40).slice();
+    m.setInput(input, 40, labels.subarray(0, 40));
+    m.forward(40);
+    assertFirstLayerClose(m, renormalised, m.kernels.floats(m.layers[0].Z, 40 * width).slice(), 40, other);
   });
 });

@@ -20,7 +20,7 @@ export interface KernelExports {
   countCorrect(logits: number, labels: number, batch: number, classes: number): number;
   sgdMomentumStep(params: number, grads: number, velocity: number, n: number, lr: number, momentum: number): void;
   pixelTable(table: number, mean: number, std: number): void;
-  sparsePixels(offsets: number, values: number, starts: number, pixels: number, count: number, size: number, table: number, rowBytes: number): number;
+  sparsePixels(offsets: number, values: number, starts: number, pixels: number, count: number, size: number, table: number, rowBytes: number, firstEntry: number): number;
   sparseForward(Z: number, starts: number, offsets: number, values: number, Wt: number, bias: number, rowSums: number, x0: number, M: number, N: number): void;
   sparseWeightGradient(dWt: number, starts: number, offsets: number, values: number, dZ: number, db: number, x0: number, M: number, N: number, K: number): void;
   transpose(T: number, S: number, rows: number, cols: number): void;
@@ -126,6 +126,16 @@ export class Kernels {
     const global = this.functions[`${name}Kind`];
     if (!(global instanceof WebAssembly.Global)) throw new Error(`no activation kind named ${name} in kernels.wasm`);
     return global.value as number;
+  }
+
+  /** The 32-bit integer at `pointer`, read without making a view (no allocation). */
+  intAt(pointer: number): number {
+    return this.wordsView[pointer >>> 2] | 0;
+  }
+
+  /** The float at `pointer`, read without making a view (no allocation). */
+  floatAt(pointer: number): number {
+    return this.floatsView[pointer >>> 2];
   }
 
   /** A view over the whole memory as 32-bit words; stays valid until the next alloc. */

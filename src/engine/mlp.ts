@@ -64,6 +64,11 @@ export class Mlp {
   private readonly pixelTable: number;
   private tableMean = NaN;
   private tableStd = NaN;
+  /** Counts the table's rebuilds, so that lists made with an older table are not reused. */
+  private tableVersion = 0;
+  /** When the current batch is images runFirst ... of runImages in order (see loadBatch); else undefined. */
+  private runImages: Uint8Array | undefined;
+  private runFirst = 0;
   /** 32-bit views of image arrays, made once per array (loadBatch copies pixels four at a time). */
   private readonly imageWords = new WeakMap<Uint8Array, Uint32Array>();
   /**
@@ -186,6 +191,7 @@ export class Mlp {
     this.pendingRows = 0;
     if (labels) this.kernels.bytes().set(Array.from(labels).slice(0, count), this.labels);
     this.inputIsPixels = false;
+    this.runImages = undefined;
   }
 
   /**
@@ -201,6 +207,7 @@ export class Mlp {
     const k = this.kernels;
     if (normalization.mean !== this.tableMean || normalization.std !== this.tableStd) {
       k.exports.pixelTable(this.pixelTable, normalization.mean, normalization.std);
+      this.tableVersion++;
       this.tableMean = normalization.mean;
       this.tableStd = normalization.std;
     }
@@ -210,7 +217,10 @@ export class Mlp {
     // aligned, so the loop copies words.
     const words = size % 4 === 0 ? this.wordsOf(images) : undefined;
     const first = order[start];
-    if (count >= CONTIGUOUS_COPY_MIN && isRun(order, start, count)) {
+    const inOrder = count >= CONTIGUOUS_COPY_MIN && isRun(order, start, count);
+    this.runImages = inOrder ? images : undefined;
+    this.runFirst = first;
+    if (inOrder) {
       // Consecutive images (an unshuffled test set): one copy of the whole block. This allocates a
       // view, once per batch; training batches are shuffled and never come here.
       memory.set(images.subarray(first * size, (first + count) * size), this.pixels);
@@ -267,7 +277,10 @@ export class Mlp {
   forward(count: number): number {
     const k = this.kernels.exports;
     const last = this.layers.length - 1;
-    this.sparseBatch = this.sparse !== undefined && this.inputIsPixels && this.sparse.prepare(this.pixels, count, this.pixelTable);
+    const sparse = this.sparse;
+    this.sparseBatch = sparse !== undefined && this.inputIsPixels && (this.runImages
+      ? sparse.prepareInOrder(this.runImages, this.runFirst, this.pixels, count, this.pixelTable, this.tableVersion)
+      : sparse.prepare(this.pixels, count, this.pixelTable));
     if (!this.sparseBatch) this.normalizePending();
     if (this.transposedStale) this.refreshTransposedWeights();
     let input = this.input;
