@@ -42,6 +42,12 @@ const LN2_LO: f32 = -2.12194440e-4;
 const ROUNDER: f32 = 12582912.0;
 const ROUNDER_BITS: i32 = 0x4b400000;
 
+/** r = x − n·ln2 in two steps (Cody–Waite), each a multiply-add. */
+// @ts-ignore: decorator
+@inline function reduced(x: v128, n: v128): v128 {
+  return madd(n, f32x4.splat(-LN2_LO), madd(n, f32x4.splat(-LN2_HI), x));
+}
+
 /** 2^n for integer lanes n in [−126, 127], built from the exponent bits. */
 // @ts-ignore: decorator
 @inline function pow2(n: v128): v128 {
@@ -73,8 +79,7 @@ const ROUNDER_BITS: i32 = 0x4b400000;
   const t = madd(x, f32x4.splat(LOG2E), f32x4.splat(ROUNDER));
   const n = f32x4.sub(t, f32x4.splat(ROUNDER));
   const ni = i32x4.sub(t, i32x4.splat(ROUNDER_BITS));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
+  const r = reduced(x, n);
   const y = f32x4.add(expm1Reduced(r), f32x4.splat(1));
   // n spans [−150, 128], past what one power of two can hold: scale by 2^⌊n/2⌋ then by the rest,
   // each a normal number, so that overflow and gradual underflow happen in the last multiply.
@@ -93,8 +98,7 @@ const ROUNDER_BITS: i32 = 0x4b400000;
   const t = madd(x, f32x4.splat(LOG2E), f32x4.splat(ROUNDER));
   const n = f32x4.sub(t, f32x4.splat(ROUNDER));
   const ni = i32x4.sub(t, i32x4.splat(ROUNDER_BITS));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
+  const r = reduced(x, n);
   const s = pow2(i32x4.sub(ni, i32x4.splat(1)));
   const sum = madd(s, expm1Reduced(r), f32x4.sub(s, f32x4.splat(0.5)));
   // ±0 returned as it came (the sum above makes −0 into +0): elu(−0) = −0, as in PyTorch.
@@ -178,8 +182,7 @@ const TANH_SATURATION: f32 = 7.99881172180175781;
   const t = madd(x, f32x4.splat(LOG2E), f32x4.splat(ROUNDER));
   const n = f32x4.sub(t, f32x4.splat(ROUNDER));
   const ni = i32x4.sub(t, i32x4.splat(ROUNDER_BITS));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
+  const r = reduced(x, n);
   const y = f32x4.add(expm1Reduced(r), f32x4.splat(1));
   return f32x4.mul(y, pow2(ni));
 }
@@ -188,5 +191,6 @@ const TANH_SATURATION: f32 = 7.99881172180175781;
 // @ts-ignore: decorator
 @inline export function sigmoid4(z: v128): v128 {
   const one = f32x4.splat(1);
-  return f32x4.div(one, f32x4.add(one, expAboveTiny4(f32x4.neg(z))));
+  // 0 − z rather than neg(z): one instruction instead of V8's three, and e^(+0) = e^(−0).
+  return f32x4.div(one, f32x4.add(one, expAboveTiny4(f32x4.sub(f32x4.splat(0), z))));
 }

@@ -66,6 +66,11 @@ export class Mlp {
   private tableStd = NaN;
   /** Counts the table's rebuilds, so that lists made with an older table are not reused. */
   private tableVersion = 0;
+  /** Where loadBatch's images come from, and how many rows of pixels it has not copied yet. */
+  private sourceImages: Uint8Array | undefined;
+  private sourceOrder: ArrayLike<number> = [];
+  private sourceStart = 0;
+  private pendingPixels = 0;
   /** When the current batch is images runFirst ... of runImages in order (see loadBatch); else undefined. */
   private runImages: Uint8Array | undefined;
   private runFirst = 0;
@@ -189,6 +194,8 @@ export class Mlp {
     this.checkCount(count);
     this.kernels.floats(this.input, count * this.config.inSize).set(values.subarray(0, count * this.config.inSize));
     this.pendingRows = 0;
+    this.pendingPixels = 0;
+    this.sourceImages = undefined;
     if (labels) this.kernels.bytes().set(Array.from(labels).slice(0, count), this.labels);
     this.inputIsPixels = false;
     this.runImages = undefined;
@@ -196,14 +203,14 @@ export class Mlp {
 
   /**
    * Gathers `count` images (uint8, inSize bytes each) at positions order[start ...] and their labels,
-   * as the input normalised as (x/255 − mean)/std (see inputValues). Allocates nothing.
+   * as the input normalised as (x/255 − mean)/std (see inputValues). Allocates nothing. The images
+   * are read when first needed (by forward() or inputValues()): neither array may change before.
    */
   loadBatch(
     images: Uint8Array, labels: Uint8Array, order: ArrayLike<number>, start: number, count: number,
     normalization: Normalization,
   ): void {
     this.checkCount(count);
-    const size = this.config.inSize;
     const k = this.kernels;
     if (normalization.mean !== this.tableMean || normalization.std !== this.tableStd) {
       k.exports.pixelTable(this.pixelTable, normalization.mean, normalization.std);
@@ -211,18 +218,41 @@ export class Mlp {
       this.tableMean = normalization.mean;
       this.tableStd = normalization.std;
     }
+    const first = order[start];
+    const inOrder = count >= CONTIGUOUS_COPY_MIN && isRun(order, start, count);
+    this.runImages = inOrder ? images : undefined;
+    this.runFirst = first;
+    const memory = k.bytes();
+    for (let i = 0; i < count; i++) memory[this.labels + i] = labels[order[start + i]];
+    // The pixels are copied when first needed: a batch of a split whose nonzero-pixel lists are kept
+    // (sparseFirstLayer.ts) never needs them.
+    this.sourceImages = images;
+    this.sourceOrder = order;
+    this.sourceStart = start;
+    this.pendingPixels = count;
+    this.pendingRows = count;
+    this.inputIsPixels = true;
+  }
+
+  /** Copies the pixels of the current batch into wasm memory if loadBatch left them pending. */
+  private copyPendingPixels(): void {
+    const count = this.pendingPixels;
+    if (count === 0) return;
+    this.pendingPixels = 0;
+    const images = this.sourceImages!;
+    const order = this.sourceOrder;
+    const start = this.sourceStart;
+    const size = this.config.inSize;
+    const k = this.kernels;
     const memory = k.bytes();
     // Shuffled images are copied by a plain loop, not memory.set(images.subarray(...)) or Buffer#copy:
     // those allocate on every call, and a training step allocates nothing. Whole images are 4-byte
     // aligned, so the loop copies words.
     const words = size % 4 === 0 ? this.wordsOf(images) : undefined;
-    const first = order[start];
-    const inOrder = count >= CONTIGUOUS_COPY_MIN && isRun(order, start, count);
-    this.runImages = inOrder ? images : undefined;
-    this.runFirst = first;
-    if (inOrder) {
+    if (this.runImages) {
       // Consecutive images (an unshuffled test set): one copy of the whole block. This allocates a
       // view, once per batch; training batches are shuffled and never come here.
+      const first = this.runFirst;
       memory.set(images.subarray(first * size, (first + count) * size), this.pixels);
     } else if (words) {
       const memoryWords = k.words();
@@ -240,9 +270,6 @@ export class Mlp {
         for (let j = 0; j < size; j++) memory[to + j] = images[from + j];
       }
     }
-    for (let i = 0; i < count; i++) memory[this.labels + i] = labels[order[start + i]];
-    this.inputIsPixels = true;
-    this.pendingRows = count;
   }
 
   /** The current input's first `count` rows, normalised (a live view, valid until the next allocation). */
@@ -253,6 +280,7 @@ export class Mlp {
 
   private normalizePending(): void {
     if (this.pendingRows === 0) return;
+    this.copyPendingPixels();
     this.kernels.exports.lookupPixels(this.input, this.pixels, this.pendingRows * this.config.inSize, this.pixelTable);
     this.pendingRows = 0;
   }
@@ -278,6 +306,9 @@ export class Mlp {
     const k = this.kernels.exports;
     const last = this.layers.length - 1;
     const sparse = this.sparse;
+    if (sparse && this.inputIsPixels && !(this.runImages && sparse.isKept(this.runImages, this.runFirst, count, this.tableVersion))) {
+      this.copyPendingPixels();
+    }
     this.sparseBatch = sparse !== undefined && this.inputIsPixels && (this.runImages
       ? sparse.prepareInOrder(this.runImages, this.runFirst, this.pixels, count, this.pixelTable, this.tableVersion)
       : sparse.prepare(this.pixels, count, this.pixelTable));

@@ -89,10 +89,16 @@ export class SparseFirstLayer {
     return entries <= SPARSE_MAX_DENSITY * count * this.inSize;
   }
 
+  /** Whether the lists of images first ... first + count − 1 of `images` (with this table) are kept. */
+  isKept(images: Uint8Array, first: number, count: number, tableVersion: number): boolean {
+    return images === this.keptImages && tableVersion === this.keptTable && first + count <= this.keptCount;
+  }
+
   /**
    * As prepare, for images first ... first + count − 1 of `images` in order (their pixels are at
-   * `pixels`); tableVersion changes whenever the table does. Lists kept from an earlier pass are
-   * used as they are; the next batch of a pass in order is listed into the kept area.
+   * `pixels`, which are not read when isKept); tableVersion changes whenever the table does. Lists
+   * kept from an earlier pass are used as they are; the next batch of a pass in order is listed
+   * into the kept area.
    */
   prepareInOrder(images: Uint8Array, first: number, pixels: number, count: number, table: number, tableVersion: number): boolean {
     const kept = this.kept;
