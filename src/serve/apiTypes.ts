@@ -2,6 +2,9 @@
 // so the page's compiled modules import nothing from Node). Every answer carries `warnings`: files
 // or lines that were skipped, so one bad file never fails the page.
 
+// The trainer's own diagnostics types: type-only imports vanish from the page's compiled modules.
+import type { HiddenDiagnostics, LayerDiagnostics } from "../train/diagnostics.js";
+
 export interface RunListing {
   /** The run folder relative to the log directory, with "/" separators. */
   name: string;
@@ -28,21 +31,10 @@ export interface RunsResponse {
   warnings: string[];
 }
 
-export interface LayerDiagnosticsRow {
-  layer: number;
-  weight_norm: number;
-  grad_norm: number;
-  grad_to_weight: number;
-  update_to_weight: number;
-  nan_count: number;
-  inf_count: number;
-}
 
-export interface HiddenDiagnosticsRow {
-  layer: number;
-  dead_fraction: number | null;
-  saturated_fraction: number | null;
-}
+
+export type LayerDiagnosticsRow = LayerDiagnostics;
+export type HiddenDiagnosticsRow = HiddenDiagnostics;
 
 export interface MetricsRecord {
   model: string;
