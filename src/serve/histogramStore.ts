@@ -2,11 +2,12 @@
 // was appended since the last look (a file being written ends in at most one incomplete record,
 // which waits for the next look). A corrupt file is skipped with a warning; it is read afresh once
 // it changes.
-import { closeSync, openSync, readdirSync, readSync, statSync } from "node:fs";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseEventRecords } from "../log/eventReader.js";
 import type { HistogramData } from "../log/histogram.js";
 import { splitRecords } from "../log/tfrecord.js";
+import { walkFiles } from "./walkFiles.js";
 
 const RECORD_FRAMING_BYTES = 16;
 
@@ -23,22 +24,7 @@ interface FileEntry {
 
 /** Event files under `dir` (TensorBoard's test: "tfevents" in the name), symlinks not followed. */
 function eventFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (folder: string, depth: number) => {
-    let entries;
-    try {
-      entries = readdirSync(folder, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      const path = join(folder, entry.name);
-      if (entry.isDirectory() && depth < 3 && !entry.name.startsWith(".")) walk(path, depth + 1);
-      else if (entry.isFile() && entry.name.includes("tfevents")) out.push(path);
-    }
-  };
-  walk(dir, 0);
-  return out.sort();
+  return walkFiles(dir, 3, (name) => name.includes("tfevents"));
 }
 
 function readFrom(path: string, offset: number, size: number): Uint8Array {

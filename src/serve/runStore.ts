@@ -4,9 +4,10 @@
 // or an unreadable file becomes a warning and is skipped, never a failed answer.
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, type Stats } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { MetricsRecord, RunListing } from "./apiTypes.js";
 import { HttpError, nameSegments, resolveInside } from "./safePath.js";
+import { walkFiles } from "./walkFiles.js";
 
 /** Folders deeper than this below the log directory are not searched for runs. */
 const MAX_RUN_DEPTH = 6;
@@ -153,27 +154,15 @@ export class RunStore {
   /** Sizes and times of every file a run's answers depend on: equal versions, equal answers. */
   version(dir: string): string {
     const parts: string[] = [];
-    const visit = (folder: string, depth: number): void => {
-      let entries;
+    const tracked = (name: string) => name.includes("tfevents") || name.endsWith(".json") || name === "metrics.jsonl";
+    for (const path of walkFiles(dir, 3, tracked)) {
       try {
-        entries = readdirSync(folder, { withFileTypes: true });
+        const s = statSync(path);
+        parts.push(`${basename(path)}:${s.size}:${Math.round(s.mtimeMs)}`);
       } catch {
-        return;
+        // Removed between listing and stat: it no longer counts.
       }
-      for (const entry of entries) {
-        const path = join(folder, entry.name);
-        if (entry.isDirectory() && depth < 2 && !entry.name.startsWith(".")) visit(path, depth + 1);
-        else if (entry.isFile() && (entry.name.includes("tfevents") || entry.name.endsWith(".json") || entry.name === "metrics.jsonl")) {
-          try {
-            const s = statSync(path);
-            parts.push(`${entry.name}:${s.size}:${Math.round(s.mtimeMs)}`);
-          } catch {
-            // Removed between listing and stat: it no longer counts.
-          }
-        }
-      }
-    };
-    visit(dir, 0);
+    }
     if (existsSync(join(dir, ".lock"))) parts.push("locked");
     return createHash("sha1").update(parts.sort().join("|")).digest("hex").slice(0, 16);
   }

@@ -2,8 +2,7 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { linearShapes, mlpConfig, parameterCount } from "../../model.js";
-import { parseOptions, positiveInteger } from "../options.js";
-import { parseHidden } from "./train.js";
+import { parseOptions, positiveInteger, widthList } from "../options.js";
 
 export function registerParams(program: Command): void {
   program
@@ -17,11 +16,11 @@ export function registerParams(program: Command): void {
     .action((raw: Record<string, unknown>) => {
       const flags = parseOptions(z.object({
         layers: positiveInteger("--layers", 1000), in: positiveInteger("--in"), out: positiveInteger("--out"),
+        hidden: widthList("--hidden"),
       }).passthrough(), raw);
-      const hidden = parseHidden(String(raw.hidden));
       const config = mlpConfig({
         inSize: flags.in, outSize: flags.out, numHiddenLayers: flags.layers,
-        hiddenSize: hidden.length === 1 && !String(raw.hidden).includes(",") ? hidden[0] : hidden, activation: "relu",
+        hiddenSize: flags.hidden.list ? flags.hidden.widths : flags.hidden.widths[0], activation: "relu",
       });
       const layers = linearShapes(config).map(([inSize, outSize], k) => ({
         name: `layers.${2 * k}`, in: inSize, out: outSize, parameters: inSize * outSize + outSize,

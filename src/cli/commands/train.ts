@@ -1,7 +1,6 @@
 // `actlab train`: one models dict built from flags.
 import type { Command } from "commander";
 import { z } from "zod";
-import { InputError } from "../../errors.js";
 import { mlpConfig } from "../../model.js";
 import type { ExperimentSpec } from "../../train/experiment.js";
 import { activationList, parseOptions, positiveInteger, widthList, writableDir } from "../options.js";
@@ -73,13 +72,4 @@ export function registerTrain(program: Command, exit: (code: number) => void): v
     };
     exit(await runFromCli([spec], { ...training, resumeCommand }));
   });
-}
-
-/** "--hidden 64" or "--hidden 128,64,32": whole positive numbers, repeats allowed. */
-export function parseHidden(raw: string): number[] {
-  const parts = raw.split(",").map((s) => s.trim());
-  if (parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1)) {
-    throw new InputError(`--hidden must be a positive whole number or a comma-separated list of them; got "${raw}"`);
-  }
-  return parts.map(Number);
 }
