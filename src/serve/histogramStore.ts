@@ -3,7 +3,7 @@
 // which waits for the next look). A corrupt file is skipped with a warning; it is read afresh once
 // it changes.
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { relative } from "node:path";
 import { parseEventRecords } from "../log/eventReader.js";
 import type { HistogramData } from "../log/histogram.js";
 import { splitRecords } from "../log/tfrecord.js";
