@@ -6,43 +6,21 @@ import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { InputError } from "../src/errors.js";
 import { decodeIdxBytes, IDX_MAGIC, parseIdx, type IdxArray, type IdxKind } from "../src/data/idx.js";
+import { byteMutations, craftIdx, type Mutation } from "./support/bytes.js";
 
 const RUNS = { numRuns: 300 };
 const SOURCE = "fuzz-input";
 
-function craftIdx(dims: number[], fill: number): Uint8Array {
-  const size = dims.reduce((a, b) => a * b, 1);
-  const out = new Uint8Array(4 + 4 * dims.length + size);
-  const view = new DataView(out.buffer);
-  out[2] = 0x08;
-  out[3] = dims.length;
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
-  out.fill(fill, 4 + 4 * dims.length);
-  return out;
-}
 
 const validFile = fc.oneof(
   fc
     .tuple(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 5 }), fc.nat(255))
-    .map(([count, rows, cols, fill]) => craftIdx([count, rows, cols], fill)),
-  fc.tuple(fc.integer({ min: 0, max: 40 }), fc.nat(255)).map(([count, fill]) => craftIdx([count], fill)),
+    .map(([count, rows, cols, fill]) => craftIdx([count, rows, cols], new Uint8Array(count * rows * cols).fill(fill))),
+  fc.tuple(fc.integer({ min: 0, max: 40 }), fc.nat(255)).map(([count, fill]) => craftIdx([count], new Uint8Array(count).fill(fill))),
 );
 
-type Mutation = (bytes: Uint8Array) => Uint8Array;
-
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([at, xor]): Mutation => (bytes) => {
-    const out = Uint8Array.from(bytes);
-    if (out.length > 0) out[at % out.length] ^= xor;
-    return out;
-  }),
-  fc.nat().map((keep): Mutation => (bytes) => bytes.slice(0, keep % (bytes.length + 1))),
-  fc.uint8Array({ minLength: 1, maxLength: 8 }).map((extra): Mutation => (bytes) => {
-    const out = new Uint8Array(bytes.length + extra.length);
-    out.set(bytes);
-    out.set(extra, bytes.length);
-    return out;
-  }),
+  ...byteMutations(8),
   // Header fields: magic bytes, type code, rank, and the big-endian dimension words.
   fc.tuple(fc.integer({ min: 0, max: 15 }), fc.nat(255)).map(([at, value]): Mutation => (bytes) => {
     const out = Uint8Array.from(bytes);
@@ -110,7 +88,7 @@ describe("IDX reader under random and mutated input", { timeout: 20_000 }, () =>
     const plausible = fc
       .tuple(fc.constantFrom(1, 3), fc.array(fc.nat(6), { minLength: 3, maxLength: 3 }), fc.uint8Array({ maxLength: 120 }))
       .map(([rank, dims, body]) => {
-        const header = craftIdx(dims.slice(0, rank), 0).subarray(0, 4 + 4 * rank);
+        const header = craftIdx(dims.slice(0, rank), new Uint8Array(0)).subarray(0, 4 + 4 * rank);
         const out = new Uint8Array(header.length + body.length);
         out.set(header);
         out.set(body, header.length);

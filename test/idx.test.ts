@@ -7,24 +7,16 @@ import { gzipSync } from "node:zlib";
 import { InputError } from "../src/errors.js";
 import { gunzipBounded, MAX_IDX_BYTES, parseIdx, readIdxFile } from "../src/data/idx.js";
 import { defaultMnistDir, loadMnist, validateDataDir } from "../src/data/mnist.js";
+import { craftIdx } from "./support/bytes.js";
 
 /** An IDX file written by hand: magic bytes, big-endian dims, then the data. */
-function craftIdx(typeCode: number, dims: number[], data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  const view = new DataView(out.buffer);
-  out[2] = typeCode;
-  out[3] = dims.length;
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
 
 function craftImages(count: number, rows: number, cols: number, pixel = (i: number) => i % 256): Uint8Array {
-  return craftIdx(0x08, [count, rows, cols], Uint8Array.from({ length: count * rows * cols }, (_, i) => pixel(i)));
+  return craftIdx([count, rows, cols], Uint8Array.from({ length: count * rows * cols }, (_, i) => pixel(i)));
 }
 
 function craftLabels(labels: number[]): Uint8Array {
-  return craftIdx(0x08, [labels.length], Uint8Array.from(labels));
+  return craftIdx([labels.length], Uint8Array.from(labels));
 }
 
 function throwsInput(fn: () => unknown, ...fragments: (string | RegExp)[]): void {
@@ -89,7 +81,7 @@ describe("the real MNIST files", () => {
 
 describe("parseIdx on crafted bytes", () => {
   test("reads dims and data of a valid file, big-endian", () => {
-    const bytes = craftIdx(0x08, [2, 3, 256 + 1], new Uint8Array(2 * 3 * 257).fill(7));
+    const bytes = craftIdx([2, 3, 256 + 1], new Uint8Array(2 * 3 * 257).fill(7));
     const parsed = parseIdx(bytes, "crafted");
     assert.equal(parsed.magic, 0x803);
     assert.deepEqual(parsed.dims, [2, 3, 257]);
@@ -106,13 +98,13 @@ describe("parseIdx on crafted bytes", () => {
   });
 
   test("wrong type codes: known non-byte types and unknown ones", () => {
-    throwsInput(() => parseIdx(craftIdx(0x0d, [1], new Uint8Array(1)), "f.idx"), "f.idx", "float32", "0x0d");
-    throwsInput(() => parseIdx(craftIdx(0x07, [1], new Uint8Array(1)), "u.idx"), "u.idx", "unknown IDX type code 0x07");
+    throwsInput(() => parseIdx(craftIdx([1], new Uint8Array(1), 0x0d), "f.idx"), "f.idx", "float32", "0x0d");
+    throwsInput(() => parseIdx(craftIdx([1], new Uint8Array(1), 0x07), "u.idx"), "u.idx", "unknown IDX type code 0x07");
   });
 
   test("dimension counts other than 1 and 3", () => {
-    throwsInput(() => parseIdx(craftIdx(0x08, [], new Uint8Array(0)), "z"), "z: has 0 dimensions");
-    throwsInput(() => parseIdx(craftIdx(0x08, [2, 2], new Uint8Array(4)), "two"), "two: has 2 dimensions");
+    throwsInput(() => parseIdx(craftIdx([], new Uint8Array(0)), "z"), "z: has 0 dimensions");
+    throwsInput(() => parseIdx(craftIdx([2, 2], new Uint8Array(4)), "two"), "two: has 2 dimensions");
     const absurd = new Uint8Array([0, 0, 8, 255]);
     throwsInput(() => parseIdx(absurd, "a"), "a: has 255 dimensions");
   });
@@ -132,7 +124,7 @@ describe("parseIdx on crafted bytes", () => {
   });
 
   test("dims claiming more than the size limit are refused without allocating", () => {
-    const claim = craftIdx(0x08, [0xffffffff, 0xffffffff, 0xffffffff], new Uint8Array(0));
+    const claim = craftIdx([0xffffffff, 0xffffffff, 0xffffffff], new Uint8Array(0));
     throwsInput(() => parseIdx(claim, "huge"), "huge", `${MAX_IDX_BYTES}-byte limit`);
   });
 });
@@ -175,7 +167,7 @@ describe("readIdxFile on disk", () => {
 
   test("a raw file whose header claims more than the file holds is refused from the header", () => {
     const dir = tempDir();
-    const lying = craftIdx(0x08, [60000, 28, 28], new Uint8Array(100));
+    const lying = craftIdx([60000, 28, 28], new Uint8Array(100));
     writeFileSync(join(dir, "lying"), lying);
     throwsInput(() => readIdxFile(join(dir, "lying"), "images"), "lying: truncated", "need 47040000", "found 100");
   });

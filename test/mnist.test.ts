@@ -6,16 +6,8 @@ import { after, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { InputError } from "../src/errors.js";
 import { defaultMnistDir, loadMnist, validateDataDir } from "../src/data/mnist.js";
+import { craftIdx } from "./support/bytes.js";
 
-function craftIdx(dims: number[], data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + 4 * dims.length + data.length);
-  const view = new DataView(out.buffer);
-  out[2] = 0x08;
-  out[3] = dims.length;
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
-  out.set(data, 4 + 4 * dims.length);
-  return out;
-}
 
 const tempRoot = mkdtempSync(join(tmpdir(), "actlab-mnist-"));
 after(() => rmSync(tempRoot, { recursive: true, force: true }));

@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import { InputError } from "../src/errors.js";
 import { decodeSafetensors, encodeSafetensors, type Tensor } from "../src/checkpoint/safetensors.js";
+import { byteMutations, type Mutation } from "./support/bytes.js";
 
 const RUNS = { numRuns: 300 };
 const SOURCE = "fuzz.safetensors";
@@ -58,20 +59,8 @@ const tensorsArb = fc.uniqueArray(tensorArb, { maxLength: 5, selector: (t) => t.
 const metadataArb = fc.option(fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }), { nil: undefined });
 const validFile = fc.tuple(tensorsArb, metadataArb).map(([ts, md]) => encodeSafetensors(ts, md));
 
-type Mutation = (bytes: Uint8Array) => Uint8Array;
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map(([at, xor]): Mutation => (bytes) => {
-    const out = Uint8Array.from(bytes);
-    if (out.length > 0) out[at % out.length] ^= xor;
-    return out;
-  }),
-  fc.nat().map((keep): Mutation => (bytes) => bytes.slice(0, keep % (bytes.length + 1))),
-  fc.uint8Array({ minLength: 1, maxLength: 16 }).map((extra): Mutation => (bytes) => {
-    const out = new Uint8Array(bytes.length + extra.length);
-    out.set(bytes);
-    out.set(extra, bytes.length);
-    return out;
-  }),
+  ...byteMutations(16),
   // Rewrite the length prefix: small shifts and absurd claims alike.
   fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.integer({ min: -16, max: 16 }).map(BigInt)).map((v): Mutation => (bytes) => {
     const out = Uint8Array.from(bytes);
