@@ -9,27 +9,12 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { chromium, type Page } from "playwright-core";
 import { loadMnist } from "../src/data/mnist.js";
-import { mlpConfig } from "../src/model.js";
 import { startServer } from "../src/serve/server.js";
-import { runExperiments, type ExperimentSpec } from "../src/train/experiment.js";
-import { DEFAULT_SETTINGS } from "../src/train/settings.js";
+import { runExperiments } from "../src/train/experiment.js";
+import { smallRunSpec } from "./support/smallRun.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const repoRoot = new URL("../../", import.meta.url).pathname;
-
-function spec(logdir: string, name: string, seeds: number[], activations: string[]): ExperimentSpec {
-  return {
-    name,
-    dir: join(logdir, name),
-    seeds,
-    trainLimit: 500,
-    settings: { ...DEFAULT_SETTINGS, epochs: 2 },
-    models: activations.map((activation) => ({
-      model: activation,
-      config: mlpConfig({ inSize: 784, outSize: 10, hiddenSize: 32, numHiddenLayers: 4, activation }),
-    })),
-  };
-}
 
 interface ChartSeen {
   /** Distinct labels (activation names for the explorer) in the view's "rows" data. */
@@ -96,7 +81,7 @@ test("the dashboard in chromium: charts, run switching, URL state, live refresh,
   const work = mkdtempSync(join(tmpdir(), "actlab-dashboard-"));
   const logdir = join(work, "runs");
   mkdirSync(logdir);
-  await runExperiments([spec(logdir, "alpha", [0, 1], ["tanh", "relu"]), spec(logdir, "beta", [0], ["sigmoid", "leaky_relu"])], { data: loadMnist(), workers: 0 });
+  await runExperiments([smallRunSpec(logdir, "alpha", [0, 1], ["tanh", "relu"]), smallRunSpec(logdir, "beta", [0], ["sigmoid", "leaky_relu"])], { data: loadMnist(), workers: 0 });
   // A malformed line in beta's log: the page must still draw beta, with a warning.
   const betaMetrics = join(logdir, "beta", "metrics.jsonl");
   const betaLines = readFileSync(betaMetrics, "utf8").split("\n");

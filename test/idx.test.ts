@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
@@ -8,6 +7,7 @@ import { InputError } from "../src/errors.js";
 import { gunzipBounded, MAX_IDX_BYTES, parseIdx, readIdxFile } from "../src/data/idx.js";
 import { defaultMnistDir, loadMnist, validateDataDir } from "../src/data/mnist.js";
 import { craftIdx } from "./support/bytes.js";
+import { temporaryDir } from "./support/scratch.js";
 
 /** An IDX file written by hand: magic bytes, big-endian dims, then the data. */
 
@@ -30,14 +30,9 @@ function throwsInput(fn: () => unknown, ...fragments: (string | RegExp)[]): void
   });
 }
 
-const tempRoot = mkdtempSync(join(tmpdir(), "actlab-idx-"));
-after(() => rmSync(tempRoot, { recursive: true, force: true }));
-let tempCount = 0;
-function tempDir(): string {
-  const dir = join(tempRoot, String(tempCount++));
-  mkdirSync(dir);
-  return dir;
-}
+const scratch = temporaryDir("idx");
+after(() => scratch.remove());
+const tempDir = scratch.fresh;
 
 describe("the real MNIST files", () => {
   const dir = defaultMnistDir();

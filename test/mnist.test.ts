@@ -1,22 +1,16 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { InputError } from "../src/errors.js";
 import { defaultMnistDir, loadMnist, validateDataDir } from "../src/data/mnist.js";
 import { craftIdx } from "./support/bytes.js";
+import { temporaryDir } from "./support/scratch.js";
 
-
-const tempRoot = mkdtempSync(join(tmpdir(), "actlab-mnist-"));
-after(() => rmSync(tempRoot, { recursive: true, force: true }));
-let tempCount = 0;
-function tempDir(): string {
-  const dir = join(tempRoot, String(tempCount++));
-  mkdirSync(dir);
-  return dir;
-}
+const scratch = temporaryDir("mnist");
+after(() => scratch.remove());
+const tempDir = scratch.fresh;
 
 // A small dataset whose every byte is known: image i is filled with the value 10·i + 1 (mod 256),
 // and labels cycle through 0..classes−1.

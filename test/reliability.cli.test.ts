@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { runCli, temporaryDir, type CliResult } from "./support/cliProcess.js";
+import { runCli, type CliResult } from "./support/cliProcess.js";
+import { temporaryDir } from "./support/scratch.js";
 
 const scratch = temporaryDir("cli");
 after(() => scratch.remove());

@@ -10,7 +10,8 @@ import { loadModelCheckpoint } from "../src/checkpoint/modelCheckpoint.js";
 import { readEventDir, type DecodedEvent } from "../src/log/eventReader.js";
 import { mlpConfig } from "../src/model.js";
 import { RunDirectory } from "../src/train/runDirectory.js";
-import { runCli, temporaryDir } from "./support/cliProcess.js";
+import { runCli } from "./support/cliProcess.js";
+import { temporaryDir } from "./support/scratch.js";
 
 const scratch = temporaryDir("divergence");
 after(() => scratch.remove());

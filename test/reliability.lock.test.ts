@@ -8,7 +8,8 @@ import { after, describe, test } from "node:test";
 import { InputError } from "../src/errors.js";
 import { RunDirectory } from "../src/train/runDirectory.js";
 import { lockPaths, lockRunDirectory } from "../src/train/runLock.js";
-import { runCli, startCli, temporaryDir } from "./support/cliProcess.js";
+import { runCli, startCli } from "./support/cliProcess.js";
+import { temporaryDir } from "./support/scratch.js";
 
 const scratch = temporaryDir("lock");
 after(() => scratch.remove());

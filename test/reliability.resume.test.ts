@@ -14,7 +14,8 @@ import { mlpConfig } from "../src/model.js";
 import { runExperiments, type ExperimentSpec } from "../src/train/experiment.js";
 import { StopFlag } from "../src/train/pool.js";
 import { DEFAULT_SETTINGS } from "../src/train/settings.js";
-import { filesUnder, metricsWithoutTimes, runCli, seededRandom, startCli, temporaryDir } from "./support/cliProcess.js";
+import { filesUnder, metricsWithoutTimes, runCli, startCli } from "./support/cliProcess.js";
+import { seededRandom, temporaryDir } from "./support/scratch.js";
 
 // Enough work per epoch (about 0.2 s with the fast kernels) that a signal sent on the first epoch's line
 // lands while tanh is still training, not in the gap before relu starts.

@@ -4,9 +4,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { InputError } from "../src/errors.js";
 import {
@@ -26,12 +25,13 @@ import {
   writeFileAtomic,
   writeFileAtomicSync,
 } from "../src/checkpoint/atomicFile.js";
+import { seededRandom, temporaryDir } from "./support/scratch.js";
 
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "actlab-safetensors-"));
-}
+const scratch = temporaryDir("safetensors");
+after(() => scratch.remove());
+const tempDir = scratch.fresh;
 
 function headerOf(bytes: Uint8Array): { length: number; text: string; json: Record<string, any> } {
   const length = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
@@ -351,22 +351,10 @@ const activationFns = (slope: number): Record<string, (x: number) => number> => 
   softsign: (x) => x / (1 + Math.abs(x)),
 });
 
-/** mulberry32: a tiny seeded generator, so the test's weights are the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Layer { w: Float32Array; b: Float32Array; inSize: number; outSize: number }
 
 function randomLayers(sizes: number[], seed: number): Layer[] {
-  const rand = seeded(seed);
+  const rand = seededRandom(seed);
   const layers: Layer[] = [];
   for (let i = 0; i + 1 < sizes.length; i++) {
     const bound = 1 / Math.sqrt(sizes[i]);

@@ -17,35 +17,20 @@ import { activationCurve, grid } from "../src/engine/curves.js";
 import { InputError } from "../src/errors.js";
 import { readEventDir } from "../src/log/eventReader.js";
 import { makeHistogram } from "../src/log/histogram.js";
-import { mlpConfig } from "../src/model.js";
 import type { CurvesResponse, HistogramsResponse, JsonFileResponse, MetricsResponse, RunsResponse } from "../src/serve/apiTypes.js";
 import { bucketIntervals, rebin, sharedEdges } from "../src/serve/histogramBins.js";
 import { activationRows, curveRows, depthRows, heatRows, overlayRows, unitRows } from "../src/serve/page/chartData.js";
 import { activationSpec, depthSpec, heatmapSpec, metricSpec, overlaySpec, unitsSpec } from "../src/serve/page/charts.js";
 import { defaultViewState, formatViewState, parseViewState } from "../src/serve/page/viewState.js";
 import { startServer, type DashboardServer } from "../src/serve/server.js";
-import { DEFAULT_SETTINGS } from "../src/train/settings.js";
 import { runExperiments } from "../src/train/experiment.js";
+import { smallRunSpec } from "./support/smallRun.js";
 
 const repoRoot = new URL("../../", import.meta.url).pathname;
 let work: string;
 let logdir: string;
 let outside: string;
 let server: DashboardServer;
-
-function spec(name: string, seeds: number[], activations: string[]) {
-  return {
-    name,
-    dir: join(logdir, name),
-    seeds,
-    trainLimit: 500,
-    settings: { ...DEFAULT_SETTINGS, epochs: 2 },
-    models: activations.map((activation) => ({
-      model: activation,
-      config: mlpConfig({ inSize: 784, outSize: 10, hiddenSize: 32, numHiddenLayers: 4, activation }),
-    })),
-  };
-}
 
 /** A raw GET: the path goes out exactly as written (fetch would normalise `..` away). */
 function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; body: string }> {
@@ -78,7 +63,7 @@ before(async () => {
   outside = join(work, "outside");
   mkdirSync(logdir);
   mkdirSync(outside);
-  await runExperiments([spec("alpha", [0, 1], ["tanh", "relu"])], { data: loadMnist(), workers: 0 });
+  await runExperiments([smallRunSpec(logdir, "alpha", [0, 1], ["tanh", "relu"])], { data: loadMnist(), workers: 0 });
   cpSync(join(logdir, "alpha"), join(logdir, "group", "nested"), { recursive: true });
   mkdirSync(join(logdir, "not-a-run"));
   writeFileSync(join(logdir, "not-a-run", "notes.txt"), "no metrics here\n");

@@ -1,8 +1,7 @@
 // Running the real `actlab` command line in a child process, as a user would, and reading back
 // what a run directory holds. Shared by the reliability tests.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -57,12 +56,6 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
   return startCli(args, env).done;
 }
 
-/** A fresh folder under the system's temporary folder, removed by the returned function. */
-export function temporaryDir(prefix: string): { path: string; remove: () => void } {
-  const path = mkdtempSync(join(tmpdir(), `actlab-${prefix}-`));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
-}
-
 /** Lines of metrics.jsonl with the fields that measure time removed (they differ from run to run). */
 export function metricsWithoutTimes(dir: string): string[] {
   return readFileSync(join(dir, "metrics.jsonl"), "utf8").split("\n").filter((line) => line !== "").map((line) => {
@@ -79,14 +72,3 @@ export function filesUnder(dir: string, relative = ""): string[] {
   }).sort();
 }
 
-/** A small deterministic generator (mulberry32) for test timings that must be reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
