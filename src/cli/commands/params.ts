@@ -3,15 +3,12 @@ import type { Command } from "commander";
 import { z } from "zod";
 import { linearShapes, mlpConfig, parameterCount } from "../../model.js";
 import { parseOptions, positiveInteger, widthList } from "../options.js";
+import { addNetShapeFlags } from "./trainingFlags.js";
 
 export function registerParams(program: Command): void {
-  program
+  addNetShapeFlags(program
     .command("params")
-    .description("count the trainable parameters of an MLP (the notebook's count_parameters)")
-    .option("--layers <n>", "Linear layers (num_hidden_layers)", "5")
-    .option("--hidden <h[,h...]>", "hidden width, or one width per hidden layer", "64")
-    .option("--in <n>", "input size", "784")
-    .option("--out <n>", "output size", "10")
+    .description("count the trainable parameters of an MLP (the notebook's count_parameters)"))
     .option("--json", "print JSON")
     .action((raw: Record<string, unknown>) => {
       const flags = parseOptions(z.object({

@@ -5,7 +5,7 @@ import { mlpConfig } from "../../model.js";
 import type { ExperimentSpec } from "../../train/experiment.js";
 import { activationList, parseOptions, positiveInteger, widthList, writableDir } from "../options.js";
 import { loadResumeSpecs, runFromCli } from "./run.js";
-import { addTrainingFlags, refuseSettingsOnResume, toTrainingFlags, trainingFlagFields } from "./trainingFlags.js";
+import { addNetShapeFlags, addTrainingFlags, refuseSettingsOnResume, toTrainingFlags, trainingFlagFields } from "./trainingFlags.js";
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
@@ -40,13 +40,9 @@ export function registerTrain(program: Command, exit: (code: number) => void): v
     .command("train")
     .description("train one models dict (one model per activation) and log it into a run folder")
     .option("--activations <list>", "comma-separated activations, one model each", "relu")
-    .option("--layers <n>", "Linear layers (the notebook's num_hidden_layers)", "5")
-    .option("--hidden <h[,h...]>", "hidden width, or one width per hidden layer (layers − 1 of them)", "64")
-    .option("--in <n>", "input size", "784")
-    .option("--out <n>", "output size (classes)", "10")
     .option("--logdir <dir>", "the run folder itself (default: runs/train-<time>)")
     .option("--resume <dir>", "continue an interrupted run folder (its config.json decides the settings)");
-  addTrainingFlags(command).action(async (raw: Record<string, unknown>) => {
+  addTrainingFlags(addNetShapeFlags(command)).action(async (raw: Record<string, unknown>) => {
     const flags = parseOptions(trainSchema, raw);
     const training = toTrainingFlags(flags);
     const resumeCommand = (dirs: string[]) => `actlab train --resume ${dirs[0]}`;

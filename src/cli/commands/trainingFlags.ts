@@ -7,6 +7,15 @@ import { InputError } from "../../errors.js";
 import { DEFAULT_SETTINGS, type TrainSettings } from "../../train/settings.js";
 import { dataFolder, finiteNumber, integerList, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber } from "../options.js";
 
+/** The shape of the notebook's MLP, as `train` and `params` take it. */
+export function addNetShapeFlags(command: Command): Command {
+  return command
+    .option("--layers <n>", "Linear layers (the notebook's num_hidden_layers)", "5")
+    .option("--hidden <h[,h...]>", "hidden width, or one width per hidden layer (layers − 1 of them)", "64")
+    .option("--in <n>", "input size", "784")
+    .option("--out <n>", "output size (classes)", "10");
+}
+
 export function addTrainingFlags(command: Command): Command {
   const d = DEFAULT_SETTINGS;
   return command
