@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { InputError } from "../src/errors.js";
-import { defaultMnistDir, loadMnist, validateDataDir } from "../src/data/mnist.js";
+import { dataDifferences } from "../src/data/identity.js";
+import { defaultMnistDir, loadMnist, requireDataFitsModel, validateDataDir } from "../src/data/mnist.js";
 import { craftIdx } from "./support/bytes.js";
 import { temporaryDir } from "./support/scratch.js";
 
@@ -117,5 +118,77 @@ describe("loadMnist", () => {
     loadMnist({ shared: true });
     const ms = performance.now() - start;
     assert.ok(ms < 1000, `loadMnist took ${ms.toFixed(0)} ms`);
+  });
+});
+
+describe("data identity", () => {
+  test("is the same for moved and for gzipped copies, and a raw file's digest is its sha256sum", async () => {
+    const { createHash } = await import("node:crypto");
+    const { readFileSync } = await import("node:fs");
+    const raw = tempDir();
+    const moved = tempDir();
+    const zipped = tempDir();
+    writeSmallSet(raw);
+    writeSmallSet(moved);
+    writeSmallSet(zipped, { gzip: true });
+    const a = loadMnist({ dir: raw }).identity;
+    assert.deepEqual(loadMnist({ dir: moved }).identity, a);
+    assert.deepEqual(loadMnist({ dir: zipped }).identity, a);
+    const file = join(raw, "t10k-images-idx3-ubyte");
+    assert.equal(a.files["t10k-images-idx3-ubyte"].sha256, createHash("sha256").update(readFileSync(file)).digest("hex"));
+    assert.equal(a.files["t10k-images-idx3-ubyte"].bytes, readFileSync(file).length);
+    assert.deepEqual(dataDifferences(a, a), []);
+  });
+
+  test("one changed pixel or label, or another size, is found and named by file", () => {
+    const base = tempDir();
+    writeSmallSet(base);
+    const a = loadMnist({ dir: base }).identity;
+
+    const pixel = tempDir();
+    writeSmallSet(pixel);
+    const images = craftIdx([20, 5, 4], pixelsOf(20, 5, 4, 1));
+    images[images.length - 1] ^= 1;
+    writeFileSync(join(pixel, "train-images-idx3-ubyte"), images);
+    const b = loadMnist({ dir: pixel }).identity;
+    assert.notEqual(b.sha256, a.sha256);
+    const differences = dataDifferences(a, b);
+    assert.equal(differences.length, 1);
+    assert.match(differences[0], /^train-images-idx3-ubyte: content differs/);
+
+    const labels = tempDir();
+    writeSmallSet(labels, { testLabels: Uint8Array.from([0, 1, 2, 0, 1, 1]) });
+    assert.match(dataDifferences(a, loadMnist({ dir: labels }).identity).join("; "), /^t10k-labels-idx1-ubyte: content differs/);
+
+    const smaller = tempDir();
+    writeSmallSet(smaller);
+    writeFileSync(join(smaller, "t10k-labels-idx1-ubyte"), craftIdx([5], labelsOf(5, 3)));
+    writeFileSync(join(smaller, "t10k-images-idx3-ubyte"), craftIdx([5, 5, 4], pixelsOf(5, 5, 4, 2)));
+    assert.deepEqual(dataDifferences(a, loadMnist({ dir: smaller }).identity), [
+      "t10k-images-idx3-ubyte: 136 bytes recorded, 116 here",
+      "t10k-labels-idx1-ubyte: 14 bytes recorded, 13 here",
+    ]);
+  });
+
+  test("a record whose combined digest was altered is not taken as the same data", () => {
+    const dir = tempDir();
+    writeSmallSet(dir);
+    const a = loadMnist({ dir }).identity;
+    const forged = { ...a, sha256: "0".repeat(64) };
+    assert.deepEqual(dataDifferences(forged, a), ["the recorded combined sha256 does not match its own files"]);
+  });
+});
+
+describe("requireDataFitsModel", () => {
+  test("refuses other image sizes and labels without a logit, naming both", () => {
+    const dir = tempDir();
+    writeSmallSet(dir, { classes: 3 });
+    const data = loadMnist({ dir });
+    requireDataFitsModel(data, 20, 3, "m.safetensors");
+    requireDataFitsModel(data, 20, 10, "m.safetensors");
+    assert.throws(() => requireDataFitsModel(data, 784, 3, "m.safetensors"), (error: Error) =>
+      error instanceof InputError && /images are 5×4 = 20 pixels, but m\.safetensors takes 784 inputs/.test(error.message));
+    assert.throws(() => requireDataFitsModel(data, 20, 2, "m.safetensors"), (error: Error) =>
+      error instanceof InputError && /labels go up to 2, but m\.safetensors has 2 outputs/.test(error.message));
   });
 });

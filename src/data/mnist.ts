@@ -5,6 +5,7 @@ import { readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { InputError } from "../errors.js";
+import { dataIdentity, idxFileIdentity, type DataFileIdentity, type DataFileName, type DataIdentity } from "./identity.js";
 import { readIdxFile, type IdxKind } from "./idx.js";
 
 export interface MnistSplit {
@@ -23,6 +24,8 @@ export interface MnistData {
   source: string;
   /** Largest label in either split + 1: the width the output layer needs. */
   classes: number;
+  /** Sizes and content hashes of the four files: what the data are, wherever they lie. */
+  identity: DataIdentity;
 }
 
 export interface LoadMnistOptions {
@@ -117,11 +120,15 @@ function inMemory(bytes: Uint8Array, shared: boolean): Uint8Array {
   return copy;
 }
 
-function loadSplit(files: Map<string, string>, split: SplitName, shared: boolean): MnistSplit {
+function loadSplit(
+  files: Map<string, string>, split: SplitName, shared: boolean, identities: Partial<Record<DataFileName, DataFileIdentity>>,
+): MnistSplit {
   const imagesPath = files.get(FILE_NAMES[split].images)!;
   const labelsPath = files.get(FILE_NAMES[split].labels)!;
   const images = readIdxFile(imagesPath, "images");
   const labels = readIdxFile(labelsPath, "labels");
+  identities[FILE_NAMES[split].images as DataFileName] = idxFileIdentity(images);
+  identities[FILE_NAMES[split].labels as DataFileName] = idxFileIdentity(labels);
   const [count, rows, cols] = images.dims;
   if (count === 0) throw new InputError(`${imagesPath}: holds no images`);
   if (rows === 0 || cols === 0) throw new InputError(`${imagesPath}: images of ${rows}×${cols} pixels hold nothing`);
@@ -142,8 +149,9 @@ export function loadMnist(options: LoadMnistOptions = {}): MnistData {
   const dir = options.dir ?? defaultMnistDir();
   const shared = options.shared ?? false;
   const files = locateDataFiles(dir);
-  const train = loadSplit(files, "train", shared);
-  const test = loadSplit(files, "test", shared);
+  const identities: Partial<Record<DataFileName, DataFileIdentity>> = {};
+  const train = loadSplit(files, "train", shared, identities);
+  const test = loadSplit(files, "test", shared, identities);
   if (train.rows !== test.rows || train.cols !== test.cols) {
     throw new InputError(
       `data folder ${dir}: training images are ${train.rows}×${train.cols} but test images are ${test.rows}×${test.cols}`,
@@ -153,5 +161,22 @@ export function loadMnist(options: LoadMnistOptions = {}): MnistData {
   if (classes < 2) {
     throw new InputError(`data folder ${dir}: every label is 0, so there is nothing to classify (need at least 2 classes)`);
   }
-  return { train, test, source: dir, classes };
+  return { train, test, source: dir, classes, identity: dataIdentity(identities as Record<DataFileName, DataFileIdentity>) };
+}
+
+/**
+ * Refuses data that a model of `inSize` inputs and `outSize` outputs cannot score: images of
+ * another pixel count would be read past or short of their rows, and a label at or beyond
+ * `outSize` has no logit (its loss and accuracy would be meaningless numbers).
+ */
+export function requireDataFitsModel(data: MnistData, inSize: number, outSize: number, model: string): void {
+  const pixels = data.test.rows * data.test.cols;
+  const problems: string[] = [];
+  if (pixels !== inSize) {
+    problems.push(`its images are ${data.test.rows}×${data.test.cols} = ${pixels} pixels, but ${model} takes ${inSize} inputs`);
+  }
+  if (data.classes > outSize) {
+    problems.push(`its labels go up to ${data.classes - 1}, but ${model} has ${outSize} outputs (labels 0 to ${outSize - 1})`);
+  }
+  if (problems.length > 0) throw new InputError(`data folder ${data.source}: ${problems.join("; and ")}`);
 }
