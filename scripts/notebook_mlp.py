@@ -17,23 +17,62 @@ MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 
 
+class Activation:
+    """One row of the activation table: the PyTorch module (with the defaults the notebook uses) and
+    the parameters and formula that the fixtures record beside its numbers."""
+
+    def __init__(self, module, params):
+        self.module = module  # leaky_slope -> a fresh nn.Module
+        self.params = params
+
+
+# The one table of activations. Adding an activation here adds it to the model, to
+# scripts/make_fixtures.py (a new mlp_step_<name>.json and a new entry in activation_curves.json)
+# and to the PyTorch checks; the TypeScript side gets its own catalogue entry and kernel pair.
+ACTIVATIONS = {
+    "sigmoid": Activation(lambda slope: nn.Sigmoid(), {"formula": "1/(1+exp(-x))"}),
+    "tanh": Activation(lambda slope: nn.Tanh(), {"formula": "tanh(x)"}),
+    "relu": Activation(lambda slope: nn.ReLU(), {"formula": "max(0,x)", "torch_derivative_at_0": 0.0}),
+    "leaky_relu": Activation(
+        lambda slope: nn.LeakyReLU(slope),
+        {"negative_slope": 0.01, "formula": "x if x>0 else 0.01*x", "torch_derivative_at_0": 0.01},
+    ),
+    "elu": Activation(
+        lambda slope: nn.ELU(),
+        {"alpha": 1.0, "formula": "x if x>0 else alpha*(exp(x)-1)", "torch_derivative_at_0": 1.0},
+    ),
+    "selu": Activation(
+        lambda slope: nn.SELU(),
+        {
+            "alpha": 1.6732632423543772,
+            "scale": 1.0507009873554805,
+            "formula": "scale*(x if x>0 else alpha*(exp(x)-1))",
+            "torch_derivative_at_0": "scale*alpha = 1.7580993408473766 (the x<=0 branch is used at 0)",
+        },
+    ),
+    "gelu": Activation(
+        lambda slope: nn.GELU(), {"approximate": "none", "formula": "x*Phi(x) = 0.5*x*(1+erf(x/sqrt(2)))"}
+    ),
+    "silu": Activation(lambda slope: nn.SiLU(), {"formula": "x*sigmoid(x)"}),
+    "softplus": Activation(
+        lambda slope: nn.Softplus(),
+        {"beta": 1.0, "threshold": 20.0, "formula": "log(1+exp(beta*x))/beta, or x if beta*x > threshold"},
+    ),
+    "mish": Activation(
+        lambda slope: nn.Mish(), {"formula": "x*tanh(softplus(x)) (softplus with beta 1, threshold 20)"}
+    ),
+    "hardtanh": Activation(
+        lambda slope: nn.Hardtanh(),
+        {"min_val": -1.0, "max_val": 1.0, "formula": "clamp(x,-1,1)", "torch_derivative_at_plus_minus_1": 0.0},
+    ),
+    "softsign": Activation(lambda slope: nn.Softsign(), {"formula": "x/(1+|x|)"}),
+}
+
+
 def make_activation(name, leaky_slope=0.01):
-    """One fresh module per name, with PyTorch's default arguments (as the notebook uses them)."""
-    factories = {
-        "sigmoid": nn.Sigmoid,
-        "tanh": nn.Tanh,
-        "relu": nn.ReLU,
-        "leaky_relu": lambda: nn.LeakyReLU(leaky_slope),
-        "elu": nn.ELU,
-        "selu": nn.SELU,
-        "gelu": nn.GELU,
-        "silu": nn.SiLU,
-        "softplus": nn.Softplus,
-        "mish": nn.Mish,
-        "hardtanh": nn.Hardtanh,
-        "softsign": nn.Softsign,
-    }
-    return factories[name]()
+    """One fresh module per name, with PyTorch's default arguments (as the notebook uses them).
+    An unknown name raises KeyError, as the notebook's activation dict does."""
+    return ACTIVATIONS[name].module(leaky_slope)
 
 
 class MLP(nn.Module):

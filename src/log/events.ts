@@ -4,7 +4,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { InputError } from "../errors.js";
-import { makeHistogram, type HistogramData } from "./histogram.js";
+import { makeHistogram } from "./histogram.js";
 import { encodeEvent, FILE_VERSION, type EventMessage, type ValueMessage } from "./proto.js";
 import { frameRecord } from "./tfrecord.js";
 
@@ -104,11 +104,7 @@ export class EventFileWriter {
    * nothing is written then.
    */
   addHistogram(tag: string, values: ArrayLike<number>, step: number, wallTime?: number): void {
-    this.addHistogramData(tag, makeHistogram(values), step, wallTime);
-  }
-
-  /** Writes a histogram computed elsewhere (e.g. in a worker) as it is. */
-  addHistogramData(tag: string, h: HistogramData, step: number, wallTime?: number): void {
+    const h = makeHistogram(values);
     const histo = {
       min: h.min, max: h.max, num: h.num, sum: h.sum, sum_squares: h.sumSquares,
       bucket_limit: h.bucketLimit, bucket: h.bucket,
@@ -207,10 +203,6 @@ export class SummaryWriter {
   /** @throws RangeError when `values` is empty or holds no finite value (see makeHistogram). */
   addHistogram(tag: string, values: ArrayLike<number>, step: number, wallTime?: number): void {
     this.mainWriter().addHistogram(tag, values, step, wallTime);
-  }
-
-  addHistogramData(tag: string, histogram: HistogramData, step: number, wallTime?: number): void {
-    this.mainWriter().addHistogramData(tag, histogram, step, wallTime);
   }
 
   /** Paths of the event files written so far, main file first. */
