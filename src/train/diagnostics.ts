@@ -3,7 +3,7 @@
 // sigmoid-like ones). Derivatives come from the activation's own backward kernel.
 import { ACTIVATIONS } from "../activations.js";
 import { activationCurve, grid } from "../engine/curves.js";
-import type { Mlp } from "../engine/mlp.js";
+import type { DenseLayer, Mlp } from "../engine/mlp.js";
 import { tensorView } from "../layout.js";
 
 export interface LayerDiagnostics {
@@ -53,6 +53,8 @@ export function maxDerivative(activation: keyof typeof ACTIVATIONS, leakySlope: 
 export class UnitStatistics {
   private readonly everPositive: Uint8Array[];
   private readonly saturatedCounts: Uint32Array[];
+  /** The activation modules of the parameter layout, each with the Linear layer whose output it reads. */
+  private readonly activations: Array<{ linear: DenseLayer; width: number }>;
   private samples = 0;
   private readonly trackDead: boolean;
   private readonly trackSaturation: boolean;
@@ -62,9 +64,9 @@ export class UnitStatistics {
     const info = ACTIVATIONS[model.config.activation];
     this.trackDead = info.deadUnitDiagnostic;
     this.trackSaturation = info.saturationDiagnostic;
-    const hidden = model.layers.slice(0, -1);
-    this.everPositive = hidden.map((l) => new Uint8Array(l.outSize));
-    this.saturatedCounts = hidden.map((l) => new Uint32Array(l.outSize));
+    this.activations = model.layout.modules.flatMap((m) => (m.kind === "activation" ? [{ linear: model.layers[m.linear], width: m.width }] : []));
+    this.everPositive = this.activations.map((a) => new Uint8Array(a.width));
+    this.saturatedCounts = this.activations.map((a) => new Uint32Array(a.width));
     this.threshold = this.trackSaturation ? SATURATION_LEVEL * maxDerivative(model.config.activation, model.config.leakySlope) : 0;
   }
 
@@ -81,15 +83,14 @@ export class UnitStatistics {
     // The model reserved this scratch when it was built: observing allocates no wasm memory.
     const { ones, derivative } = model.diagnosticScratch;
     this.samples += count;
-    model.layers.slice(0, -1).forEach((layer, h) => {
-      const width = layer.outSize;
+    this.activations.forEach(({ linear, width }, h) => {
       if (this.trackDead) {
-        const a = model.kernels.floats(layer.A, count * width);
+        const a = model.kernels.floats(linear.A, count * width);
         const alive = this.everPositive[h];
         for (let i = 0; i < a.length; i++) if (a[i] > 0) alive[i % width] = 1;
       }
       if (this.trackSaturation) {
-        backward(derivative, ones, layer.Z, layer.A, count * width, model.config.leakySlope);
+        backward(derivative, ones, linear.Z, linear.A, count * width, model.config.leakySlope);
         const d = model.kernels.floats(derivative, count * width);
         const counts = this.saturatedCounts[h];
         for (let i = 0; i < d.length; i++) if (Math.abs(d[i]) < this.threshold) counts[i % width]++;
@@ -99,7 +100,7 @@ export class UnitStatistics {
 
   hidden(): HiddenDiagnostics[] {
     return this.everPositive.map((alive, h) => ({
-      layer: h + 1,
+      layer: this.activations[h].linear.linear + 1,
       dead_fraction: this.trackDead && this.samples > 0 ? alive.reduce((n, v) => n + (v ? 0 : 1), 0) / alive.length : null,
       saturated_fraction: this.trackSaturation && this.samples > 0
         ? this.saturatedCounts[h].reduce((n, c) => n + (c > this.samples / 2 ? 1 : 0), 0) / alive.length
