@@ -33,7 +33,6 @@ export interface DiagnosticScratch {
   /** All ones: the upstream gradient that makes an activation's backward kernel give f'(z). */
   ones: number;
   derivative: number;
-  floats: number;
 }
 
 export class Mlp {
@@ -94,7 +93,7 @@ export class Mlp {
     this.activationParam = config.leakySlope;
     // Reserved here, not when diagnostics first run: memory never grows under views handed out earlier.
     const scratchFloats = Math.max(1, ...config.hiddenSizes) * maxBatch;
-    this.diagnosticScratch = { ones: kernels.allocFloats(scratchFloats), derivative: kernels.allocFloats(scratchFloats), floats: scratchFloats };
+    this.diagnosticScratch = { ones: kernels.allocFloats(scratchFloats), derivative: kernels.allocFloats(scratchFloats) };
     kernels.floats(this.diagnosticScratch.ones, scratchFloats).fill(1);
   }
 
