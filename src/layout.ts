@@ -88,3 +88,14 @@ export function parameterLayout(config: MlpConfig): ParameterLayout {
 export function tensorView(block: Float32Array, slot: TensorSlot): Float32Array {
   return block.subarray(slot.offset, slot.offset + slot.size);
 }
+
+export interface NamedTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Copies of a block's tensors under their state_dict names and shapes, in the layout's order. */
+export function stateDictOf(layout: ParameterLayout, block: Float32Array): NamedTensor[] {
+  return layout.tensors.map((t) => ({ name: t.name, shape: t.shape, data: block.slice(t.offset, t.offset + t.size) }));
+}

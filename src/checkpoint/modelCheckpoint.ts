@@ -3,7 +3,7 @@
 // A resumable checkpoint adds the momentum buffers and the training position.
 import { isActivationName } from "../activations.js";
 import { InputError } from "../errors.js";
-import { parameterLayout } from "../layout.js";
+import { parameterLayout, stateDictOf } from "../layout.js";
 import type { MlpConfig } from "../model.js";
 import { readSafetensors, writeSafetensorsSync, type Tensor } from "./safetensors.js";
 
@@ -31,9 +31,7 @@ export interface ResumeState<History = unknown> {
 
 /** The block's tensors under their state_dict names (and `prefix`), as the layout places them. */
 function parameterTensors(config: MlpConfig, block: Float32Array, prefix = ""): Tensor[] {
-  return parameterLayout(config).tensors.map((t) => ({
-    name: prefix + t.name, dtype: "F32" as const, shape: t.shape, data: block.slice(t.offset, t.offset + t.size),
-  }));
+  return stateDictOf(parameterLayout(config), block).map((t) => ({ ...t, name: prefix + t.name, dtype: "F32" as const }));
 }
 
 function configMetadata(config: MlpConfig): Record<string, string> {

@@ -6,7 +6,7 @@
 //
 // The parameters are read as copies and written through writeParameters, the one way in, which
 // marks what is derived from them (Wᵀ of the narrow layers, the sparse path's Wᵀ) for rebuilding.
-import { parameterLayout, type LinearModule, type ParameterLayout } from "../layout.js";
+import { parameterLayout, stateDictOf, type LinearModule, type NamedTensor, type ParameterLayout } from "../layout.js";
 import type { MlpConfig } from "../model.js";
 import type { Random } from "../random.js";
 import { InputPipeline, type PixelLists } from "./inputPipeline.js";
@@ -20,12 +20,6 @@ export interface DenseLayer extends LinearModule {
   /** Pointers to the pre-activation Z and activation A [maxBatch, out] of the last forward pass. */
   Z: number;
   A: number;
-}
-
-export interface NamedTensor {
-  name: string;
-  shape: number[];
-  data: Float32Array;
 }
 
 /** Scratch for the diagnostics' per-unit derivatives, [maxBatch, widest hidden layer] floats each. */
@@ -141,7 +135,7 @@ export class Mlp {
 
   /** Copies of the parameters (or of the block given) under PyTorch's state_dict names and shapes. */
   stateDict(block: Float32Array = this.parameters()): NamedTensor[] {
-    return this.layout.tensors.map((t) => ({ name: t.name, shape: t.shape, data: block.slice(t.offset, t.offset + t.size) }));
+    return stateDictOf(this.layout, block);
   }
 
   /** Writes tensors by state_dict name into the parameters; every name must be there. */
