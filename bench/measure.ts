@@ -65,7 +65,7 @@ function trainingModel(data: MnistData, net: NetName, activation: ActivationName
   Random.fromSeed(seed + 1).shuffle(order);
   const batches = Math.floor(data.train.count / BATCH);
   const step = (i: number) => {
-    model.loadBatch(data.train.images, data.train.labels, order, (i % batches) * BATCH, BATCH, NORMALIZATION);
+    model.input.loadBatch(data.train.images, data.train.labels, order, (i % batches) * BATCH, BATCH, NORMALIZATION);
     model.trainStep(BATCH, LR, MOMENTUM);
   };
   return { model, step };

@@ -2,6 +2,7 @@
 // numHiddenLayers counts the Linear layers, so the net has numHiddenLayers − 1 hidden widths.
 import { ACTIVATION_NAMES, isActivationName, type ActivationName } from "./activations.js";
 import { InputError } from "./errors.js";
+import { parameterLayout } from "./layout.js";
 
 export interface MlpConfig {
   inSize: number;
@@ -80,17 +81,16 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
-/** The (in, out) sizes of every Linear layer, first to last. */
+/** The (in, out) sizes of every Linear layer, first to last (read from the parameter layout). */
 export function linearShapes(config: MlpConfig): Array<[number, number]> {
-  const widths = [config.inSize, ...config.hiddenSizes, config.outSize];
-  return widths.slice(1).map((out, i) => [widths[i], out]);
+  return parameterLayout(config).linears.map((l) => [l.inSize, l.outSize]);
 }
 
 export function parameterCount(config: MlpConfig): number {
-  return linearShapes(config).reduce((sum, [inSize, outSize]) => sum + inSize * outSize + outSize, 0);
+  return parameterLayout(config).size;
 }
 
-/** PyTorch state_dict names: Linear layers sit at the even indices of the Sequential. */
+/** PyTorch state_dict names, in the parameter block's order (see layout.ts). */
 export function stateDictNames(config: MlpConfig): string[] {
-  return linearShapes(config).flatMap((_, k) => [`layers.${2 * k}.weight`, `layers.${2 * k}.bias`]);
+  return parameterLayout(config).tensors.map((t) => t.name);
 }

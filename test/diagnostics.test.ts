@@ -10,17 +10,18 @@ function craftedModel(activation: string, biases?: number[][]): Mlp {
   const config = mlpConfig({ inSize: 4, outSize: 3, hiddenSize: [6, 5], numHiddenLayers: 3, activation });
   const model = new Mlp(config, 16);
   model.initialize(Random.fromSeed(1));
-  const params = model.parameterBlock();
+  const params = model.parameters();
   // Zero weights into the hidden layers: each hidden unit's pre-activation is its bias, whatever the input.
   if (biases) {
     model.layers.slice(0, 2).forEach((layer, k) => {
-      params.fill(0, layer.weightOffset, layer.biasOffset);
-      params.set(biases[k], layer.biasOffset);
+      params.fill(0, layer.weight.offset, layer.bias.offset);
+      params.set(biases[k], layer.bias.offset);
     });
+    model.writeParameters(params);
   }
   const input = new Float32Array(16 * 4);
   Random.fromSeed(2).fillUniform(input, 3);
-  model.setInput(input, 16, new Array(16).fill(0));
+  model.input.setInput(input, 16, new Array(16).fill(0));
   model.forward(16);
   return model;
 }
@@ -54,15 +55,16 @@ describe("unit diagnostics", () => {
     model.backward(16);
     model.sgdStep(0.1, 0.9);
     const stats = new UnitStatistics(model);
-    const params = model.parameterBlock();
-    params[model.layers[2].weightOffset] = NaN;
-    params[model.layers[2].weightOffset + 1] = Infinity;
+    const params = model.parameters();
+    params[model.layers[2].weight.offset] = NaN;
+    params[model.layers[2].weight.offset + 1] = Infinity;
+    model.writeParameters(params);
     const result = diagnoseEpoch(model, 0.1, stats);
-    const grads = model.gradientBlock();
-    const velocity = model.velocityBlock();
+    const grads = model.gradients();
+    const velocity = model.momentum();
     const shapes = linearShapes(model.config);
     result.layers.forEach((layer, k) => {
-      const { weightOffset, biasOffset } = model.layers[k];
+      const { weight: { offset: weightOffset }, bias: { offset: biasOffset } } = model.layers[k];
       const norm = (a: Float32Array) => Math.sqrt(a.subarray(weightOffset, biasOffset).reduce((s, v) => s + v * v, 0));
       assert.equal(layer.layer, k + 1);
       assert.ok(Math.abs(layer.grad_norm - norm(grads)) <= 1e-6 * norm(grads), `layer ${k + 1} grad norm`);

@@ -29,15 +29,15 @@ describe("gradients agree with central finite differences", () => {
       const x = new Float32Array(batch * config.inSize);
       random.fillUniform(x, 2);
       const labels = Array.from({ length: batch }, () => random.nextInt(0, 9));
-      model.setInput(x, batch, labels);
+      model.input.setInput(x, batch, labels);
       model.forward(batch);
       model.loss(batch);
       model.backward(batch);
-      const engineGradients = model.gradientBlock().slice();
+      const engineGradients = model.gradients().slice();
 
       const net = {
         shapes: linearShapes(config),
-        params: Float64Array.from(model.parameterBlock()),
+        params: Float64Array.from(model.parameters()),
         activation: referenceActivation(activation, slope),
       };
       const x64 = Float64Array.from(x);

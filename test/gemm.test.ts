@@ -108,11 +108,11 @@ describe("loadBatch", () => {
     const order = Uint32Array.from({ length: count }, (_, i) => (i * 7) % count);
     for (const normalization of [{ mean: 0.1307, std: 0.3081 }, { mean: 0.5, std: 0.25 }]) {
       const [mean, std] = [Math.fround(normalization.mean), Math.fround(normalization.std)];
-      model.loadBatch(images, labels, order, 100, 64, normalization);
-      const input = model.inputValues(64);
+      model.input.loadBatch(images, labels, order, 100, 64, normalization);
+      const input = model.input.inputValues(64);
       for (let i = 0; i < 64; i++) {
         const image = order[100 + i];
-        assert.equal(model.kernels.bytes()[model.labels + i], labels[image]);
+        assert.equal(model.kernels.bytes()[model.input.labels + i], labels[image]);
         for (let j = 0; j < size; j++) {
           const u = images[image * size + j];
           const expected = Math.fround(Math.fround(Math.fround(u / 255) - mean) / std);

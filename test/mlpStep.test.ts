@@ -56,7 +56,7 @@ describe("one SGD step of the small MLP matches PyTorch", () => {
       const model = new Mlp(config, batch);
       assert.equal(model.parameterCount, 74);
       model.loadStateDict(tensors(f.params_initial));
-      model.setInput(new Float32Array(f.inputs.data), batch, f.labels);
+      model.input.setInput(new Float32Array(f.inputs.data), batch, f.labels);
 
       // Forward: Sequential indices 0, 2, 4 are the Linear outputs, 1 and 3 the activations.
       model.forward(batch);
@@ -75,19 +75,19 @@ describe("one SGD step of the small MLP matches PyTorch", () => {
       const loss = model.loss(batch);
       assertClose([loss], [f.loss], ATOL, RTOL, "loss");
       const dLogits = k.allocFloats(batch * 3);
-      k.exports.softmaxCrossEntropyBackward(dLogits, model.probs, model.labels, batch, 3);
+      k.exports.softmaxCrossEntropyBackward(dLogits, model.probs, model.input.labels, batch, 3);
       assertClose(k.floats(dLogits, batch * 3), f.dloss_dlogits.data, ATOL, RTOL, "dloss/dlogits");
 
       model.backward(batch);
-      compareBlock(model, model.gradientBlock(), f.grads_step1, "grad step 1");
+      compareBlock(model, model.gradients(), f.grads_step1, "grad step 1");
       model.sgdStep(f.sgd.lr, f.sgd.momentum);
-      compareBlock(model, model.parameterBlock(), f.params_after_step1, "params after step 1");
+      compareBlock(model, model.parameters(), f.params_after_step1, "params after step 1");
 
       const loss2 = model.trainStep(batch, f.sgd.lr, f.sgd.momentum);
       assertClose([loss2], [f.loss_step2], ATOL, RTOL, "loss at step 2");
-      compareBlock(model, model.gradientBlock(), f.grads_step2, "grad step 2");
-      compareBlock(model, model.velocityBlock(), f.momentum_buffer_after_step2, "momentum after step 2");
-      compareBlock(model, model.parameterBlock(), f.params_after_step2, "params after step 2");
+      compareBlock(model, model.gradients(), f.grads_step2, "grad step 2");
+      compareBlock(model, model.momentum(), f.momentum_buffer_after_step2, "momentum after step 2");
+      compareBlock(model, model.parameters(), f.params_after_step2, "params after step 2");
 
       model.forward(batch);
       assertClose([model.loss(batch)], [f.loss_after_step2], ATOL, RTOL, "loss after step 2");

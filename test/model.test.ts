@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InputError } from "../src/errors.js";
+import { parameterLayout, tensorView } from "../src/layout.js";
 import { linearShapes, mlpConfig, parameterCount, stateDictNames } from "../src/model.js";
 import { readFixture } from "./support/fixtures.js";
 
@@ -59,5 +60,41 @@ describe("MLP configs PyTorch's notebook refuses are refused with a clear messag
 
   it("suggests the closest activation name", () => {
     assert.throws(() => mlpConfig({ inSize: 4, outSize: 2, activation: "leaky-relu" }), /did you mean "leaky_relu"\?/);
+  });
+});
+
+describe("the parameter layout", () => {
+  const config = mlpConfig({ inSize: 784, outSize: 10, hiddenSize: [48, 20, 12], numHiddenLayers: 4, activation: "relu" });
+  const layout = parameterLayout(config);
+
+  it("numbers the modules as nn.Sequential does, activations included", () => {
+    assert.deepEqual(layout.modules.map((m) => `${m.module}:${m.kind}`), [
+      "0:linear", "1:activation", "2:linear", "3:activation", "4:linear", "5:activation", "6:linear",
+    ]);
+    assert.deepEqual(layout.linears.map((l) => l.module), [0, 2, 4, 6]);
+    assert.deepEqual(layout.modules.filter((m) => m.kind === "activation").map((m) => m.kind === "activation" && m.width), [48, 20, 12]);
+  });
+
+  it("places every tensor back to back, weight [out, in] then bias [out], under its state_dict name", () => {
+    let offset = 0;
+    for (const t of layout.tensors) {
+      assert.equal(t.offset, offset, t.name);
+      assert.equal(t.size, t.shape.reduce((n, d) => n * d, 1), t.name);
+      assert.equal(t.name, `layers.${t.module}.${t.role}`);
+      offset += t.size;
+    }
+    assert.equal(layout.size, offset);
+    assert.equal(layout.size, parameterCount(config));
+    assert.deepEqual(layout.tensors.map((t) => t.shape), [[48, 784], [48], [20, 48], [20], [12, 20], [12], [10, 12], [10]]);
+    for (const l of layout.linears) {
+      assert.deepEqual([l.weight.shape, l.bias.shape], [[l.outSize, l.inSize], [l.outSize]]);
+      assert.equal(l.bias.offset, l.weight.offset + l.weight.size);
+    }
+  });
+
+  it("gives a view of one tensor in a block", () => {
+    const block = Float32Array.from({ length: layout.size }, (_, i) => i);
+    const bias = layout.linears[1].bias;
+    assert.deepEqual(Array.from(tensorView(block, bias)), Array.from({ length: 20 }, (_, i) => bias.offset + i));
   });
 });

@@ -41,17 +41,17 @@ function pass(model: Mlp, count: number): Pass {
     grads: new Float32Array(0),
   };
   model.backward(count);
-  result.grads = model.gradientBlock().slice();
+  result.grads = model.gradients().slice();
   return result;
 }
 
 /** The same batch through loadBatch (sparse where it qualifies) and through setInput (always dense). */
 function bothPaths(model: Mlp, pixels: Uint8Array, labels: Uint8Array, count: number): { sparse: Pass; dense: Pass } {
   const order = Uint32Array.from({ length: count }, (_, i) => i);
-  model.loadBatch(pixels, labels, order, 0, count, NORMALIZATION);
-  const input = model.inputValues(count).slice();
+  model.input.loadBatch(pixels, labels, order, 0, count, NORMALIZATION);
+  const input = model.input.inputValues(count).slice();
   const sparse = pass(model, count);
-  model.setInput(input, count, labels);
+  model.input.setInput(input, count, labels);
   const dense = pass(model, count);
   return { sparse, dense };
 }
@@ -59,13 +59,13 @@ function bothPaths(model: Mlp, pixels: Uint8Array, labels: Uint8Array, count: nu
 /** |sparse − dense| within float32 summation error for a sum over 784 pixels of (x0 + d)·w terms. */
 function assertFirstLayerClose(model: Mlp, sparse: Float32Array, dense: Float32Array, count: number, normalization = NORMALIZATION): void {
   const first = model.layers[0];
-  const params = model.parameterBlock();
-  const input = model.inputValues(count);
+  const params = model.parameters();
+  const input = model.input.inputValues(count);
   const x0 = Math.abs(Math.fround(Math.fround(0 / 255 - Math.fround(normalization.mean)) / Math.fround(normalization.std)));
   for (let b = 0; b < count; b++) {
     for (let n = 0; n < first.outSize; n++) {
-      let magnitude = Math.abs(params[first.biasOffset + n]);
-      for (let k = 0; k < SIZE; k++) magnitude += (Math.abs(input[b * SIZE + k]) + x0) * Math.abs(params[first.weightOffset + n * SIZE + k]);
+      let magnitude = Math.abs(params[first.bias.offset + n]);
+      for (let k = 0; k < SIZE; k++) magnitude += (Math.abs(input[b * SIZE + k]) + x0) * Math.abs(params[first.weight.offset + n * SIZE + k]);
       const bound = 2 * (SIZE + 4) * 2 ** -24 * magnitude;
       const i = b * first.outSize + n;
       assert.ok(Math.abs(sparse[i] - dense[i]) <= bound, `Z1[${b}, ${n}]: sparse ${sparse[i]}, dense ${dense[i]}, bound ${bound}`);
@@ -96,7 +96,7 @@ describe("the first layer's sparse path", () => {
     }
   });
 
-  it("sees every change to the weights: SGD steps, loads, writes through parameterBlock()", () => {
+  it("sees every change to the weights: SGD steps, loads, writeParameters", () => {
     const random = Random.fromSeed(3);
     const m = model(config, 4);
     const count = 64;
@@ -109,13 +109,14 @@ describe("the first layer's sparse path", () => {
       assertClose(sparse.grads, dense.grads, ATOL, RTOL, `gradients after ${what}`);
     };
     for (let step = 0; step < 3; step++) {
-      m.loadBatch(pixels, labels, order, 0, count, NORMALIZATION);
+      m.input.loadBatch(pixels, labels, order, 0, count, NORMALIZATION);
       m.trainStep(count, 0.5, 0.9);
     }
     check("SGD steps");
-    const params = m.parameterBlock();
-    for (let i = 0; i < m.layers[0].biasOffset; i++) params[i] *= -1.5;
-    check("a write through parameterBlock()");
+    const params = m.parameters();
+    for (let i = 0; i < m.layers[0].bias.offset; i++) params[i] *= -1.5;
+    m.writeParameters(params);
+    check("writeParameters");
     m.loadStateDict(new Map(m.stateDict().map((t) => [t.name, t.data.map((v) => v * 0.5)])));
     check("loadStateDict");
     m.initialize(Random.fromSeed(9));
@@ -152,7 +153,7 @@ describe("the first layer's sparse path", () => {
     const inOrder = Uint32Array.from({ length: count }, (_, i) => i);
     const reversed = inOrder.slice().reverse();
     const rows = (order: Uint32Array, start: number, n: number, normalization = NORMALIZATION) => {
-      m.loadBatch(pixels, labels, order, start, n, normalization);
+      m.input.loadBatch(pixels, labels, order, start, n, normalization);
       m.forward(n);
       return m.kernels.floats(m.layers[0].Z, n * width).slice();
     };
@@ -171,9 +172,9 @@ describe("the first layer's sparse path", () => {
     // Another normalisation lists again (the kept values would be wrong), and matches the dense path.
     const other = { mean: 0.5, std: 0.2 };
     const renormalised = rows(inOrder, 0, 40, other);
-    m.loadBatch(pixels, labels, inOrder, 0, 40, other);
-    const input = m.inputValues(40).slice();
-    m.setInput(input, 40, labels.subarray(0, 40));
+    m.input.loadBatch(pixels, labels, inOrder, 0, 40, other);
+    const input = m.input.inputValues(40).slice();
+    m.input.setInput(input, 40, labels.subarray(0, 40));
     m.forward(40);
     assertFirstLayerClose(m, renormalised, m.kernels.floats(m.layers[0].Z, 40 * width).slice(), 40, other);
   });

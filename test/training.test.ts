@@ -108,7 +108,7 @@ describe("a run directory", () => {
     assert.deepEqual(checkpoint.tensors.get("layers.0.weight")!.shape, [32, 784]);
     const loaded = loadModelCheckpoint(join(dir, "tanh.safetensors"));
     const model = new Mlp(loaded.config, 256);
-    model.parameterBlock().set(loaded.params);
+    model.writeParameters(loaded.params);
     const evaluation = evaluate(model, data.test, 256, { mean: 0.1307, std: 0.3081 });
     assert.equal(evaluation.accuracy, lines.filter((l) => l.model === "tanh").at(-1)!.test_acc);
 

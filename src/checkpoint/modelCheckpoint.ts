@@ -3,24 +3,35 @@
 // A resumable checkpoint adds the momentum buffers and the training position.
 import { isActivationName } from "../activations.js";
 import { InputError } from "../errors.js";
-import { linearShapes, stateDictNames, type MlpConfig } from "../model.js";
-import type { EpochRecord, ResumeState } from "../train/trainer.js";
+import { parameterLayout, stateDictOf } from "../layout.js";
+import type { MlpConfig } from "../model.js";
 import { readSafetensors, writeSafetensorsSync, type Tensor } from "./safetensors.js";
 
 export const CHECKPOINT_FORMAT = "actlab-mlp/1";
 
+/**
+ * Everything needed to continue a job exactly where it stopped. `History` is the job's epoch record
+ * (the trainer's), which this file stores as JSON without looking inside.
+ */
+export interface ResumeState<History = unknown> {
+  /** The epoch in progress (0-based) and the next step within it. */
+  epoch: number;
+  step: number;
+  /** The shuffle generator as it was at the start of `epoch`, so its order can be drawn again. */
+  shuffleStateAtEpochStart: number[];
+  /** Sum of the batch losses of this epoch so far, and the seconds spent on it. */
+  lossSum: number;
+  secondsSoFar: number;
+  /** Parameters and momentum buffers, in the parameter layout's order. */
+  params: Float32Array;
+  velocity: Float32Array;
+  /** Epoch records already produced (so the summary can be rebuilt). */
+  history: History[];
+}
+
+/** The block's tensors under their state_dict names (and `prefix`), as the layout places them. */
 function parameterTensors(config: MlpConfig, block: Float32Array, prefix = ""): Tensor[] {
-  const names = stateDictNames(config);
-  let offset = 0;
-  return linearShapes(config).flatMap(([inSize, outSize], k) => {
-    const weight = block.slice(offset, offset + inSize * outSize);
-    const bias = block.slice(offset + inSize * outSize, offset + inSize * outSize + outSize);
-    offset += inSize * outSize + outSize;
-    return [
-      { name: prefix + names[2 * k], dtype: "F32" as const, shape: [outSize, inSize], data: weight },
-      { name: prefix + names[2 * k + 1], dtype: "F32" as const, shape: [outSize], data: bias },
-    ];
-  });
+  return stateDictOf(parameterLayout(config), block).map((t) => ({ ...t, name: prefix + t.name, dtype: "F32" as const }));
 }
 
 function configMetadata(config: MlpConfig): Record<string, string> {
@@ -67,22 +78,17 @@ function configFromMetadata(metadata: Record<string, string>, source: string): M
 }
 
 function readBlock(tensors: Map<string, Tensor>, config: MlpConfig, source: string, prefix = ""): Float32Array {
-  const names = stateDictNames(config);
-  const shapes = linearShapes(config);
-  const total = shapes.reduce((n, [i, o]) => n + i * o + o, 0);
-  const block = new Float32Array(total);
-  let offset = 0;
-  shapes.forEach(([inSize, outSize], k) => {
-    for (const [name, shape] of [[names[2 * k], [outSize, inSize]], [names[2 * k + 1], [outSize]]] as const) {
-      const tensor = tensors.get(prefix + name);
-      if (!tensor) throw new InputError(`${source}: tensor ${prefix + name} is missing`);
-      if (tensor.dtype !== "F32" || JSON.stringify(tensor.shape) !== JSON.stringify(shape)) {
-        throw new InputError(`${source}: tensor ${prefix + name} is ${tensor.dtype} ${JSON.stringify(tensor.shape)}, expected F32 ${JSON.stringify(shape)}`);
-      }
-      block.set(tensor.data as Float32Array, offset);
-      offset += tensor.data.length;
+  const layout = parameterLayout(config);
+  const block = new Float32Array(layout.size);
+  for (const slot of layout.tensors) {
+    const name = prefix + slot.name;
+    const tensor = tensors.get(name);
+    if (!tensor) throw new InputError(`${source}: tensor ${name} is missing`);
+    if (tensor.dtype !== "F32" || JSON.stringify(tensor.shape) !== JSON.stringify(slot.shape)) {
+      throw new InputError(`${source}: tensor ${name} is ${tensor.dtype} ${JSON.stringify(tensor.shape)}, expected F32 ${JSON.stringify(slot.shape)}`);
     }
-  });
+    block.set(tensor.data as Float32Array, slot.offset);
+  }
   return block;
 }
 
@@ -93,7 +99,7 @@ export function loadModelCheckpoint(path: string): LoadedCheckpoint {
 }
 
 /** The resumable state of one job: parameters, momentum and position, written atomically. */
-export function saveResumeState(path: string, config: MlpConfig, state: ResumeState): void {
+export function saveResumeState<History>(path: string, config: MlpConfig, state: ResumeState<History>): void {
   const position = {
     epoch: state.epoch,
     step: state.step,
@@ -109,10 +115,11 @@ export function saveResumeState(path: string, config: MlpConfig, state: ResumeSt
   );
 }
 
-export function loadResumeState(path: string): { config: MlpConfig; state: ResumeState } {
+/** `History`: the record type the caller saved its history as (this file does not look inside the records). */
+export function loadResumeState<History = unknown>(path: string): { config: MlpConfig; state: ResumeState<History> } {
   const { tensors, metadata } = readSafetensors(path);
   const config = configFromMetadata(metadata, path);
-  let position: { epoch: number; step: number; shuffleStateAtEpochStart: number[]; lossSum: number; secondsSoFar: number; history: EpochRecord[] };
+  let position: { epoch: number; step: number; shuffleStateAtEpochStart: number[]; lossSum: number; secondsSoFar: number; history: History[] };
   try {
     position = JSON.parse(metadata.resume ?? "");
   } catch {

@@ -3,7 +3,8 @@
 // sigmoid-like ones). Derivatives come from the activation's own backward kernel.
 import { ACTIVATIONS } from "../activations.js";
 import { activationCurve, grid } from "../engine/curves.js";
-import type { Mlp } from "../engine/mlp.js";
+import type { DenseLayer, Mlp } from "../engine/mlp.js";
+import { tensorView } from "../layout.js";
 
 export interface LayerDiagnostics {
   /** 1-based Linear layer index. */
@@ -52,9 +53,9 @@ export function maxDerivative(activation: keyof typeof ACTIVATIONS, leakySlope: 
 export class UnitStatistics {
   private readonly everPositive: Uint8Array[];
   private readonly saturatedCounts: Uint32Array[];
+  /** The activation modules of the parameter layout, each with the Linear layer whose output it reads. */
+  private readonly activations: Array<{ linear: DenseLayer; width: number }>;
   private samples = 0;
-  private readonly ones: number;
-  private readonly derivative: number;
   private readonly trackDead: boolean;
   private readonly trackSaturation: boolean;
   private readonly threshold: number;
@@ -63,13 +64,9 @@ export class UnitStatistics {
     const info = ACTIVATIONS[model.config.activation];
     this.trackDead = info.deadUnitDiagnostic;
     this.trackSaturation = info.saturationDiagnostic;
-    const hidden = model.layers.slice(0, -1);
-    this.everPositive = hidden.map((l) => new Uint8Array(l.outSize));
-    this.saturatedCounts = hidden.map((l) => new Uint32Array(l.outSize));
-    const widest = Math.max(1, ...hidden.map((l) => l.outSize)) * model.maxBatch;
-    this.ones = model.kernels.allocFloats(widest);
-    this.derivative = model.kernels.allocFloats(widest);
-    model.kernels.floats(this.ones, widest).fill(1);
+    this.activations = model.layout.modules.flatMap((m) => (m.kind === "activation" ? [{ linear: model.layers[m.linear], width: m.width }] : []));
+    this.everPositive = this.activations.map((a) => new Uint8Array(a.width));
+    this.saturatedCounts = this.activations.map((a) => new Uint32Array(a.width));
     this.threshold = this.trackSaturation ? SATURATION_LEVEL * maxDerivative(model.config.activation, model.config.leakySlope) : 0;
   }
 
@@ -83,17 +80,18 @@ export class UnitStatistics {
   observe(count: number): void {
     const { model } = this;
     const backward = model.kernels.activationBackward(model.config.activation);
+    // The model reserved this scratch when it was built: observing allocates no wasm memory.
+    const { ones, derivative } = model.diagnosticScratch;
     this.samples += count;
-    model.layers.slice(0, -1).forEach((layer, h) => {
-      const width = layer.outSize;
+    this.activations.forEach(({ linear, width }, h) => {
       if (this.trackDead) {
-        const a = model.kernels.floats(layer.A, count * width);
+        const a = model.kernels.floats(linear.A, count * width);
         const alive = this.everPositive[h];
         for (let i = 0; i < a.length; i++) if (a[i] > 0) alive[i % width] = 1;
       }
       if (this.trackSaturation) {
-        backward(this.derivative, this.ones, layer.Z, layer.A, count * width, model.config.leakySlope);
-        const d = model.kernels.floats(this.derivative, count * width);
+        backward(derivative, ones, linear.Z, linear.A, count * width, model.config.leakySlope);
+        const d = model.kernels.floats(derivative, count * width);
         const counts = this.saturatedCounts[h];
         for (let i = 0; i < d.length; i++) if (Math.abs(d[i]) < this.threshold) counts[i % width]++;
       }
@@ -102,7 +100,7 @@ export class UnitStatistics {
 
   hidden(): HiddenDiagnostics[] {
     return this.everPositive.map((alive, h) => ({
-      layer: h + 1,
+      layer: this.activations[h].linear.linear + 1,
       dead_fraction: this.trackDead && this.samples > 0 ? alive.reduce((n, v) => n + (v ? 0 : 1), 0) / alive.length : null,
       saturated_fraction: this.trackSaturation && this.samples > 0
         ? this.saturatedCounts[h].reduce((n, c) => n + (c > this.samples / 2 ? 1 : 0), 0) / alive.length
@@ -129,18 +127,18 @@ function nonFinite(values: Float32Array): { nan: number; inf: number } {
 }
 
 export function diagnoseEpoch(model: Mlp, lr: number, units: UnitStatistics): EpochDiagnostics {
-  const params = model.parameterBlock();
-  const grads = model.gradientBlock();
-  const velocity = model.velocityBlock();
-  const layers = model.layers.map((layer, k) => {
-    const w = params.subarray(layer.weightOffset, layer.biasOffset);
-    const g = grads.subarray(layer.weightOffset, layer.biasOffset);
-    const v = velocity.subarray(layer.weightOffset, layer.biasOffset);
+  const params = model.parameters();
+  const grads = model.gradients();
+  const velocity = model.momentum();
+  const layers = model.layout.linears.map((linear) => {
+    const w = tensorView(params, linear.weight);
+    const g = tensorView(grads, linear.weight);
+    const v = tensorView(velocity, linear.weight);
     const weightNorm = norm(w);
     const gradNorm = norm(g);
     const bad = [nonFinite(w), nonFinite(g)];
     return {
-      layer: k + 1,
+      layer: linear.linear + 1,
       weight_norm: weightNorm,
       grad_norm: gradNorm,
       grad_to_weight: gradNorm / weightNorm,

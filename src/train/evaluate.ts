@@ -20,7 +20,7 @@ export function evaluate(
   let lossSum = 0;
   for (let start = 0; start < split.count; start += batchSize) {
     const count = Math.min(batchSize, split.count - start);
-    model.loadBatch(split.images, split.labels, identity, start, count, normalization);
+    model.input.loadBatch(split.images, split.labels, identity, start, count, normalization);
     model.forward(count);
     lossSum += model.loss(count) * count;
     correct += model.correct(count);

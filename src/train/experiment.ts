@@ -163,7 +163,7 @@ function planJobs(spec: ExperimentSpec, run: RunDirectory, resume: boolean): { j
       }
       const job: TrainJob = { model, seed, config, settings: spec.settings, trainLimit: spec.trainLimit };
       if (resume && run.hasResumeState(series)) {
-        const { config: saved, state } = loadResumeState(run.resumePath(series));
+        const { config: saved, state } = loadResumeState<EpochRecord>(run.resumePath(series));
         if (JSON.stringify(saved) !== JSON.stringify(config)) {
           throw new InputError(`${run.resumePath(series)} holds a ${saved.activation} net of widths ${JSON.stringify(saved.hiddenSizes)}, not the model ${model} of config.json`);
         }

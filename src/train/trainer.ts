@@ -2,7 +2,9 @@
 // worker: everything it has to say leaves through `emit`, and the caller decides where it goes
 // (the terminal, the run directory). It never touches the file system itself.
 import type { MnistData } from "../data/mnist.js";
+import type { ResumeState as CheckpointResumeState } from "../checkpoint/modelCheckpoint.js";
 import { Mlp, type Normalization } from "../engine/mlp.js";
+import { tensorView } from "../layout.js";
 import { Random } from "../random.js";
 import { evaluate, identityOrder } from "./evaluate.js";
 import { diagnoseEpoch, UnitStatistics, type EpochDiagnostics } from "./diagnostics.js";
@@ -29,21 +31,8 @@ export interface LayerTensors {
   gradWeight: Float32Array;
 }
 
-/** Everything needed to continue a job exactly where it stopped. */
-export interface ResumeState {
-  /** The epoch in progress (0-based) and the next step within it. */
-  epoch: number;
-  step: number;
-  /** The shuffle generator as it was at the start of `epoch`, so its order can be drawn again. */
-  shuffleStateAtEpochStart: number[];
-  /** Sum of the batch losses of this epoch so far, and the seconds spent on it. */
-  lossSum: number;
-  secondsSoFar: number;
-  params: Float32Array;
-  velocity: Float32Array;
-  /** Epoch records already produced (so the summary can be rebuilt). */
-  history: EpochRecord[];
-}
+/** Everything needed to continue a job exactly where it stopped (the checkpoint's format, with this job's records). */
+export type ResumeState = CheckpointResumeState<EpochRecord>;
 
 export type TrainEvent =
   | { type: "start"; model: string; seed: number; parameterCount: number; stepsPerEpoch: number; epochs: number; startEpoch: number }
@@ -78,8 +67,8 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
   const resume = control.resume;
   let shuffle: Random;
   if (resume) {
-    model.parameterBlock().set(resume.params);
-    model.velocityBlock().set(resume.velocity);
+    model.writeParameters(resume.params);
+    model.writeMomentum(resume.velocity);
     shuffle = Random.fromState(resume.shuffleStateAtEpochStart);
   } else {
     model.initialize(Random.fromSeed(streamSeed(job.seed, "init")));
@@ -94,7 +83,7 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
   const unitStatistics = new UnitStatistics(model);
   const interval = control.stepEventIntervalMs ?? 100;
   const end = (status: "finished" | "diverged" | "interrupted", resumeState?: ResumeState) =>
-    emit({ type: "end", model: job.model, seed: job.seed, status, params: model.parameterBlock().slice(), velocity: model.velocityBlock().slice(), resume: resumeState, history });
+    emit({ type: "end", model: job.model, seed: job.seed, status, params: model.parameters(), velocity: model.momentum(), resume: resumeState, history });
 
   for (let epoch = startEpoch; epoch < settings.epochs; epoch++) {
     const shuffleStateAtEpochStart = shuffle.state();
@@ -110,7 +99,7 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
     for (let step = firstStep; step < stepsPerEpoch; step++) {
       const start = step * settings.batchSize;
       const count = Math.min(settings.batchSize, trainCount - start);
-      model.loadBatch(data.train.images, data.train.labels, order, start, count, normalization);
+      model.input.loadBatch(data.train.images, data.train.labels, order, start, count, normalization);
       const loss = model.trainStep(count, settings.lr, settings.momentum);
       lossSum += loss;
       if (!Number.isFinite(loss)) {
@@ -127,17 +116,19 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
         end("interrupted", {
           epoch, step: step + 1, shuffleStateAtEpochStart, lossSum,
           secondsSoFar: secondsBefore + (performance.now() - started) / 1000,
-          params: model.parameterBlock().slice(), velocity: model.velocityBlock().slice(), history,
+          params: model.parameters(), velocity: model.momentum(), history,
         });
         return;
       }
     }
     const trainSeconds = secondsBefore + (performance.now() - started) / 1000;
     const stepsDone = diverged ? diverged.step : stepsPerEpoch;
-    const layers = model.layers.map((layer, k) => ({
-      layer: k + 1,
-      weight: model.parameterBlock().slice(layer.weightOffset, layer.biasOffset),
-      gradWeight: model.gradientBlock().slice(layer.weightOffset, layer.biasOffset),
+    const params = model.parameters();
+    const grads = model.gradients();
+    const layers = model.layout.linears.map((linear) => ({
+      layer: linear.linear + 1,
+      weight: tensorView(params, linear.weight).slice(),
+      gradWeight: tensorView(grads, linear.weight).slice(),
     }));
     unitStatistics.reset();
     const evaluation = diverged
@@ -158,7 +149,7 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
     history.push(record);
     const atEpochEnd: ResumeState | undefined = diverged || epoch === settings.epochs - 1 ? undefined : {
       epoch: epoch + 1, step: 0, shuffleStateAtEpochStart: shuffle.state(), lossSum: 0, secondsSoFar: 0,
-      params: model.parameterBlock().slice(), velocity: model.velocityBlock().slice(), history: [...history],
+      params: model.parameters(), velocity: model.momentum(), history: [...history],
     };
     emit({ type: "epoch", record, layers, diagnostics: diagnoseEpoch(model, settings.lr, unitStatistics), resume: atEpochEnd });
     if (diverged) {

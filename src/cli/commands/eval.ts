@@ -26,7 +26,7 @@ export function registerEval(program: Command): void {
       const checkpoint = loadModelCheckpoint(path);
       const data = loadMnist({ dir: raw.data as string | undefined });
       const model = new Mlp(checkpoint.config, flags.testBatchSize);
-      model.parameterBlock().set(checkpoint.params);
+      model.writeParameters(checkpoint.params);
       const started = performance.now();
       const result = evaluate(model, data.test, flags.testBatchSize, { mean: flags.mean, std: flags.std });
       const ms = performance.now() - started;

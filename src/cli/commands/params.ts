@@ -1,7 +1,8 @@
 // `actlab params`: the parameter count of a net, layer by layer, as the notebook's count_parameters.
 import type { Command } from "commander";
 import { z } from "zod";
-import { linearShapes, mlpConfig, parameterCount } from "../../model.js";
+import { parameterLayout } from "../../layout.js";
+import { mlpConfig } from "../../model.js";
 import { parseOptions, positiveInteger, widthList } from "../options.js";
 import { addNetShapeFlags } from "./trainingFlags.js";
 
@@ -19,10 +20,11 @@ export function registerParams(program: Command): void {
         inSize: flags.in, outSize: flags.out, numHiddenLayers: flags.layers,
         hiddenSize: flags.hidden.list ? flags.hidden.widths : flags.hidden.widths[0], activation: "relu",
       });
-      const layers = linearShapes(config).map(([inSize, outSize], k) => ({
-        name: `layers.${2 * k}`, in: inSize, out: outSize, parameters: inSize * outSize + outSize,
+      const layout = parameterLayout(config);
+      const layers = layout.linears.map((l) => ({
+        name: `layers.${l.module}`, in: l.inSize, out: l.outSize, parameters: l.weight.size + l.bias.size,
       }));
-      const total = parameterCount(config);
+      const total = layout.size;
       if (raw.json) {
         process.stdout.write(JSON.stringify({ total, layers }, null, 2) + "\n");
         return;
