@@ -16,7 +16,7 @@ export interface Flag<T> {
   /** The typed default, defined nowhere else; none: the flag is optional and undefined when absent. */
   default?: T;
   /** Shows the default as the text the parser would read back (default: String). */
-  show?: (value: T) => string;
+  show?(value: T): string;
   /**
    * A run setting: it decides what is trained, so it is recorded in config.json and --resume,
    * which takes every setting from there, refuses it.

@@ -27,7 +27,7 @@ const WHOLE = /^[+-]?\d+$/;
 export function readDecimal(raw: string): number | undefined {
   if (!DECIMAL.test(raw)) return undefined;
   const value = Number(raw);
-  return Number.isFinite(value) ? value : undefined;
+  return Number.isFinite(value) ? value + 0 : undefined; // + 0: "-0" is 0
 }
 
 /** The value of a whole-number flag within [min, max], or undefined. */

@@ -47,11 +47,11 @@ export function toTrainingFlags(flags: ParsedTrainingFlags): TrainingFlags {
 }
 
 /**
- * The default folder of a `train` run: runs/train-<UTC time to the millisecond>-<6 random hex digits>.
+ * The default folder of a `train` run: runs/train-<UTC time to the millisecond>-<8 random hex digits>.
  * Runs started at the same moment, in one process or several, get different folders (the time alone
  * put two runs started in the same second into one folder); names still sort by start time.
  */
-export function defaultRunDir(now = new Date(), suffix = randomBytes(3).toString("hex")): string {
+export function defaultRunDir(now = new Date(), suffix = randomBytes(4).toString("hex")): string {
   const time = now.toISOString().replace(/[-:]/g, "").replace("T", "-").replace(".", "-").slice(0, 19);
   return `runs/train-${time}-${suffix}`;
 }
