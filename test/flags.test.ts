@@ -18,6 +18,8 @@ import * as TABLE from "../src/cli/flagTable.js";
 import { finiteNumber, positiveInteger, positiveNumber, seedList, seedNumber } from "../src/cli/options.js";
 import { shellCommand } from "../src/cli/shellQuote.js";
 import { InputError } from "../src/errors.js";
+import { DEFAULT_HIDDEN_SIZE, DEFAULT_NUM_HIDDEN_LAYERS } from "../src/model.js";
+import { PLOT_DEFAULTS } from "../src/plot/plotDefaults.js";
 import { DEFAULT_SETTINGS, SEED_MAX } from "../src/train/settings.js";
 import { temporaryDir } from "./support/scratch.js";
 
@@ -92,6 +94,9 @@ describe("the flag table", () => {
 
   test("defaults come from their owners", () => {
     assert.equal(TABLE.TRAINING.leakySlope.default, DEFAULT_LEAKY_SLOPE);
+    assert.equal(TABLE.SHAPE.layers.default, DEFAULT_NUM_HIDDEN_LAYERS);
+    assert.equal(TABLE.SHAPE.hidden.default, DEFAULT_HIDDEN_SIZE);
+    assert.equal(TABLE.PLOT.points.default, PLOT_DEFAULTS.points);
     for (const key of Object.keys(DEFAULT_SETTINGS) as Array<keyof typeof DEFAULT_SETTINGS>) {
       assert.equal(TABLE.TRAINING[key].default, DEFAULT_SETTINGS[key], key);
     }

@@ -3,6 +3,8 @@
 // from here (trainingFlags.ts groups the training ones); defaults come from the modules that own them.
 import { z } from "zod";
 import { DEFAULT_LEAKY_SLOPE } from "../activations.js";
+import { DEFAULT_HIDDEN_SIZE, DEFAULT_NUM_HIDDEN_LAYERS } from "../model.js";
+import { PLOT_DEFAULTS } from "../plot/plotDefaults.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../serve/server.js";
 import { DEFAULT_SETTINGS } from "../train/settings.js";
 import { flag } from "./flags.js";
@@ -17,10 +19,10 @@ const switchOnly = () => z.boolean();
 
 /** The net's shape, as the notebook's MLP takes it (train and params). */
 export const SHAPE = {
-  layers: flag({ name: "--layers", arg: "<n>", help: "Linear layers (the notebook's num_hidden_layers)", parser: (n) => positiveInteger(n, 1000), default: 5, setting: true, list: true }),
+  layers: flag({ name: "--layers", arg: "<n>", help: "Linear layers (the notebook's num_hidden_layers)", parser: (n) => positiveInteger(n, 1000), default: DEFAULT_NUM_HIDDEN_LAYERS, setting: true, list: true }),
   hidden: flag<number | number[]>({
     name: "--hidden", arg: "<h[,h...]>", help: "hidden width, or one width per hidden layer (layers − 1 of them)",
-    parser: widthList, default: 64, setting: true, list: true,
+    parser: widthList, default: DEFAULT_HIDDEN_SIZE, setting: true, list: true,
   }),
   in: flag({ name: "--in", arg: "<n>", help: "input size", parser: (n) => positiveInteger(n, 1 << 20), default: 784, setting: true, list: false }),
   out: flag({ name: "--out", arg: "<n>", help: "output size (classes)", parser: (n) => positiveInteger(n, 1 << 20), default: 10, setting: true, list: false }),
@@ -73,9 +75,9 @@ export const JSON_OUTPUT = {
 
 export const PLOT = {
   out: flag({ name: "--out", arg: "<file>", help: "where to write: a .svg or .png file", parser: (n) => nonEmptyText(n, "a file name"), default: "plots/activations.png", setting: false, list: false }),
-  from: flag({ name: "--from", arg: "<x>", help: "left end of the x interval", parser: finiteNumber, default: -5, setting: false, list: false }),
-  to: flag({ name: "--to", arg: "<x>", help: "right end of the x interval", parser: finiteNumber, default: 5, setting: false, list: false }),
-  points: flag({ name: "--points", arg: "<n>", help: "points per curve", parser: (n) => positiveInteger(n, 100_000), default: 1000, setting: false, list: false }),
+  from: flag({ name: "--from", arg: "<x>", help: "left end of the x interval", parser: finiteNumber, default: PLOT_DEFAULTS.from, setting: false, list: false }),
+  to: flag({ name: "--to", arg: "<x>", help: "right end of the x interval", parser: finiteNumber, default: PLOT_DEFAULTS.to, setting: false, list: false }),
+  points: flag({ name: "--points", arg: "<n>", help: "points per curve", parser: (n) => wholeNumber(n, 2, 100_000), default: PLOT_DEFAULTS.points, setting: false, list: false }),
   leakySlope: TRAINING.leakySlope,
   columns: flag({ name: "--columns", arg: "<n>", help: "panels per row (default: up to 4)", parser: (n) => positiveInteger(n, 12), setting: false, list: false }),
   width: flag({ name: "--width", arg: "<px>", help: "PNG width in pixels (default: twice the SVG's width)", parser: (n) => positiveInteger(n, 16_384), setting: false, list: false }),
