@@ -1,6 +1,6 @@
 // The parsers of flag values (zod schemas from raw text): each flag is checked before any work starts,
 // and a failure names the flag, what it must be, and what was given. Which flag uses which parser is
-// in the flag table (flags.ts).
+// in the flag table (flagTable.ts).
 import { accessSync, constants, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
