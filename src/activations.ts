@@ -9,6 +9,8 @@ export const ACTIVATION_NAMES = [
 
 export type ActivationName = (typeof ACTIVATION_NAMES)[number];
 
+export const DEFAULT_LEAKY_SLOPE = 0.01;
+
 export interface ActivationInfo {
   name: ActivationName;
   /** The PyTorch module the kernels reproduce. */

@@ -23,11 +23,15 @@ export interface MlpOptions {
   leakySlope?: number;
 }
 
+/** The notebook's shallow net: 5 Linear layers, hidden layers 64 wide (mlpConfig's and the CLI's defaults). */
+export const DEFAULT_NUM_HIDDEN_LAYERS = 5;
+export const DEFAULT_HIDDEN_SIZE = 64;
+
 /** Builds a config with the notebook's defaults and meaning, refusing what the notebook cannot build. */
 export function mlpConfig(options: MlpOptions): MlpConfig {
   const { inSize, outSize } = options;
-  const hiddenSize = options.hiddenSize ?? 64;
-  const numHiddenLayers = options.numHiddenLayers ?? 5;
+  const hiddenSize = options.hiddenSize ?? DEFAULT_HIDDEN_SIZE;
+  const numHiddenLayers = options.numHiddenLayers ?? DEFAULT_NUM_HIDDEN_LAYERS;
   const activation = options.activation ?? "sigmoid";
   const leakySlope = options.leakySlope ?? 0.01;
   requireWidth("inSize", inSize);

