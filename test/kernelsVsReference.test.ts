@@ -1,6 +1,7 @@
 // The SIMD kernels against the naive float64 references in src/engine/reference.ts, llm.c's way: the
 // same inputs through both, on random shapes that include sizes not a multiple of four (the kernels'
-// partial vectors and edge tiles), and the catalogue checked against what the kernels were built with.
+// partial vectors and edge tiles), the sparse first layer on MNIST-like pixels, and the catalogue
+// checked against what the kernels were built with.
 //
 // Tolerances. A float32 dot product of K terms is within (K + 2)·2⁻²⁴·Σ|terms| of the exact one (the
 // bound test/gemm.test.ts uses). An activation's value or derivative is within 8 ulp in relative terms
@@ -206,3 +207,57 @@ function checkBackward(
   e.denseBackward(0, dW, db, dY.pointer, X, W.pointer, batch, inSize, outSize, 0, 0, 0);
   assertWithin(read(dW, outSize * inSize), exact.dW, bound(size.dW, batch), "dW (first layer)");
 }
+
+// [batch, in pixels, out]: out a multiple of 4 (the sparse kernels' contract; Mlp takes the dense path
+// otherwise), every register block of 24 and 32 outputs and its remainder, pixels 1..784.
+const SPARSE_SHAPES: Array<[number, number, number]> = [[1, 1, 4], [3, 5, 8], [7, 63, 28], [13, 64, 100], [64, 784, 64], [65, 130, 24]];
+
+describe("the sparse first layer against the reference on the same normalised pixels", () => {
+  const table = kernels.allocFloats(512);
+  e.pixelTable(table, Math.fround(0.1307), Math.fround(0.3081));
+  const normalised = read(table, 256);
+  const x0 = normalised[0];
+
+  for (const [batch, inSize, outSize] of SPARSE_SHAPES) {
+    it(`[${batch}, ${inSize}] → ${outSize}: sparseForward and sparseWeightGradient`, () => {
+      // About four pixels in five are 0, as in MNIST.
+      const bytes = Uint8Array.from({ length: batch * inSize }, () => (random.nextFloat() < 0.8 ? 0 : random.nextInt(1, 255)));
+      const pixels = kernels.alloc(bytes.length);
+      kernels.bytes().set(bytes, pixels);
+      const x = Float32Array.from(bytes, (u) => normalised[u]);
+      const starts = kernels.alloc(4 * (batch + 1));
+      const offsets = kernels.alloc(4 * batch * inSize);
+      const values = kernels.allocFloats(batch * inSize);
+      e.sparsePixels(offsets, values, starts, pixels, batch, inSize, table, outSize * 4, 0);
+
+      const W = filled(outSize * inSize, 1 / Math.sqrt(inSize));
+      const b = filled(outSize, 0.5);
+      const Wt = kernels.allocFloats(inSize * outSize);
+      e.transpose(Wt, W.pointer, outSize, inSize);
+      const rowSums = kernels.allocFloats(outSize);
+      e.columnSums(rowSums, Wt, inSize, outSize);
+      const Z = kernels.allocFloats(batch * outSize);
+      e.sparseForward(Z, starts, offsets, values, Wt, b.pointer, rowSums, x0, batch, outSize);
+
+      // The sparse sum is x0·Σ_k W + Σ_{d ≠ 0} d·W with d = x − x0: its terms are bounded by the dense
+      // ones plus 2·|x0|·Σ_k |W|, and it rounds twice more (rowSums, d).
+      const exact = reference.denseForward(x, W.values, b.values, batch, inSize, outSize);
+      const dense = reference.denseForward(absolute(x), absolute(W.values), absolute(b.values), batch, inSize, outSize);
+      const weights = reference.denseForward(new Float64Array(x.length).fill(2 * Math.abs(x0)), absolute(W.values), new Float64Array(outSize), batch, inSize, outSize);
+      assertWithin(read(Z, batch * outSize), exact, (i) => (inSize + 4) * 2 ** -24 * (dense[i] + weights[i]) + 1e-30, "Z");
+
+      const dZ = filled(batch * outSize);
+      const db = kernels.allocFloats(outSize);
+      e.columnSums(db, dZ.pointer, batch, outSize);
+      const dWt = kernels.allocFloats(inSize * outSize);
+      e.sparseWeightGradient(dWt, starts, offsets, values, dZ.pointer, db, x0, batch, outSize, inSize);
+      const dW = kernels.allocFloats(outSize * inSize);
+      e.transpose(dW, dWt, inSize, outSize);
+      const gradients = reference.denseBackward(dZ.values, x, W.values, batch, inSize, outSize);
+      const size = reference.denseBackward(absolute(dZ.values), absolute(x), absolute(W.values), batch, inSize, outSize);
+      const extra = reference.denseBackward(absolute(dZ.values), new Float64Array(x.length).fill(2 * Math.abs(x0)), absolute(W.values), batch, inSize, outSize);
+      assertWithin(read(dW, outSize * inSize), gradients.dW, (i) => (batch + 4) * 2 ** -24 * (size.dW[i] + extra.dW[i]) + 1e-30, "dW");
+      assertWithin(read(db, outSize), gradients.db, (i) => (batch + 2) * 2 ** -24 * size.db[i] + 1e-30, "db");
+    });
+  }
+});
