@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Writes assembly/generated/activationKinds.ts and activationKernels.ts from the kernel pairs in assembly/activationMath.ts,
-// so that an activation is written once in the assembly: its pair on four lanes. Run by
-// `npm run build:kernels` before asc; the output is git-ignored, never edited by hand.
+// Writes assembly/generated/activationKinds.ts and activationKernels.ts from the kernel pairs in
+// assembly/activationMath.ts, so that an activation is written once in the assembly: its pair on four
+// lanes. Run by `npm run build:kernels` before asc; the output is git-ignored, never edited by hand.
+// The pairs are found by name (<name>Forward4, <name>Backward4); the generated code only names
+// them, so every function in kernels.wasm is what the hand-written dispatch compiled to before.
 //
 // What it writes, for the activations in the order their pairs appear (kind 0 is "none"):
 // in activationKinds.ts (v128 in signatures: for use inside the module, never exported from it)
@@ -48,7 +50,6 @@ const write = (file) => {
 const inline = "// @ts-ignore: decorator\n@inline ";
 header();
 out(`import {\n  ${forwards.flatMap((n) => [`${n}Forward4`, `${n}Backward4`]).join(", ")},\n} from "../activationMath";`);
-out('import { loadLanes, storeLanes } from "../lanes";');
 out();
 out("// Activation kinds, the numbers the fused kernels switch on. Exported as globals: the engine reads");
 out("// them from the module instead of keeping a copy.");
