@@ -1,28 +1,17 @@
-// The activations on four lanes: one forward/backward pair each, and the dispatch by kind that the
-// elementwise kernels (activations.ts) and the GEMM epilogues (gemm.ts) share. Not exported from
-// the module: v128 values do not cross into JavaScript.
+// The activations on four lanes: one forward/backward pair each, and nothing else. This file is the
+// kernels' list of activations: `npm run build:kernels` runs scripts/activationKernels.mjs, which
+// finds every pair here and writes assembly/generated/ (the kind numbers, the
+// dispatch by kind, and one specialised loop per activation). A pair is exported as
+//   <name>Forward4(z, p): v128          f(z), p the activation's parameter (see the catalogue)
+//   <name>Backward4(dA, z, a, p): v128  f'(z)·dA, from z or a = f(z), whichever is cheaper
+// with <name> exactly as in the catalogue (src/activations.ts); kinds follow the order of the file.
+// Every pair takes every argument, used or not: inlined, the unused ones cost nothing.
 //
 // Backward pairs compute f'(z)·dA from whichever of z and a = f(z) is cheaper. Derivatives at kinks
 // follow PyTorch's autograd: relu'(0) = 0, leaky_relu'(0) = slope, elu'(0) = selu'(0)/scale = alpha
 // (the x ≤ 0 branch), hardtanh'(±1) = 0. Where PyTorch's kernel has a formula for the derivative,
 // the same formula is used here.
 import { abs4, exp4, expm1_4, log1pNonNegative4, madd, sigmoid4, tanh4 } from "./vmath";
-
-// Activation kinds, the numbers the fused kernels switch on. Exported as globals: the engine reads
-// them from the module instead of keeping a copy.
-export const identityKind: i32 = 0;
-export const sigmoidKind: i32 = 1;
-export const tanhKind: i32 = 2;
-export const reluKind: i32 = 3;
-export const leaky_reluKind: i32 = 4;
-export const eluKind: i32 = 5;
-export const seluKind: i32 = 6;
-export const geluKind: i32 = 7;
-export const siluKind: i32 = 8;
-export const softplusKind: i32 = 9;
-export const mishKind: i32 = 10;
-export const hardtanhKind: i32 = 11;
-export const softsignKind: i32 = 12;
 
 const SELU_ALPHA: f32 = 1.6732632423543772;
 const SELU_SCALE: f32 = 1.0507009873554805;
@@ -37,53 +26,53 @@ const INV_SQRT_2PI: f32 = 0.3989422804014327;
 
 // sigmoid ------------------------------------------------------------------------------------
 // @ts-ignore: decorator
-@inline function sigmoidForward4(z: v128): v128 { return sigmoid4(z); }
+@inline export function sigmoidForward4(z: v128, p: f32): v128 { return sigmoid4(z); }
 // @ts-ignore: decorator
-@inline function sigmoidBackward4(dA: v128, a: v128): v128 {
+@inline export function sigmoidBackward4(dA: v128, z: v128, a: v128, p: f32): v128 {
   return f32x4.mul(dA, f32x4.mul(f32x4.sub(one(), a), a));
 }
 
 // tanh ---------------------------------------------------------------------------------------
 // @ts-ignore: decorator
-@inline function tanhForward4(z: v128): v128 { return tanh4(z); }
+@inline export function tanhForward4(z: v128, p: f32): v128 { return tanh4(z); }
 // @ts-ignore: decorator
-@inline function tanhBackward4(dA: v128, a: v128): v128 {
+@inline export function tanhBackward4(dA: v128, z: v128, a: v128, p: f32): v128 {
   return f32x4.mul(dA, f32x4.sub(one(), f32x4.mul(a, a)));
 }
 
 // relu ---------------------------------------------------------------------------------------
 // select, not max: max(NaN, 0) would hide a NaN that PyTorch's relu passes on.
 // @ts-ignore: decorator
-@inline function reluForward4(z: v128): v128 { return v128.bitselect(zero(), z, f32x4.lt(z, zero())); }
+@inline export function reluForward4(z: v128, p: f32): v128 { return v128.bitselect(zero(), z, f32x4.lt(z, zero())); }
 // @ts-ignore: decorator
-@inline function reluBackward4(dA: v128, z: v128): v128 { return v128.and(dA, f32x4.gt(z, zero())); }
+@inline export function reluBackward4(dA: v128, z: v128, a: v128, p: f32): v128 { return v128.and(dA, f32x4.gt(z, zero())); }
 
 // leaky_relu ---------------------------------------------------------------------------------
 // @ts-ignore: decorator
-@inline function leakyReluForward4(z: v128, slope: f32): v128 {
+@inline export function leaky_reluForward4(z: v128, slope: f32): v128 {
   return v128.bitselect(z, f32x4.mul(z, f32x4.splat(slope)), f32x4.gt(z, zero()));
 }
 // @ts-ignore: decorator
-@inline function leakyReluBackward4(dA: v128, z: v128, slope: f32): v128 {
+@inline export function leaky_reluBackward4(dA: v128, z: v128, a: v128, slope: f32): v128 {
   return v128.bitselect(dA, f32x4.mul(dA, f32x4.splat(slope)), f32x4.gt(z, zero()));
 }
 
 // elu (alpha 1) ------------------------------------------------------------------------------
 // @ts-ignore: decorator
-@inline function eluForward4(z: v128): v128 { return v128.bitselect(z, expm1_4(z), f32x4.gt(z, zero())); }
+@inline export function eluForward4(z: v128, p: f32): v128 { return v128.bitselect(z, expm1_4(z), f32x4.gt(z, zero())); }
 // @ts-ignore: decorator
-@inline function eluBackward4(dA: v128, z: v128): v128 {
+@inline export function eluBackward4(dA: v128, z: v128, a: v128, p: f32): v128 {
   return v128.bitselect(dA, f32x4.mul(dA, exp4(z)), f32x4.gt(z, zero()));
 }
 
 // selu ---------------------------------------------------------------------------------------
 // @ts-ignore: decorator
-@inline function seluForward4(z: v128): v128 {
+@inline export function seluForward4(z: v128, p: f32): v128 {
   const negative = f32x4.mul(f32x4.splat(SELU_ALPHA), expm1_4(z));
   return f32x4.mul(f32x4.splat(SELU_SCALE), v128.bitselect(z, negative, f32x4.gt(z, zero())));
 }
 // @ts-ignore: decorator
-@inline function seluBackward4(dA: v128, z: v128): v128 {
+@inline export function seluBackward4(dA: v128, z: v128, a: v128, p: f32): v128 {
   const negative = f32x4.mul(f32x4.mul(dA, f32x4.splat(SELU_SCALE * SELU_ALPHA)), exp4(z));
   return v128.bitselect(f32x4.mul(dA, f32x4.splat(SELU_SCALE)), negative, f32x4.gt(z, zero()));
 }
@@ -112,9 +101,9 @@ const INV_SQRT_2PI: f32 = 0.3989422804014327;
   return v128.bitselect(tail, f32x4.sub(one(), tail), f32x4.lt(z, zero()));
 }
 // @ts-ignore: decorator
-@inline function geluForward4(z: v128): v128 { return f32x4.mul(z, normalCdf4(z)); }
+@inline export function geluForward4(z: v128, p: f32): v128 { return f32x4.mul(z, normalCdf4(z)); }
 // @ts-ignore: decorator
-@inline function geluBackward4(dA: v128, z: v128): v128 {
+@inline export function geluBackward4(dA: v128, z: v128, a: v128, p: f32): v128 {
   // Φ(z) + z·φ(z), φ(z) = e^(−z²/2)/√(2π)
   const density = f32x4.mul(f32x4.splat(INV_SQRT_2PI), exp4(f32x4.mul(f32x4.splat(-0.5), f32x4.mul(z, z))));
   return f32x4.mul(dA, madd(z, density, normalCdf4(z)));
@@ -122,9 +111,9 @@ const INV_SQRT_2PI: f32 = 0.3989422804014327;
 
 // silu ---------------------------------------------------------------------------------------
 // @ts-ignore: decorator
-@inline function siluForward4(z: v128): v128 { return f32x4.mul(z, sigmoid4(z)); }
+@inline export function siluForward4(z: v128, p: f32): v128 { return f32x4.mul(z, sigmoid4(z)); }
 // @ts-ignore: decorator
-@inline function siluBackward4(dA: v128, z: v128): v128 {
+@inline export function siluBackward4(dA: v128, z: v128, a: v128, p: f32): v128 {
   const s = sigmoid4(z);
   return f32x4.mul(dA, f32x4.mul(s, madd(z, f32x4.sub(one(), s), one())));
 }
@@ -132,12 +121,12 @@ const INV_SQRT_2PI: f32 = 0.3989422804014327;
 // softplus (beta 1, threshold 20) ------------------------------------------------------------
 // log(1 + e^z) as max(z, 0) + log1p(e^−|z|): the same value, with e^−|z| ≤ 1 so nothing overflows.
 // @ts-ignore: decorator
-@inline function softplusForward4(z: v128): v128 {
+@inline export function softplusForward4(z: v128, p: f32): v128 {
   const smooth = f32x4.add(f32x4.pmax(z, zero()), log1pNonNegative4(exp4(f32x4.neg(abs4(z)))));
   return v128.bitselect(z, smooth, f32x4.gt(z, f32x4.splat(SOFTPLUS_THRESHOLD)));
 }
 // @ts-ignore: decorator
-@inline function softplusBackward4(dA: v128, z: v128): v128 {
+@inline export function softplusBackward4(dA: v128, z: v128, a: v128, p: f32): v128 {
   // PyTorch: e = exp(z), dA·e/(e + 1) up to the threshold, dA above it.
   const e = exp4(f32x4.pmin(z, f32x4.splat(SOFTPLUS_THRESHOLD)));
   const smooth = f32x4.div(f32x4.mul(dA, e), f32x4.add(e, one()));
@@ -155,10 +144,10 @@ const INV_SQRT_2PI: f32 = 0.3989422804014327;
   return f32x4.div(n, f32x4.add(n, f32x4.splat(2)));
 }
 // @ts-ignore: decorator
-@inline function mishForward4(z: v128): v128 {
+@inline export function mishForward4(z: v128, p: f32): v128 {
   return f32x4.mul(z, tanhSoftplus4(exp4(f32x4.pmin(z, f32x4.splat(20))))); }
 // @ts-ignore: decorator
-@inline function mishBackward4(dA: v128, z: v128): v128 {
+@inline export function mishBackward4(dA: v128, z: v128, a: v128, p: f32): v128 {
   // PyTorch: t + z·σ(z)·(1 − t²), t = tanh(softplus(z)); σ(z) = w/(w + 1) from the same w.
   const w = exp4(f32x4.pmin(z, f32x4.splat(20)));
   const t = tanhSoftplus4(w);
@@ -169,12 +158,12 @@ const INV_SQRT_2PI: f32 = 0.3989422804014327;
 // hardtanh (min −1, max 1) -------------------------------------------------------------------
 // Comparisons, not min/max, so that a NaN passes through as in PyTorch.
 // @ts-ignore: decorator
-@inline function hardtanhForward4(z: v128): v128 {
+@inline export function hardtanhForward4(z: v128, p: f32): v128 {
   const clipped = v128.bitselect(f32x4.splat(-1), z, f32x4.lt(z, f32x4.splat(-1)));
   return v128.bitselect(one(), clipped, f32x4.gt(z, one()));
 }
 // @ts-ignore: decorator
-@inline function hardtanhBackward4(dA: v128, z: v128): v128 {
+@inline export function hardtanhBackward4(dA: v128, z: v128, a: v128, p: f32): v128 {
   const inside = v128.and(f32x4.gt(z, f32x4.splat(-1)), f32x4.lt(z, one()));
   const nan = f32x4.ne(z, z);
   return v128.and(dA, v128.or(inside, nan));
@@ -182,52 +171,9 @@ const INV_SQRT_2PI: f32 = 0.3989422804014327;
 
 // softsign -----------------------------------------------------------------------------------
 // @ts-ignore: decorator
-@inline function softsignForward4(z: v128): v128 { return f32x4.div(z, f32x4.add(one(), abs4(z))); }
+@inline export function softsignForward4(z: v128, p: f32): v128 { return f32x4.div(z, f32x4.add(one(), abs4(z))); }
 // @ts-ignore: decorator
-@inline function softsignBackward4(dA: v128, z: v128): v128 {
+@inline export function softsignBackward4(dA: v128, z: v128, a: v128, p: f32): v128 {
   const q = f32x4.add(one(), abs4(z));
   return f32x4.div(dA, f32x4.mul(q, q));
 }
-
-// Dispatch by kind ---------------------------------------------------------------------------
-
-/** f(z) on four lanes; identity for kind 0. */
-// @ts-ignore: decorator
-@inline export function forward4(kind: i32, z: v128, param: f32): v128 {
-  switch (kind) {
-    case sigmoidKind: return sigmoidForward4(z);
-    case tanhKind: return tanhForward4(z);
-    case reluKind: return reluForward4(z);
-    case leaky_reluKind: return leakyReluForward4(z, param);
-    case eluKind: return eluForward4(z);
-    case seluKind: return seluForward4(z);
-    case geluKind: return geluForward4(z);
-    case siluKind: return siluForward4(z);
-    case softplusKind: return softplusForward4(z);
-    case mishKind: return mishForward4(z);
-    case hardtanhKind: return hardtanhForward4(z);
-    case softsignKind: return softsignForward4(z);
-    default: return z;
-  }
-}
-
-/** f'(z)·dA on four lanes, from z or a = f(z); dA itself for kind 0. */
-// @ts-ignore: decorator
-@inline export function backward4(kind: i32, dA: v128, z: v128, a: v128, param: f32): v128 {
-  switch (kind) {
-    case sigmoidKind: return sigmoidBackward4(dA, a);
-    case tanhKind: return tanhBackward4(dA, a);
-    case reluKind: return reluBackward4(dA, z);
-    case leaky_reluKind: return leakyReluBackward4(dA, z, param);
-    case eluKind: return eluBackward4(dA, z);
-    case seluKind: return seluBackward4(dA, z);
-    case geluKind: return geluBackward4(dA, z);
-    case siluKind: return siluBackward4(dA, z);
-    case softplusKind: return softplusBackward4(dA, z);
-    case mishKind: return mishBackward4(dA, z);
-    case hardtanhKind: return hardtanhBackward4(dA, z);
-    case softsignKind: return softsignBackward4(dA, z);
-    default: return dA;
-  }
-}
-

@@ -1,18 +1,35 @@
-// The catalogue of activations: what each one is called, what it computes, and what it is known for.
-// The numbers themselves (values, derivatives, ranges) always come from the kernels in
-// assembly/activations.ts; this file holds the words around them.
+// The catalogue of activations: one entry per activation, and the only list of them on the
+// TypeScript side. An entry says what the activation is called, which PyTorch module it reproduces,
+// its formula and properties, its parameter with the default, and a float64 scalar reference: the
+// value and the derivative defined together (micrograd's op-with-its-backward, TensorFlow
+// Playground's {output, der}), with PyTorch's derivative at kinks.
+//
+// The fast kernels are the pair <name>Forward4/<name>Backward4 in assembly/activationMath.ts; the
+// build derives everything else in the assembly from those pairs. test/kernelsVsReference.test.ts
+// fails when the catalogue and the kernels' exports name different activations, and holds every
+// kernel to the reference below. The README's "How it is built" has the recipe for adding one.
 
-export const ACTIVATION_NAMES = [
-  "sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu",
-  "gelu", "silu", "softplus", "mish", "hardtanh", "softsign",
-] as const;
+/** A float64 scalar reference, the value and its derivative together; p is the entry's parameter. */
+export interface ScalarReference {
+  output(x: number, p: number): number;
+  /** df/dx; at a kink, the one-sided value PyTorch's autograd gives. */
+  der(x: number, p: number): number;
+  /**
+   * The inputs over which the f32 kernels hold output and der to a few ulp (test/vectorMath.test.ts):
+   * as wide as the kernel stays that close, so the tails are checked too.
+   */
+  window: readonly [number, number];
+}
 
-export type ActivationName = (typeof ACTIVATION_NAMES)[number];
+/** An activation's one tunable constant, as PyTorch's module names it. */
+export interface ActivationParameter {
+  /** PyTorch's argument name (the fixtures' key): "negative_slope". */
+  name: string;
+  default: number;
+  description: string;
+}
 
-export const DEFAULT_LEAKY_SLOPE = 0.01;
-
-export interface ActivationInfo {
-  name: ActivationName;
+interface ActivationSpec {
   /** The PyTorch module the kernels reproduce. */
   torchModule: string;
   formula: string;
@@ -26,23 +43,147 @@ export interface ActivationInfo {
   saturationDiagnostic: boolean;
   /** Relu-like: "dead" means never positive over the test set. */
   deadUnitDiagnostic: boolean;
+  /** The parameter the kernels take as `param`; none for most activations (then param is ignored). */
+  parameter?: ActivationParameter;
+  reference: ScalarReference;
 }
 
-export const ACTIVATIONS: Readonly<Record<ActivationName, ActivationInfo>> = {
-  sigmoid: { name: "sigmoid", torchModule: "nn.Sigmoid()", formula: "1 / (1 + exp(-x))", zeroCentered: false, saturates: "both sides", deadUnits: false, saturationDiagnostic: true, deadUnitDiagnostic: false },
-  tanh: { name: "tanh", torchModule: "nn.Tanh()", formula: "(exp(x) - exp(-x)) / (exp(x) + exp(-x))", zeroCentered: true, saturates: "both sides", deadUnits: false, saturationDiagnostic: true, deadUnitDiagnostic: false },
-  relu: { name: "relu", torchModule: "nn.ReLU()", formula: "max(0, x)", zeroCentered: false, saturates: "negative side", deadUnits: true, saturationDiagnostic: false, deadUnitDiagnostic: true },
-  leaky_relu: { name: "leaky_relu", torchModule: "nn.LeakyReLU(negative_slope)", formula: "x if x > 0 else slope * x", zeroCentered: false, saturates: "no", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true },
-  elu: { name: "elu", torchModule: "nn.ELU(alpha=1.0)", formula: "x if x > 0 else exp(x) - 1", zeroCentered: true, saturates: "negative side", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true },
-  selu: { name: "selu", torchModule: "nn.SELU()", formula: "1.0507 * (x if x > 0 else 1.6733 * (exp(x) - 1))", zeroCentered: true, saturates: "negative side", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true },
-  gelu: { name: "gelu", torchModule: "nn.GELU(approximate='none')", formula: "x * Φ(x) = 0.5 * x * (1 + erf(x / √2))", zeroCentered: false, saturates: "negative side", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true },
-  silu: { name: "silu", torchModule: "nn.SiLU()", formula: "x * sigmoid(x)", zeroCentered: false, saturates: "negative side", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true },
-  softplus: { name: "softplus", torchModule: "nn.Softplus(beta=1, threshold=20)", formula: "log(1 + exp(x))", zeroCentered: false, saturates: "negative side", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: false },
-  mish: { name: "mish", torchModule: "nn.Mish()", formula: "x * tanh(softplus(x))", zeroCentered: false, saturates: "negative side", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true },
-  hardtanh: { name: "hardtanh", torchModule: "nn.Hardtanh(-1, 1)", formula: "clamp(x, -1, 1)", zeroCentered: true, saturates: "both sides", deadUnits: true, saturationDiagnostic: true, deadUnitDiagnostic: false },
-  softsign: { name: "softsign", torchModule: "nn.Softsign()", formula: "x / (1 + |x|)", zeroCentered: true, saturates: "both sides", deadUnits: false, saturationDiagnostic: true, deadUnitDiagnostic: false },
-};
+// Constants of the references, as PyTorch defines them.
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
+/** nn.Softplus's threshold: above it, softplus(x) = x and its derivative is 1. */
+const SOFTPLUS_THRESHOLD = 20;
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+const softplus = (x: number) => (x > SOFTPLUS_THRESHOLD ? x : Math.log1p(Math.exp(x)));
+const normalPdf = (x: number) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+/** Φ(x) = ½·erfc(−x/√2), accurate in both tails. */
+const normalCdf = (x: number) => 0.5 * erfc(-x / Math.SQRT2);
+
+/** erfc in float64: the Maclaurin series of erf where it converges well, a continued fraction beyond. */
+export function erfc(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (Math.abs(x) < 3) {
+    let term = x;
+    let sum = x;
+    for (let n = 1; n < 200; n++) {
+      term *= (-x * x) / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) <= 1e-17 * Math.abs(sum)) break;
+    }
+    return 1 - (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  if (x < 0) return 2 - erfc(-x);
+  // erfc(x) = e^(−x²)/√π / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), evaluated from the bottom.
+  let t = x;
+  for (let k = 120; k >= 1; k--) t = x + k / 2 / t;
+  return Math.exp(-x * x) / (Math.sqrt(Math.PI) * t);
+}
+
+/** The leaky_relu slope for x < 0 when none is given: nn.LeakyReLU's negative_slope default. */
+export const DEFAULT_LEAKY_SLOPE = 0.01;
+
+const CATALOGUE = {
+  sigmoid: {
+    torchModule: "nn.Sigmoid()", formula: "1 / (1 + exp(-x))",
+    zeroCentered: false, saturates: "both sides", deadUnits: false, saturationDiagnostic: true, deadUnitDiagnostic: false,
+    reference: { output: sigmoid, der: (x) => sigmoid(x) * (1 - sigmoid(x)), window: [-80, 80] },
+  },
+  tanh: {
+    torchModule: "nn.Tanh()", formula: "(exp(x) - exp(-x)) / (exp(x) + exp(-x))",
+    zeroCentered: true, saturates: "both sides", deadUnits: false, saturationDiagnostic: true, deadUnitDiagnostic: false,
+    reference: { output: Math.tanh, der: (x) => 1 - Math.tanh(x) ** 2, window: [-12, 12] },
+  },
+  relu: {
+    torchModule: "nn.ReLU()", formula: "max(0, x)",
+    zeroCentered: false, saturates: "negative side", deadUnits: true, saturationDiagnostic: false, deadUnitDiagnostic: true,
+    // relu'(0) = 0, as PyTorch's threshold_backward gives.
+    reference: { output: (x) => (x < 0 ? 0 : x), der: (x) => (x > 0 ? 1 : 0), window: [-10, 10] },
+  },
+  leaky_relu: {
+    torchModule: "nn.LeakyReLU(negative_slope)", formula: "x if x > 0 else slope * x",
+    zeroCentered: false, saturates: "no", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true,
+    parameter: { name: "negative_slope", default: DEFAULT_LEAKY_SLOPE, description: "leaky_relu's slope for x < 0" },
+    // leaky_relu'(0) = slope (the x ≤ 0 branch).
+    reference: { output: (x, slope) => (x > 0 ? x : slope * x), der: (x, slope) => (x > 0 ? 1 : slope), window: [-10, 10] },
+  },
+  elu: {
+    torchModule: "nn.ELU(alpha=1.0)", formula: "x if x > 0 else exp(x) - 1",
+    zeroCentered: true, saturates: "negative side", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true,
+    // elu'(0) = alpha = 1 (the x ≤ 0 branch).
+    reference: { output: (x) => (x > 0 ? x : Math.expm1(x)), der: (x) => (x > 0 ? 1 : Math.exp(x)), window: [-40, 10] },
+  },
+  selu: {
+    torchModule: "nn.SELU()", formula: "1.0507 * (x if x > 0 else 1.6733 * (exp(x) - 1))",
+    zeroCentered: true, saturates: "negative side", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true,
+    // selu'(0) = scale·alpha (the x ≤ 0 branch).
+    reference: {
+      output: (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),
+      der: (x) => SELU_SCALE * (x > 0 ? 1 : SELU_ALPHA * Math.exp(x)),
+      window: [-40, 10],
+    },
+  },
+  gelu: {
+    torchModule: "nn.GELU(approximate='none')", formula: "x * Φ(x) = 0.5 * x * (1 + erf(x / √2))",
+    zeroCentered: false, saturates: "negative side", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true,
+    reference: { output: (x) => x * normalCdf(x), der: (x) => normalCdf(x) + x * normalPdf(x), window: [-5.5, 5.5] },
+  },
+  silu: {
+    torchModule: "nn.SiLU()", formula: "x * sigmoid(x)",
+    zeroCentered: false, saturates: "negative side", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true,
+    reference: { output: (x) => x * sigmoid(x), der: (x) => sigmoid(x) * (1 + x * (1 - sigmoid(x))), window: [-40, 40] },
+  },
+  softplus: {
+    torchModule: "nn.Softplus(beta=1, threshold=20)", formula: "log(1 + exp(x))",
+    zeroCentered: false, saturates: "negative side", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: false,
+    reference: { output: softplus, der: (x) => (x > SOFTPLUS_THRESHOLD ? 1 : sigmoid(x)), window: [-80, 40] },
+  },
+  mish: {
+    torchModule: "nn.Mish()", formula: "x * tanh(softplus(x))",
+    zeroCentered: false, saturates: "negative side", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true,
+    reference: {
+      // PyTorch's softplus inside mish has no threshold: log1p(e^x).
+      output: (x) => x * Math.tanh(Math.log1p(Math.exp(x))),
+      der: (x) => {
+        const t = Math.tanh(Math.log1p(Math.exp(x)));
+        return t + x * sigmoid(x) * (1 - t * t);
+      },
+      window: [-40, 40],
+    },
+  },
+  hardtanh: {
+    torchModule: "nn.Hardtanh(-1, 1)", formula: "clamp(x, -1, 1)",
+    zeroCentered: true, saturates: "both sides", deadUnits: true, saturationDiagnostic: true, deadUnitDiagnostic: false,
+    // hardtanh'(±1) = 0: PyTorch's hardtanh_backward passes the gradient strictly inside (−1, 1).
+    reference: { output: (x) => (x < -1 ? -1 : x > 1 ? 1 : x), der: (x) => (x > -1 && x < 1 ? 1 : 0), window: [-3, 3] },
+  },
+  softsign: {
+    torchModule: "nn.Softsign()", formula: "x / (1 + |x|)",
+    zeroCentered: true, saturates: "both sides", deadUnits: false, saturationDiagnostic: true, deadUnitDiagnostic: false,
+    reference: { output: (x) => x / (1 + Math.abs(x)), der: (x) => 1 / (1 + Math.abs(x)) ** 2, window: [-100, 100] },
+  },
+} satisfies Record<string, ActivationSpec>;
+
+export type ActivationName = keyof typeof CATALOGUE;
+
+/** Every activation, in the catalogue's order (the order of plots and tables). */
+export const ACTIVATION_NAMES = Object.keys(CATALOGUE) as readonly ActivationName[];
+
+export interface ActivationInfo extends ActivationSpec {
+  name: ActivationName;
+}
+
+export const ACTIVATIONS: Readonly<Record<ActivationName, ActivationInfo>> = Object.fromEntries(
+  ACTIVATION_NAMES.map((name) => [name, { name, ...(CATALOGUE[name] as ActivationSpec) }]),
+) as Record<ActivationName, ActivationInfo>;
 
 export function isActivationName(name: string): name is ActivationName {
-  return (ACTIVATION_NAMES as readonly string[]).includes(name);
+  return Object.hasOwn(CATALOGUE, name);
+}
+
+/** The value the kernels take as `param` for an activation: its parameter, or its default when not given. */
+export function activationParam(name: ActivationName, value?: number): number {
+  const parameter = ACTIVATIONS[name].parameter;
+  return parameter ? (value ?? parameter.default) : 0;
 }

@@ -1,5 +1,8 @@
 // actlab as a library: everything the CLI does is a call here.
-export { ACTIVATIONS, ACTIVATION_NAMES, isActivationName, type ActivationInfo, type ActivationName } from "./activations.js";
+export {
+  ACTIVATIONS, ACTIVATION_NAMES, DEFAULT_LEAKY_SLOPE, activationParam, isActivationName,
+  type ActivationInfo, type ActivationName, type ActivationParameter, type ScalarReference,
+} from "./activations.js";
 export { InputError } from "./errors.js";
 export { Random } from "./random.js";
 export { mlpConfig, parameterCount, linearShapes, stateDictNames, unknownActivation, type MlpConfig, type MlpOptions } from "./model.js";

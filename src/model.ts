@@ -1,6 +1,6 @@
 // The notebook's MLP, as a plain description: Sequential(Linear, act, Linear, act, ..., Linear).
 // numHiddenLayers counts the Linear layers, so the net has numHiddenLayers − 1 hidden widths.
-import { ACTIVATION_NAMES, isActivationName, type ActivationName } from "./activations.js";
+import { ACTIVATION_NAMES, DEFAULT_LEAKY_SLOPE, isActivationName, type ActivationName } from "./activations.js";
 import { InputError } from "./errors.js";
 import { parameterLayout } from "./layout.js";
 
@@ -33,7 +33,7 @@ export function mlpConfig(options: MlpOptions): MlpConfig {
   const hiddenSize = options.hiddenSize ?? DEFAULT_HIDDEN_SIZE;
   const numHiddenLayers = options.numHiddenLayers ?? DEFAULT_NUM_HIDDEN_LAYERS;
   const activation = options.activation ?? "sigmoid";
-  const leakySlope = options.leakySlope ?? 0.01;
+  const leakySlope = options.leakySlope ?? DEFAULT_LEAKY_SLOPE;
   requireWidth("inSize", inSize);
   requireWidth("outSize", outSize);
   if (!Number.isInteger(numHiddenLayers) || numHiddenLayers < 2) {

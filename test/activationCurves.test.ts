@@ -1,13 +1,13 @@
 // Every activation kernel pair on PyTorch's plotting grid: y = f(x) and the autograd derivative.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ACTIVATION_NAMES } from "../src/activations.js";
+import { ACTIVATION_NAMES, ACTIVATIONS, activationParam } from "../src/activations.js";
 import { activationCurve } from "../src/engine/curves.js";
 import { assertClose, readFixture } from "./support/fixtures.js";
 
 interface CurveFixture {
   x: number[];
-  activations: Record<string, { params: { negative_slope?: number }; y: number[]; dydx: number[] }>;
+  activations: Record<string, { params: Record<string, number>; y: number[]; dydx: number[] }>;
   special_points: Record<string, Array<{ x: number; dtype: string; y: number; dydx: number }>>;
 }
 
@@ -21,7 +21,9 @@ describe("activation kernels match PyTorch's curves and autograd derivatives", (
     it(name, () => {
       const expected = curves.activations[name];
       const x = Float32Array.from(curves.x, Math.fround);
-      const slope = expected.params.negative_slope ?? 0.01;
+      // The fixture's parameter (named as PyTorch names it, as the catalogue does), else the default.
+      const parameter = ACTIVATIONS[name].parameter;
+      const slope = activationParam(name, parameter ? expected.params[parameter.name] : undefined);
       const curve = activationCurve(name, x, slope);
       assertClose(curve.y, expected.y, ATOL, RTOL, `${name} y`);
       assertClose(curve.dydx, expected.dydx, ATOL, RTOL, `${name} dydx`);

@@ -3,7 +3,7 @@
 // implementation usually breaks: huge or infinite inputs, NaN, subnormal results, partial vectors.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ACTIVATION_NAMES, type ActivationName } from "../src/activations.js";
+import { ACTIVATION_NAMES, ACTIVATIONS, activationParam, type ActivationName } from "../src/activations.js";
 import { Kernels } from "../src/engine/kernels.js";
 
 const kernels = new Kernels();
@@ -87,46 +87,8 @@ describe("exp, expm1 and log1p on four lanes", () => {
   });
 });
 
-// float64 values and derivatives, from the textbook formulas.
-function erf(x: number): number {
-  // Abramowitz–Stegun 7.1.26 is too coarse here; a continued series is exact enough for |x| < 6.
-  let term = x;
-  let sum = x;
-  for (let n = 1; n < 400; n++) {
-    term *= (-x * x) / n;
-    const add = term / (2 * n + 1);
-    sum += add;
-    if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-  }
-  return (2 / Math.sqrt(Math.PI)) * sum;
-}
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-const softplus = (x: number) => (x > 20 ? x : Math.log1p(Math.exp(x)));
-const SELU_ALPHA = 1.6732632423543772;
-const SELU_SCALE = 1.0507009873554805;
-const SLOPE = 0.01;
-const normalPdf = (x: number) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
-const normalCdf = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2));
-
-const EXACT: Record<ActivationName, { f: (x: number) => number; df: (x: number) => number; range: [number, number] }> = {
-  sigmoid: { f: sigmoid, df: (x) => sigmoid(x) * (1 - sigmoid(x)), range: [-80, 80] },
-  tanh: { f: Math.tanh, df: (x) => 1 - Math.tanh(x) ** 2, range: [-12, 12] },
-  relu: { f: (x) => Math.max(0, x), df: (x) => (x > 0 ? 1 : 0), range: [-10, 10] },
-  leaky_relu: { f: (x) => (x > 0 ? x : SLOPE * x), df: (x) => (x > 0 ? 1 : SLOPE), range: [-10, 10] },
-  elu: { f: (x) => (x > 0 ? x : Math.expm1(x)), df: (x) => (x > 0 ? 1 : Math.exp(x)), range: [-40, 10] },
-  selu: { f: (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)), df: (x) => SELU_SCALE * (x > 0 ? 1 : SELU_ALPHA * Math.exp(x)), range: [-40, 10] },
-  gelu: { f: (x) => x * normalCdf(x), df: (x) => normalCdf(x) + x * normalPdf(x), range: [-5.5, 5.5] },
-  silu: { f: (x) => x * sigmoid(x), df: (x) => sigmoid(x) * (1 + x * (1 - sigmoid(x))), range: [-40, 40] },
-  softplus: { f: softplus, df: (x) => (x > 20 ? 1 : sigmoid(x)), range: [-80, 40] },
-  mish: {
-    f: (x) => x * Math.tanh(softplus(x)),
-    df: (x) => { const t = Math.tanh(Math.log1p(Math.exp(x))); return t + x * sigmoid(x) * (1 - t * t); },
-    range: [-40, 40],
-  },
-  hardtanh: { f: (x) => Math.min(1, Math.max(-1, x)), df: (x) => (x > -1 && x < 1 ? 1 : 0), range: [-3, 3] },
-  softsign: { f: (x) => x / (1 + Math.abs(x)), df: (x) => 1 / (1 + Math.abs(x)) ** 2, range: [-100, 100] },
-};
-
+// float64 values and derivatives: the catalogue's scalar reference, with each activation's default
+// parameter (leaky_relu's slope), over the window the catalogue gives for it.
 // The fixtures allow 1e-6 + 1e-5·|b| against PyTorch; on its own the math holds a few ulp in relative
 // terms, with an absolute floor for values that cross zero. Derivatives get the fixtures' absolute
 // 1e-6: PyTorch's formulas (1 − a², σ·(1 + x·(1 − σ))) cancel in f32 where a or σ is near 1.
@@ -137,20 +99,21 @@ const ABSOLUTE_DERIVATIVE = 1e-6;
 function curve(name: ActivationName, x: Float32Array): { y: Float32Array; dydx: Float32Array } {
   const n = x.length;
   kernels.floats(Z, n).set(x);
-  kernels.activationForward(name)(Y, Z, n, SLOPE);
-  kernels.activationBackward(name)(X, ONES, Z, Y, n, SLOPE);
+  kernels.activationForward(name)(Y, Z, n, activationParam(name));
+  kernels.activationBackward(name)(X, ONES, Z, Y, n, activationParam(name));
   return { y: kernels.floats(Y, n).slice(), dydx: kernels.floats(X, n).slice() };
 }
 
 describe("activations on four lanes against float64", () => {
   for (const name of ACTIVATION_NAMES) {
     it(name, () => {
-      const { f, df, range } = EXACT[name];
+      const { output, der, window: range } = ACTIVATIONS[name].reference;
+      const p = activationParam(name);
       // Avoid the kinks themselves, where the derivative is a convention (the fixtures check those).
       const x = grid(range[0], range[1], 20_001).filter((v) => v !== 0 && Math.abs(v) !== 1);
       const { y, dydx } = curve(name, x);
       for (let i = 0; i < x.length; i++) {
-        const [value, slope] = [f(x[i]), df(x[i])];
+        const [value, slope] = [output(x[i], p), der(x[i], p)];
         assert.ok(Math.abs(y[i] - value) <= RELATIVE * Math.abs(value) + ABSOLUTE, `${name}(${x[i]}) = ${y[i]}, exact ${value}`);
         assert.ok(Math.abs(dydx[i] - slope) <= RELATIVE * Math.abs(slope) + ABSOLUTE_DERIVATIVE, `${name}'(${x[i]}) = ${dydx[i]}, exact ${slope}`);
       }

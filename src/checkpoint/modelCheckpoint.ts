@@ -1,7 +1,7 @@
 // Model checkpoints as safetensors files that PyTorch's notebook MLP loads with
 // load_state_dict(strict=True): state_dict names and shapes, float32, the config in the metadata.
 // A resumable checkpoint adds the momentum buffers and the training position.
-import { isActivationName } from "../activations.js";
+import { DEFAULT_LEAKY_SLOPE, isActivationName } from "../activations.js";
 import { InputError } from "../errors.js";
 import { parameterLayout, stateDictOf } from "../layout.js";
 import type { MlpConfig } from "../model.js";
@@ -68,7 +68,7 @@ function configFromMetadata(metadata: Record<string, string>, source: string): M
   }
   const inSize = Number(metadata.in_size);
   const outSize = Number(metadata.out_size);
-  const leakySlope = Number(metadata.leaky_slope ?? "0.01");
+  const leakySlope = metadata.leaky_slope === undefined ? DEFAULT_LEAKY_SLOPE : Number(metadata.leaky_slope);
   const activation = metadata.activation ?? "";
   if (!Array.isArray(hiddenSizes) || !hiddenSizes.every((h) => Number.isInteger(h) && h > 0)) throw bad("metadata hidden_sizes is not a list of widths");
   if (!Number.isInteger(inSize) || inSize < 1 || !Number.isInteger(outSize) || outSize < 1) throw bad("metadata in_size/out_size missing or invalid");

@@ -1,6 +1,6 @@
 // An activation and its derivative on a grid of points, computed by the very kernels that training
 // runs: the derivative is the backward kernel applied to an upstream gradient of ones.
-import type { ActivationName } from "../activations.js";
+import { DEFAULT_LEAKY_SLOPE, type ActivationName } from "../activations.js";
 import { Kernels } from "./kernels.js";
 
 export interface ActivationCurve {
@@ -9,7 +9,7 @@ export interface ActivationCurve {
   dydx: Float32Array;
 }
 
-export function activationCurve(name: ActivationName, x: ArrayLike<number>, leakySlope = 0.01): ActivationCurve {
+export function activationCurve(name: ActivationName, x: ArrayLike<number>, leakySlope = DEFAULT_LEAKY_SLOPE): ActivationCurve {
   const kernels = new Kernels();
   const n = x.length;
   const Z = kernels.allocFloats(n);

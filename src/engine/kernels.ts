@@ -121,6 +121,18 @@ export class Kernels {
     return global instanceof WebAssembly.Global && global.value === 1;
   }
 
+  /**
+   * The activations the kernels were built with, in kind order: the <name>Kind globals the build
+   * generates from assembly/activationMath.ts (identity, kind 0, left out). The catalogue must name
+   * the same ones (test/kernelsVsReference.test.ts).
+   */
+  activationNames(): string[] {
+    return Object.entries(this.functions)
+      .filter(([key, value]) => key.endsWith("Kind") && key !== "identityKind" && value instanceof WebAssembly.Global)
+      .sort(([, a], [, b]) => (a as WebAssembly.Global).value - (b as WebAssembly.Global).value)
+      .map(([key]) => key.slice(0, -"Kind".length));
+  }
+
   /** The number the fused kernels know an activation by (0: none), read from the module itself. */
   activationKind(name: string): number {
     const global = this.functions[`${name}Kind`];

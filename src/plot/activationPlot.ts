@@ -1,7 +1,7 @@
 // The notebook's activation plots: one panel per activation with f(x) and f'(x), both computed by
 // the kernels training uses (f' is the backward kernel applied to ones, never a second formula).
 import type { TopLevelSpec } from "vega-lite";
-import { ACTIVATION_NAMES, isActivationName, type ActivationName } from "../activations.js";
+import { ACTIVATION_NAMES, DEFAULT_LEAKY_SLOPE, isActivationName, type ActivationName } from "../activations.js";
 import { activationCurve, grid } from "../engine/curves.js";
 import { InputError } from "../errors.js";
 import { unknownActivation } from "../model.js";
@@ -14,7 +14,7 @@ export interface ActivationPlotOptions {
   to?: number;
   /** Points per curve (≥ 2), both ends included. Default 1000. */
   points?: number;
-  /** leaky_relu's negative slope. Default 0.01. */
+  /** leaky_relu's negative slope. Default DEFAULT_LEAKY_SLOPE. */
   leakySlope?: number;
   /** Panels per row. Default: up to 4. */
   columns?: number;
@@ -49,7 +49,7 @@ function resolve(options: ActivationPlotOptions) {
   const from = options.from ?? PLOT_DEFAULTS.from;
   const to = options.to ?? PLOT_DEFAULTS.to;
   const points = options.points ?? PLOT_DEFAULTS.points;
-  const leakySlope = options.leakySlope ?? 0.01;
+  const leakySlope = options.leakySlope ?? DEFAULT_LEAKY_SLOPE;
   if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
     throw new InputError(`the plotted interval must have from < to (--from ${from} --to ${to})`);
   }

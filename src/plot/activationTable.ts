@@ -1,7 +1,7 @@
 // The notebook's comparison table of activations. The ranges of f and f' are measured from the
 // kernels (a wide grid plus far probes that show where each tail goes); the words (formula,
 // zero-centred, saturation, dead units) come from the catalogue in src/activations.ts.
-import { ACTIVATIONS, type ActivationName } from "../activations.js";
+import { ACTIVATIONS, DEFAULT_LEAKY_SLOPE, type ActivationName } from "../activations.js";
 import { activationCurve } from "../engine/curves.js";
 import { activationNames } from "./activationPlot.js";
 
@@ -107,7 +107,7 @@ function symmetry(x: Float32Array, y: Float32Array): string {
   return "none";
 }
 
-export function activationTable(names: readonly string[] = [], leakySlope = 0.01): ActivationTableRow[] {
+export function activationTable(names: readonly string[] = [], leakySlope = DEFAULT_LEAKY_SLOPE): ActivationTableRow[] {
   const x = sampleGrid();
   return activationNames(names).map((name) => {
     const curve = activationCurve(name, x, leakySlope);

@@ -1,42 +1,15 @@
 // An independent float64 MLP written from the textbook formulas, for checking the kernels'
 // gradients against central finite differences. It shares no code with the engine.
+import { ACTIVATIONS, type ActivationName } from "../../src/activations.js";
 
-function erf(x: number): number {
-  // Maclaurin series: exact enough (≈1e-13) for the |x| < 4 this test feeds it.
-  let term = x;
-  let sum = x;
-  for (let n = 1; n < 200; n++) {
-    term *= (-x * x) / n;
-    const add = term / (2 * n + 1);
-    sum += add;
-    if (Math.abs(add) < 1e-17) break;
-  }
-  return (2 / Math.sqrt(Math.PI)) * sum;
-}
-
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
-const softplus = (x: number) => (x > 20 ? x : Math.log1p(Math.exp(x)));
-const SELU_ALPHA = 1.6732632423543772;
-const SELU_SCALE = 1.0507009873554805;
-
-export function referenceActivation(name: string, slope: number): (x: number) => number {
-  const table: Record<string, (x: number) => number> = {
-    sigmoid,
-    tanh: Math.tanh,
-    relu: (x) => Math.max(0, x),
-    leaky_relu: (x) => (x > 0 ? x : slope * x),
-    elu: (x) => (x > 0 ? x : Math.expm1(x)),
-    selu: (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),
-    gelu: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
-    silu: (x) => x * sigmoid(x),
-    softplus,
-    mish: (x) => x * Math.tanh(softplus(x)),
-    hardtanh: (x) => Math.min(1, Math.max(-1, x)),
-    softsign: (x) => x / (1 + Math.abs(x)),
-  };
-  const f = table[name];
-  if (!f) throw new Error(`no reference for ${name}`);
-  return f;
+/**
+ * The activation as the catalogue's float64 reference computes it (src/activations.ts): not the
+ * engine's code, so finite differences of this net check the kernels' derivatives, and the
+ * catalogue's output too.
+ */
+export function referenceActivation(name: ActivationName, param: number): (x: number) => number {
+  const { output } = ACTIVATIONS[name].reference;
+  return (x) => output(x, param);
 }
 
 export interface ReferenceNet {
