@@ -70,6 +70,9 @@ function readBlock(tensors: Map<string, Tensor>, config: MlpConfig, source: stri
   const names = stateDictNames(config);
   const shapes = linearShapes(config);
   const total = shapes.reduce((n, [i, o]) => n + i * o + o, 0);
+  // Metadata may claim any size: check it against the values the file holds before allocating.
+  const present = [...tensors.values()].reduce((n, t) => n + t.data.length, 0);
+  if (!(total <= present)) throw new InputError(`${source}: metadata declares a net of ${total} parameters but the file holds ${present} values`);
   const block = new Float32Array(total);
   let offset = 0;
   shapes.forEach(([inSize, outSize], k) => {
