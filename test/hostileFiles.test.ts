@@ -15,6 +15,8 @@ import {
   type SafetensorsLimits,
 } from "../src/checkpoint/safetensors.js";
 import { InputError } from "../src/errors.js";
+import { danglingLinkReason } from "../src/fsChecks.js";
+import { prepareWritableDir } from "../src/train/runDirectory.js";
 import { CLI } from "./support/cliProcess.js";
 import { temporaryDir } from "./support/scratch.js";
 
@@ -127,5 +129,30 @@ describe("hostile checkpoint files are refused, quickly and cleanly", () => {
     fs.writeFileSync(join(dir, "bignet.safetensors"), lying);
     assertRefused(() => loadModelCheckpoint(join(dir, "bignet.safetensors")), /metadata declares a net of \d.* parameters but the file holds 2 values/);
     assertCliRefuses(join(dir, "bignet.safetensors"), /bignet\.safetensors: metadata declares a net/);
+  });
+});
+
+describe("a log folder that is a dangling symbolic link", () => {
+  it("train and experiment refuse --logdir with exit 2, naming the link and its target", () => {
+    const link = join(dir, "dangling-logdir");
+    fs.symlinkSync(join(dir, "no", "such", "target"), link);
+    for (const args of [
+      ["train", "--logdir", link, "--epochs", "1", "--train-limit", "10"],
+      ["train", "--logdir", join(link, "below"), "--epochs", "1", "--train-limit", "10"],
+      ["experiment", "shallow", "--logdir", link, "--epochs", "1", "--train-limit", "10"],
+    ]) {
+      const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 30_000 });
+      assert.equal(r.status, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /dangling-logdir is a symbolic link to .*no\/such\/target, which does not exist/, args.join(" "));
+      assert.doesNotMatch(r.stderr, /ENOENT|mkdir/, args.join(" "));
+    }
+  });
+
+  it("the library check (any folder a command creates) says the same", () => {
+    const link = join(dir, "dangling-folder");
+    fs.symlinkSync(join(dir, "missing"), link);
+    assertRefused(() => prepareWritableDir(join(link, "run"), "log directory"), /dangling-folder is a symbolic link to .*missing, which does not exist/);
+    assert.equal(danglingLinkReason(dir), undefined);
+    assert.equal(danglingLinkReason(join(dir, "not-there", "x")), undefined);
   });
 });
