@@ -55,7 +55,7 @@ describe("event files larger than the reader's bound", () => {
     const { warnings } = new HistogramStore().read(dir, "run", ["weight/relu/0"]);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0], /3000000000 bytes to read, over the \d+-byte limit/);
-    assert.doesNotMatch(warnings[0], /-\d/, "no negative number");
+    assert.doesNotMatch(warnings[0], /(?<![\w.-])-\d/, "no negative number");
   });
 
   it("a range is read whole across chunks and bounded by the file's size", () => {
