@@ -33,8 +33,14 @@ export function softmaxCrossEntropyForward(probs: usize, logits: usize, labels: 
       const o = <usize>c << 2;
       storeLanes(out + o, f32x4.mul(loadLanes(out + o, lanes), scale), lanes);
     }
+    // loss = ln Σ e^(x−max) + (max − x_label). The margin comes first, in f64: adding ln(sum) ≤ ln(classes)
+    // to a max of 1e16 and then taking x_label away would round ln(sum) off (1e16 + 2.3 − 1e16 = 0 in f64).
+    // The margin of two f32 values is exact or correctly rounded in f64 (it may exceed f32's range at
+    // ±3e38), and sum ≥ 1 (the max contributes e^0), so no step cancels or overflows at any finite logit.
+    // x − max in f32 may be −∞ when max − min overflows; exp4 clamps it to 0, which e^(x−max) is.
     const label = <i32>load<u8>(labels + <usize>r);
-    total += Math.log(sum) + <f64>largest - <f64>load<f32>(row + (<usize>label << 2));
+    const margin = <f64>largest - <f64>load<f32>(row + (<usize>label << 2));
+    total += margin + Math.log(sum);
   }
   return total / <f64>batch;
 }

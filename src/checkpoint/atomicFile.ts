@@ -10,6 +10,48 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { InputError } from "../errors.js";
 
+/** The errors that mean "no room left": the device is full, or the user's quota is spent. */
+const DISK_FULL_CODES = new Set(["ENOSPC", "EDQUOT"]);
+
+export function isDiskFull(err: unknown): boolean {
+  return DISK_FULL_CODES.has((err as NodeJS.ErrnoException | undefined)?.code ?? "");
+}
+
+/**
+ * A write refused for want of space, with the file named and what state it was left in. An
+ * InputError (exit 2) because the user can fix it by freeing space; `advice` (set by whoever knows
+ * the run, see explainDiskFull in fsChecks.ts) says whether and how to continue.
+ */
+export class DiskFullError extends InputError {
+  readonly path: string;
+  readonly code: string;
+  readonly state: string;
+  constructor(path: string, code: string, state: string, advice?: string) {
+    super(`${path}: cannot be written: the disk is full (${code}). ${state}${advice ? `\n${advice}` : ""}`);
+    this.name = "DiskFullError";
+    this.path = path;
+    this.code = code;
+    this.state = state;
+  }
+
+  /** The same error with a line of advice added. */
+  withAdvice(advice: string): DiskFullError {
+    return new DiskFullError(this.path, this.code, this.state, advice);
+  }
+}
+
+/** ENOSPC/EDQUOT on `target` as a DiskFullError saying what was left (`state`); any other error as it is. */
+export function asDiskFullError(err: unknown, target: string, state: string): unknown {
+  return isDiskFull(err) ? new DiskFullError(target, (err as NodeJS.ErrnoException).code!, state) : err;
+}
+
+/** What an atomic replace leaves when it fails: the old file, whole, or none. */
+function replaceState(target: string, existed: boolean): string {
+  return existed
+    ? `The previous ${path.basename(target)} is intact (files are replaced whole, through a temporary file, now removed).`
+    : `It was not created; its temporary file was removed.`;
+}
+
 function tempPathBeside(target: string): string {
   const dir = path.dirname(target);
   const base = path.basename(target);
@@ -58,6 +100,7 @@ function fsyncDirSync(dir: string): void {
 export function writeFileAtomicSync(target: string, data: Uint8Array | string): void {
   const bytes = toBytes(data);
   const tmp = tempPathBeside(target);
+  const existed = fs.existsSync(target);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, "wx", 0o644);
@@ -75,7 +118,7 @@ export function writeFileAtomicSync(target: string, data: Uint8Array | string): 
       }
     }
     fs.rmSync(tmp, { force: true });
-    throw err;
+    throw asDiskFullError(err, target, replaceState(target, existed));
   }
   fsyncDirSync(path.dirname(target));
 }
@@ -84,6 +127,7 @@ export function writeFileAtomicSync(target: string, data: Uint8Array | string): 
 export async function writeFileAtomic(target: string, data: Uint8Array | string): Promise<void> {
   const bytes = toBytes(data);
   const tmp = tempPathBeside(target);
+  const existed = fs.existsSync(target);
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fsp.open(tmp, "wx", 0o644);
@@ -95,7 +139,7 @@ export async function writeFileAtomic(target: string, data: Uint8Array | string)
   } catch (err) {
     await handle?.close().catch(() => undefined);
     await fsp.rm(tmp, { force: true });
-    throw err;
+    throw asDiskFullError(err, target, replaceState(target, existed));
   }
   fsyncDirSync(path.dirname(target));
 }
@@ -113,22 +157,47 @@ function lineBytes(line: string): Uint8Array {
  */
 export function appendLineDurableSync(target: string, line: string): void {
   const bytes = lineBytes(line);
-  const fd = fs.openSync(target, "a", 0o644);
+  let fd: number;
   try {
+    fd = fs.openSync(target, "a", 0o644);
+  } catch (err) {
+    throw asDiskFullError(err, target, APPEND_NOT_CREATED);
+  }
+  let size: number | undefined;
+  try {
+    size = fs.fstatSync(fd).size;
     writeAllSync(fd, bytes);
     fs.fsyncSync(fd);
+  } catch (err) {
+    // A short write before ENOSPC leaves part of the record: cut it off, so the file ends at its last
+    // whole record and a later append does not glue a new record onto a fragment.
+    if (size !== undefined && isDiskFull(err)) fs.ftruncateSync(fd, size);
+    throw asDiskFullError(err, target, APPEND_STATE);
   } finally {
     fs.closeSync(fd);
   }
 }
 
+const APPEND_STATE = "The record was not added; the file still ends at its last whole record.";
+const APPEND_NOT_CREATED = "It was not created.";
+
 /** The asynchronous form of {@link appendLineDurableSync}. */
 export async function appendLineDurable(target: string, line: string): Promise<void> {
   const bytes = lineBytes(line);
-  const handle = await fsp.open(target, "a", 0o644);
+  let handle: fsp.FileHandle;
   try {
+    handle = await fsp.open(target, "a", 0o644);
+  } catch (err) {
+    throw asDiskFullError(err, target, APPEND_NOT_CREATED);
+  }
+  let size: number | undefined;
+  try {
+    size = (await handle.stat()).size;
     await writeAll(handle, bytes);
     await handle.sync();
+  } catch (err) {
+    if (size !== undefined && isDiskFull(err)) await handle.truncate(size);
+    throw asDiskFullError(err, target, APPEND_STATE);
   } finally {
     await handle.close();
   }

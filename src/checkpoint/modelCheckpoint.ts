@@ -79,6 +79,9 @@ function configFromMetadata(metadata: Record<string, string>, source: string): M
 
 function readBlock(tensors: Map<string, Tensor>, config: MlpConfig, source: string, prefix = ""): Float32Array {
   const layout = parameterLayout(config);
+  // Metadata may claim any size: check it against the values the file holds before allocating.
+  const present = [...tensors.values()].reduce((n, t) => n + t.data.length, 0);
+  if (!(layout.size <= present)) throw new InputError(`${source}: metadata declares a net of ${layout.size} parameters but the file holds ${present} values`);
   const block = new Float32Array(layout.size);
   for (const slot of layout.tensors) {
     const name = prefix + slot.name;

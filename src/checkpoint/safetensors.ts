@@ -200,24 +200,37 @@ function parseEntry(name: string, value: unknown, dataLength: number, fail: (msg
   return { name, dtype, shape: [...(shape as number[])], begin, end };
 }
 
-/**
- * Parses the bytes of a safetensors file strictly. `source` names the input in every error
- * (an InputError), so a user knows which file is damaged and how.
- */
-export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensors {
-  const fail: (msg: string) => never = (msg) => {
+/** The checked header: entries in data-offset order, tiling the data buffer exactly. */
+interface Header {
+  entries: Entry[];
+  metadata: Record<string, string>;
+}
+
+type Fail = (msg: string) => never;
+
+function failFor(source: string): Fail {
+  return (msg) => {
     throw new InputError(`${source}: not a valid safetensors file: ${msg}`);
   };
-  if (bytes.length < 8) fail(`${bytes.length} bytes is too short to hold the 8-byte header length`);
-  const claimed = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (claimed > BigInt(MAX_HEADER_BYTES)) fail(`header length ${claimed} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+}
+
+/** The 8-byte header length, checked against the limit and the bytes that follow it. */
+function checkHeaderLength(first8: Uint8Array, fileBytes: number, maxHeaderBytes: number, fail: Fail): number {
+  if (fileBytes < 8) fail(`${fileBytes} bytes is too short to hold the 8-byte header length`);
+  const claimed = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
+  if (claimed > BigInt(maxHeaderBytes)) fail(`header length ${claimed} exceeds the ${maxHeaderBytes}-byte limit`);
   const headerLength = Number(claimed);
-  if (8 + headerLength > bytes.length) {
-    fail(`header length ${headerLength} is larger than the ${bytes.length - 8} bytes that follow it`);
+  if (8 + headerLength > fileBytes) {
+    fail(`header length ${headerLength} is larger than the ${fileBytes - 8} bytes that follow it`);
   }
+  return headerLength;
+}
+
+/** Parses and checks the JSON header against a data buffer of `dataLength` bytes (not yet read). */
+function parseHeader(headerBytes: Uint8Array, dataLength: number, fail: Fail): Header {
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLength));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(headerBytes);
   } catch {
     return fail("header is not valid UTF-8");
   }
@@ -231,8 +244,6 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
     return fail(`header is not valid JSON (${detail})`);
   }
   if (!isPlainObject(header)) fail("header is not a JSON object");
-  const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
 
   const metadata: Record<string, string> = {};
   const entries: Entry[] = [];
@@ -260,16 +271,31 @@ export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensor
   if (expected !== dataLength) {
     fail(`the tensors cover ${expected} bytes but the data buffer holds ${dataLength} (trailing bytes)`);
   }
+  return { entries, metadata };
+}
 
+/** A tensor from its own copy of its bytes (aligned, whatever the header's offsets were). */
+function tensorOf(e: Entry, raw: Uint8Array): Tensor {
+  const { size, ctor } = DTYPES[e.dtype];
+  if (!HOST_IS_LITTLE_ENDIAN) swapBytes(raw, size);
+  const data = new (ctor as Float64ArrayConstructor)(raw.buffer, raw.byteOffset, (e.end - e.begin) / size) as Tensor["data"];
+  return { name: e.name, dtype: e.dtype, shape: e.shape, data };
+}
+
+/**
+ * Parses the bytes of a safetensors file strictly. `source` names the input in every error
+ * (an InputError), so a user knows which file is damaged and how.
+ */
+export function decodeSafetensors(bytes: Uint8Array, source: string): Safetensors {
+  const fail = failFor(source);
+  const headerLength = checkHeaderLength(bytes.subarray(0, 8), bytes.length, MAX_HEADER_BYTES, fail);
+  const dataStart = 8 + headerLength;
+  const { entries, metadata } = parseHeader(bytes.subarray(8, dataStart), bytes.length - dataStart, fail);
   const tensors = new Map<string, Tensor>();
   for (const e of entries) {
-    const { size, ctor } = DTYPES[e.dtype];
-    // A copy, so each tensor owns an aligned buffer whatever the header's offsets were. (Not
-    // bytes.slice: on a Node Buffer that is a view into a shared pool, not a copy.)
-    const raw = new Uint8Array(bytes.subarray(dataStart + e.begin, dataStart + e.end));
-    if (!HOST_IS_LITTLE_ENDIAN) swapBytes(raw, size);
-    const data = new (ctor as Float64ArrayConstructor)(raw.buffer, 0, (e.end - e.begin) / size) as Tensor["data"];
-    tensors.set(e.name, { name: e.name, dtype: e.dtype, shape: e.shape, data });
+    // A copy, so each tensor owns an aligned buffer. (Not bytes.slice: on a Node Buffer that is a
+    // view into a shared pool, not a copy.)
+    tensors.set(e.name, tensorOf(e, new Uint8Array(bytes.subarray(dataStart + e.begin, dataStart + e.end))));
   }
   return { tensors, metadata };
 }
@@ -288,17 +314,93 @@ export function writeSafetensorsSync(path: string, tensors: readonly Tensor[], m
   writeFileAtomicSync(path, encodeSafetensors(tensors, metadata));
 }
 
-/** Reads and strictly checks a safetensors file; a missing or unreadable file is an InputError too. */
-export function readSafetensors(path: string): Safetensors {
-  let bytes: Uint8Array;
+/** How much a checkpoint file may claim before a byte of its tensors is read. */
+export interface SafetensorsLimits {
+  /** The JSON header's length (the 8-byte prefix is checked against this before the header is read). */
+  maxHeaderBytes: number;
+  /** The whole file: more than any net that fits in WebAssembly memory can need. */
+  maxFileBytes: number;
+}
+
+/**
+ * A model trains in one 32-bit WebAssembly memory (4 GiB), which must hold its parameters, gradients
+ * and momentum at once; a resumable state holds two of those three, so no checkpoint of a net that
+ * can train here reaches 4 GiB. A larger file is refused before any of it is read.
+ */
+export const MAX_CHECKPOINT_BYTES = 2 ** 32;
+
+export const DEFAULT_SAFETENSORS_LIMITS: SafetensorsLimits = {
+  maxHeaderBytes: MAX_HEADER_BYTES,
+  maxFileBytes: MAX_CHECKPOINT_BYTES,
+};
+
+function describeKind(stat: fs.Stats): string {
+  if (stat.isFIFO()) return "a named pipe (FIFO)";
+  if (stat.isCharacterDevice()) return "a character device";
+  if (stat.isBlockDevice()) return "a block device";
+  if (stat.isSocket()) return "a socket";
+  return "not a regular file";
+}
+
+/** Reads exactly `length` bytes at `position`; a file that shrank under us is refused. */
+function readExactly(fd: number, length: number, position: number, fail: Fail): Uint8Array {
+  const out = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const n = fs.readSync(fd, out, done, length - done, position + done);
+    if (n === 0) fail(`the file ended at byte ${position + done}, before the ${position + length} its header declares (changed while being read?)`);
+    done += n;
+  }
+  return out;
+}
+
+/**
+ * Reads and strictly checks a safetensors file, treating it as hostile and reading only what is
+ * needed, in this order: open without blocking (a FIFO would wait for a writer) and require a
+ * regular file by fstat on the open descriptor (no race with a swap after a stat); check the file
+ * size; read the 8-byte header length and check it; read and check the header against the file
+ * size; only then read each tensor's bytes. Every refusal is an InputError naming `path`.
+ */
+export function readSafetensorsFile(path: string, limits: SafetensorsLimits = DEFAULT_SAFETENSORS_LIMITS): Safetensors {
+  const fail = failFor(path);
+  let fd: number;
   try {
-    bytes = fs.readFileSync(path);
+    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === "ENOENT") throw new InputError(`${path}: no such checkpoint file`);
     if (e.code === "EISDIR") throw new InputError(`${path}: is a directory, not a safetensors file`);
     if (e.code === "EACCES" || e.code === "EPERM") throw new InputError(`${path}: permission denied`);
-    throw err;
+    if (e.code === "ENOTDIR") throw new InputError(`${path}: a path component is a file, not a folder`);
+    if (e.code === "ELOOP") throw new InputError(`${path}: too many levels of symbolic links`);
+    if (e.code === "ENXIO") throw new InputError(`${path}: is a socket or device, not a safetensors file`);
+    throw new InputError(`${path}: cannot open the checkpoint (${e.code ?? e.message})`);
   }
-  return decodeSafetensors(bytes, path);
+  try {
+    const stat = fs.fstatSync(fd);
+    if (stat.isDirectory()) throw new InputError(`${path}: is a directory, not a safetensors file`);
+    if (!stat.isFile()) throw new InputError(`${path}: is ${describeKind(stat)}, not a regular safetensors file`);
+    const size = stat.size;
+    if (size > limits.maxFileBytes) {
+      fail(`the file holds ${size} bytes, over the ${limits.maxFileBytes}-byte limit for a checkpoint`);
+    }
+    const headerLength = checkHeaderLength(readExactly(fd, Math.min(8, size), 0, fail), size, limits.maxHeaderBytes, fail);
+    const dataStart = 8 + headerLength;
+    const { entries, metadata } = parseHeader(readExactly(fd, headerLength, 8, fail), size - dataStart, fail);
+    const tensors = new Map<string, Tensor>();
+    for (const e of entries) tensors.set(e.name, tensorOf(e, readExactly(fd, e.end - e.begin, dataStart + e.begin, fail)));
+    return { tensors, metadata };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EISDIR") throw new InputError(`${path}: is a directory, not a safetensors file`);
+    if (code === "EIO" || code === "EAGAIN") throw new InputError(`${path}: cannot read the checkpoint (${code})`);
+    throw err;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** {@link readSafetensorsFile} with the default limits: every checkpoint the lab reads comes through here. */
+export function readSafetensors(path: string): Safetensors {
+  return readSafetensorsFile(path);
 }

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { ACTIVATION_NAMES, type ActivationName } from "../activations.js";
 import { validateDataDir } from "../data/mnist.js";
 import { InputError } from "../errors.js";
+import { danglingLinkReason } from "../fsChecks.js";
 import { unknownActivation } from "../model.js";
 import { SEED_MAX } from "../train/settings.js";
 
@@ -141,6 +142,8 @@ export function unwritableReason(dir: string): string | undefined {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOTDIR") return `${dirname(path)} is a file, not a folder`;
       if (code !== "ENOENT") return `${path} cannot be checked (${code})`;
+      const dangling = danglingLinkReason(path);
+      if (dangling) return dangling;
       const parent = dirname(path);
       if (parent === path) return `nothing of ${dir} exists`;
       path = parent;

@@ -1,6 +1,6 @@
 // A strict reader for TensorBoard event files: every CRC checked, every length bounded by the
 // bytes present, every record a well-formed Event, or an InputError naming the file and record.
-import { readdirSync, readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from "node:fs";
 import { join, relative } from "node:path";
 import { InputError } from "../errors.js";
 import type { HistogramData } from "./histogram.js";
@@ -89,14 +89,54 @@ export function parseEventRecords(bytes: Uint8Array, source: string, options: Re
   return records.map((data, i) => decodeEvent(data, `${source}: record ${i}`));
 }
 
-export function readEventFile(path: string, options: ReadOptions = {}): DecodedEvent[] {
-  let bytes: Uint8Array;
+/**
+ * The most of an event file read at once. actlab logs about 0.1 MB per model and epoch, so a real
+ * file is megabytes; a larger one is refused before it is read rather than held in memory whole.
+ */
+export const MAX_EVENT_FILE_BYTES = 2 ** 30;
+
+/** One readSync call's length: it must fit a signed 32-bit integer, so a long range goes in chunks. */
+const READ_CHUNK_BYTES = 2 ** 26;
+
+/**
+ * Bytes [offset, end) of the event file at `path` (end: its size when left out, and never past it),
+ * read in chunks. Refuses (InputError naming the file) anything but a regular file, opened without
+ * blocking so a FIFO cannot hang the reader, and a range longer than `maxBytes`. A file that shrinks
+ * while being read gives what was there.
+ */
+export function readEventFileRange(path: string, offset = 0, end?: number, maxBytes = MAX_EVENT_FILE_BYTES): Uint8Array {
+  let fd: number;
   try {
-    bytes = readFileSync(path);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (err) {
     throw new InputError(`cannot read event file ${path}: ${(err as Error).message}`);
   }
-  return parseEventRecords(bytes, path, options);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new InputError(`cannot read event file ${path}: not a regular file`);
+    const stop = Math.min(end ?? stat.size, stat.size);
+    const length = Math.max(0, stop - offset);
+    if (length > maxBytes) {
+      throw new InputError(`event file ${path}: ${length} bytes to read, over the ${maxBytes}-byte limit for an event file`);
+    }
+    const bytes = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, bytes, done, Math.min(READ_CHUNK_BYTES, length - done), offset + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return bytes.subarray(0, done);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(`cannot read event file ${path}: ${(err as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function readEventFile(path: string, options: ReadOptions = {}): DecodedEvent[] {
+  return parseEventRecords(readEventFileRange(path), path, options);
 }
 
 /** One event file found by readEventDir: its events, or why it could not be read. */

@@ -2,9 +2,9 @@
 // was appended since the last look (a file being written ends in at most one incomplete record,
 // which waits for the next look). A corrupt file is skipped with a warning; it is read afresh once
 // it changes.
-import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { relative } from "node:path";
-import { parseEventRecords } from "../log/eventReader.js";
+import { parseEventRecords, readEventFileRange } from "../log/eventReader.js";
 import type { HistogramData } from "../log/histogram.js";
 import { splitRecords } from "../log/tfrecord.js";
 import { walkFiles } from "./walkFiles.js";
@@ -27,20 +27,9 @@ function eventFiles(dir: string): string[] {
   return walkFiles(dir, 3, (name) => name.includes("tfevents"));
 }
 
+/** Bytes [offset, size) of an event file: bounded, chunked, regular files only (see readEventFileRange). */
 function readFrom(path: string, offset: number, size: number): Uint8Array {
-  const bytes = new Uint8Array(size - offset);
-  const fd = openSync(path, "r");
-  try {
-    let done = 0;
-    while (done < bytes.length) {
-      const n = readSync(fd, bytes, done, bytes.length - done, offset + done);
-      if (n === 0) break;
-      done += n;
-    }
-    return bytes.subarray(0, done);
-  } finally {
-    closeSync(fd);
-  }
+  return readEventFileRange(path, offset, size);
 }
 
 export class HistogramStore {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { appendLineDurableSync, readJsonLines, writeFileAtomicSync } from "../checkpoint/atomicFile.js";
 import { saveModelCheckpoint, saveResumeState } from "../checkpoint/modelCheckpoint.js";
 import { InputError } from "../errors.js";
+import { mkdirFailureReason } from "../fsChecks.js";
 import { SummaryWriter } from "../log/events.js";
 import type { MlpConfig } from "../model.js";
 import { lockRunDirectory } from "./runLock.js";
@@ -24,7 +25,7 @@ export function prepareWritableDir(dir: string, what: string): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (error) {
-    throw new InputError(`${what} ${dir} cannot be created: ${(error as Error).message}`);
+    throw new InputError(`${what} ${dir} cannot be created: ${mkdirFailureReason(error, dir)}`);
   }
   if (!statSync(dir).isDirectory()) throw new InputError(`${what} ${dir} is not a folder`);
   try {

@@ -6,6 +6,7 @@ import { realpathSync } from "node:fs";
 import { resolve } from "node:path";
 import { validateDataDir } from "../../data/mnist.js";
 import { InputError } from "../../errors.js";
+import { explainDiskFull } from "../../fsChecks.js";
 import { loadExperimentSpec, runExperiments, type ExperimentResult, type ExperimentSpec } from "../../train/experiment.js";
 import { StopFlag } from "../../train/pool.js";
 import { formatSummary } from "../../train/summary.js";
@@ -47,6 +48,8 @@ export async function runFromCli(specs: ExperimentSpec[], options: RunCommandOpt
       onEvent: (spec, event) => progress.handle(spec, event),
       onWarning: (message) => process.stderr.write(`actlab: warning: ${message}\n`),
     });
+  } catch (error) {
+    throw explainDiskFull(error, specs.map((s) => s.dir), options.resumeCommand(specs.map((s) => s.dir)));
   } finally {
     progress.stop();
   }
