@@ -16,6 +16,8 @@ import {
   writeFileAtomicSync,
 } from "../src/checkpoint/atomicFile.js";
 import { readSafetensors } from "../src/checkpoint/safetensors.js";
+import { readEventFile } from "../src/log/eventReader.js";
+import { EventFileWriter } from "../src/log/events.js";
 import { runCli } from "./support/cliProcess.js";
 import { temporaryDir } from "./support/scratch.js";
 
@@ -94,6 +96,21 @@ describe("disk full", () => {
     await assert.rejects(appendLineDurable(lines, big), isDiskFull(lines, /the file still ends at its last whole record/));
     assert.equal(fs.readFileSync(lines, "utf8"), '{"epoch":1}\n');
     assert.deepEqual(temporaries(mountPoint), []);
+  });
+
+  it("an event file that runs out of space is cut back to its last whole record, with the same message", (t) => {
+    if (!mounted) return t.skip(whyNot);
+    emptyTmpfs();
+    const dir = join(mountPoint, "events");
+    const writer = new EventFileWriter(dir, { flushSecs: 1e9, maxQueue: 1e9 });
+    writer.addScalar("warm", 1, 1);
+    writer.flush();
+    fill(0);
+    // Far more than any page left: part of it lands before ENOSPC.
+    for (let i = 0; i < 20_000; i++) writer.addScalar(`loss/${"x".repeat(40)}`, i, i);
+    assert.throws(() => writer.flush(), isDiskFull(writer.path, /The event file ends at its last whole record/));
+    const events = readEventFile(writer.path);
+    assert.deepEqual(events.flatMap((e) => e.scalars.map((s) => s.tag)), ["warm"]);
   });
 
   it("`actlab train` out of space at a resumable state: exit 2, the file named, the folder intact, and it resumes", async (t) => {

@@ -1,6 +1,7 @@
 // TensorBoard event files, written the way tensorboardX writes them, so that TensorBoard (and
 // anything reading tensorboardX output) opens actlab's runs unchanged.
-import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { asDiskFullError, isDiskFull } from "../checkpoint/atomicFile.js";
 import { hostname } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { InputError } from "../errors.js";
@@ -57,6 +58,8 @@ export class EventFileWriter {
   readonly dir: string;
   readonly path: string;
   private fd: number | undefined;
+  /** Bytes of whole records in the file: where a write cut short by a full disk is cut back to. */
+  private committedBytes = 0;
   private pending: Uint8Array[] = [];
   private lastFlush: number;
   private readonly maxQueue: number;
@@ -130,8 +133,16 @@ export class EventFileWriter {
     try {
       while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);
     } catch (err) {
-      throw asInputError(err, this.dir);
+      // A record cut by a full disk would end the file in a partial record: cut back to the last
+      // whole one, so the file stays readable and a resumed run appends cleanly.
+      if (isDiskFull(err) && written > 0) {
+        try { ftruncateSync(this.fd, this.committedBytes); } catch { /* the message below still holds */ }
+      }
+      throw isDiskFull(err)
+        ? asDiskFullError(err, this.path, "The event file ends at its last whole record.")
+        : asInputError(err, this.dir);
     }
+    this.committedBytes += bytes.length;
     this.pending = [];
     this.lastFlush = this.now();
   }
