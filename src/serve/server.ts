@@ -291,7 +291,8 @@ class Dashboard {
     return { kind, layer, scale, edges, series, warnings };
   }
 
-  private curves(params: URLSearchParams): CurvesResponse {
+  /** Activation curves, one name per slice of work (each runs the kernels afresh: ~20 ms at full resolution). */
+  private async curves(params: URLSearchParams): Promise<CurvesResponse> {
     const names = distinctValues(params, "name", LIMITS.names);
     if (names.length === 0) throw new HttpError(400, `missing query parameter "name" (one or more of ${ACTIVATION_NAMES.join(", ")})`);
     for (const name of names) {
@@ -303,11 +304,15 @@ class Dashboard {
     const points = numberParam(params, "points", 401, (n) => Number.isInteger(n) && n >= 2 && n <= LIMITS.points, `a whole number from 2 to ${LIMITS.points}`);
     const slope = numberParam(params, "slope", 0.01, () => true, "a finite number");
     const x = grid(from, to, points);
-    const curves = names.map((name) => {
-      const curve = activationCurve(name as (typeof ACTIVATION_NAMES)[number], x, slope);
-      return { name, formula: ACTIVATIONS[name as (typeof ACTIVATION_NAMES)[number]].formula, y: Array.from(curve.y), dydx: Array.from(curve.dydx) };
+    return this.heavy.run(async () => {
+      const curves: CurvesResponse["curves"] = [];
+      for (const name of names) {
+        await yieldToEventLoop();
+        const curve = activationCurve(name as (typeof ACTIVATION_NAMES)[number], x, slope);
+        curves.push({ name, formula: ACTIVATIONS[name as (typeof ACTIVATION_NAMES)[number]].formula, y: Array.from(curve.y), dydx: Array.from(curve.dydx) });
+      }
+      return { x: Array.from(x), slope, curves };
     });
-    return { x: Array.from(x), slope, curves };
   }
 }
 
