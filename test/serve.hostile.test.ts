@@ -16,7 +16,8 @@ import { readPng } from "../src/plot/png.js";
 import { checkPngWidth, MAX_PNG_PIXELS, MAX_PNG_WIDTH, renderPng } from "../src/plot/render.js";
 import type { HistogramsResponse } from "../src/serve/apiTypes.js";
 import { isLoopbackName, loopbackHostHeader, parseHostHeader } from "../src/serve/hostHeader.js";
-import { LIMITS } from "../src/serve/requestLimits.js";
+import { HistogramStore } from "../src/serve/histogramStore.js";
+import { HeavyGate, LIMITS } from "../src/serve/requestLimits.js";
 import { startServer, type DashboardServer } from "../src/serve/server.js";
 import { runExperiments } from "../src/train/experiment.js";
 import { smallRunSpec } from "./support/smallRun.js";
@@ -172,6 +173,44 @@ describe("bounded work: repeated and oversized parameters", () => {
     assert.equal((await get(`/api/histograms?${atCap}&bins=${LIMITS.bins}&scale=log`)).status, 200);
     const latest = JSON.parse((await get("/api/histograms?run=alpha&model=relu&epochs=1")).body) as HistogramsResponse;
     assert.deepEqual(latest.series[0].steps.map((s) => s.step), [1]);
+  });
+});
+
+describe("heavy work is sliced and gated", () => {
+  test("an event file is decoded in slices with a pause between them, once for concurrent readers", async () => {
+    let pauses = 0;
+    const store = new HistogramStore(async () => { pauses++; await new Promise((resolve) => setImmediate(resolve)); });
+    const tags = ["weight/relu_seed0/1", "grad_weight/tanh_seed1/4"];
+    const [a, b] = await Promise.all([store.read(join(logdir, "alpha"), "alpha", tags), store.read(join(logdir, "alpha"), "alpha", tags)]);
+    assert.ok(pauses >= 2, `${pauses} pauses while decoding a 0.5 MB event file`);
+    const decodedOnce = pauses;
+    for (const tag of tags) {
+      assert.deepEqual([...a.byTag.get(tag)!.keys()].sort(), [0, 1]);
+      assert.equal(a.byTag.get(tag)!.get(1), b.byTag.get(tag)!.get(1), "both readers share one decoding");
+    }
+    await store.read(join(logdir, "alpha"), "alpha", tags);
+    assert.equal(pauses, decodedOnce, "an unchanged file is not decoded again");
+  });
+
+  test("the gate runs at most `concurrent` at once, queues a few, and refuses the rest with 503", async () => {
+    const gate = new HeavyGate(2, 1);
+    let running = 0;
+    let peak = 0;
+    const releases: (() => void)[] = [];
+    const job = () => gate.run(async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise<void>((resolve) => releases.push(resolve));
+      running--;
+    });
+    const jobs = [job(), job(), job()];
+    await assert.rejects(job(), (error: { status?: number }) => error.status === 503);
+    while (releases.length > 0 || running > 0) {
+      releases.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(jobs);
+    assert.equal(peak, 2);
   });
 });
 

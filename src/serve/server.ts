@@ -263,7 +263,7 @@ class Dashboard {
       const chosen = wantedModels.length > 0 ? models.filter((m) => wantedModels.includes(m)) : models;
       if (chosen.length > LIMITS.models) throw overCap("model", LIMITS.models, chosen.length, `${run} has ${chosen.length} models; name some with model=`);
       const tags = chosen.map((model) => `${kind}/${multipleSeeds ? `${model}_seed${seed}` : model}/${layer}`);
-      const { byTag, warnings: fileWarnings } = this.histograms.read(dir, run, tags);
+      const { byTag, warnings: fileWarnings } = await this.histograms.read(dir, run, tags);
       warnings.push(...fileWarnings);
       for (const [i, model] of chosen.entries()) {
         const tag = tags[i];
