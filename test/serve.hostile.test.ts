@@ -3,7 +3,7 @@
 // Object.prototype. Plus the PNG renderer's size caps (issue 9 §3), which keep `plot --width` and
 // `report --png-width` from taking gigabytes.
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { deflateSync } from "node:zlib";
 import { loadMnist } from "../src/data/mnist.js";
+import { SummaryWriter } from "../src/log/events.js";
 import { InputError } from "../src/errors.js";
 import { readPng } from "../src/plot/png.js";
 import { checkPngWidth, MAX_PNG_PIXELS, MAX_PNG_WIDTH, renderPng } from "../src/plot/render.js";
@@ -64,6 +65,14 @@ before(async () => {
   mkdirSync(logdir);
   await runExperiments([smallRunSpec(logdir, "alpha", [0, 1], ["tanh", "relu"])], { data: loadMnist(), workers: 0 });
   for (let i = 0; i < LIMITS.runs + 1; i++) cpSync(join(logdir, "alpha"), join(logdir, `copy${i}`), { recursive: true });
+  // A run with more epochs than one answer may hold.
+  const long = join(logdir, "long");
+  mkdirSync(long);
+  writeFileSync(join(long, "config.json"), JSON.stringify({ name: "long", models: [{ model: "m" }], seeds: [0] }));
+  writeFileSync(join(long, "metrics.jsonl"), `${JSON.stringify({ model: "m", seed: 0, epoch: LIMITS.epochs + 1, train_loss: 1, test_acc: 0.5 })}\n`);
+  const writer = new SummaryWriter(long, { flushSecs: 1e9 });
+  for (let step = 0; step <= LIMITS.epochs; step++) writer.addHistogram("weight/m/1", [step, -step, 1], step);
+  writer.close();
   server = await startServer({ logdir, port: 0 });
 });
 
@@ -120,7 +129,7 @@ describe("DNS-rebinding guard: the Host header is parsed, and only loopback pass
     assert.equal((await get("/", { host: "127.attacker.example:6006" })).status, 403);
   });
 
-  test("bound to a loopback name the guard stays on; bound elsewhere by choice it is off, as before", async () => {
+  test("bound to a loopback name (localhost), the guard stays on", async () => {
     const onLocalhost = await startServer({ logdir, port: 0, host: "localhost" });
     try {
       const status = await new Promise<number>((resolve, reject) => {
@@ -173,6 +182,13 @@ describe("bounded work: repeated and oversized parameters", () => {
     assert.equal((await get(`/api/histograms?${atCap}&bins=${LIMITS.bins}&scale=log`)).status, 200);
     const latest = JSON.parse((await get("/api/histograms?run=alpha&model=relu&epochs=1")).body) as HistogramsResponse;
     assert.deepEqual(latest.series[0].steps.map((s) => s.step), [1]);
+    // A run with more epochs than the cap: refused whole, answered for the latest N when asked.
+    const long = await get("/api/histograms?run=long&kind=weight");
+    assert.equal(long.status, 400, long.body);
+    assert.deepEqual(JSON.parse(long.body).parameter, "epochs");
+    assert.match(JSON.parse(long.body).error, /long weight\/m\/1 has 2001 epochs; pass epochs=N/);
+    const last5 = JSON.parse((await get("/api/histograms?run=long&kind=weight&epochs=5&bins=4")).body) as HistogramsResponse;
+    assert.deepEqual(last5.series[0].steps.map((s) => s.step), [1996, 1997, 1998, 1999, 2000]);
   });
 });
 
