@@ -73,6 +73,7 @@ before(async () => {
   const writer = new SummaryWriter(long, { flushSecs: 1e9 });
   for (let step = 0; step <= LIMITS.epochs; step++) writer.addHistogram("weight/m/1", [step, -step, 1], step);
   writer.close();
+  for (let i = 1; i < LIMITS.runs; i++) cpSync(long, join(logdir, `long${i}`), { recursive: true });
   server = await startServer({ logdir, port: 0 });
 });
 
@@ -187,6 +188,19 @@ describe("bounded work: repeated and oversized parameters", () => {
     assert.equal(long.status, 400, long.body);
     assert.deepEqual(JSON.parse(long.body).parameter, "epochs");
     assert.match(JSON.parse(long.body).error, /long weight\/m\/1 has 2001 epochs; pass epochs=N/);
+    // The numbers in one answer are capped too: as many copies of the long run as it takes to pass the cap.
+    const oneRes = await get("/api/histograms?run=long&kind=weight&epochs=200");
+    assert.equal(oneRes.status, 200, oneRes.body.slice(0, 300));
+    const one = JSON.parse(oneRes.body) as HistogramsResponse;
+    const cells = one.series[0].steps.reduce((n, st) => n + 3 + st.bucket!.length + st.bucketLimit!.length, 0);
+    const copies = Math.floor(LIMITS.histogramCells / cells) + 1;
+    assert.ok(copies <= LIMITS.runs, `${cells} numbers per copy`);
+    const longRuns = ["long", ...Array.from({ length: copies - 1 }, (_, i) => `long${i + 1}`)].map((r) => `run=${r}`).join("&");
+    const tooMany = await get(`/api/histograms?${longRuns}&kind=weight&epochs=200`);
+    assert.equal(tooMany.status, 400, tooMany.body.slice(0, 200));
+    assert.equal(JSON.parse(tooMany.body).cap, LIMITS.histogramCells);
+    const fewer = await get(`/api/histograms?${longRuns.split("&").slice(0, copies - 1).join("&")}&kind=weight&epochs=200`);
+    assert.equal(fewer.status, 200);
     const last5 = JSON.parse((await get("/api/histograms?run=long&kind=weight&epochs=5&bins=4")).body) as HistogramsResponse;
     assert.deepEqual(last5.series[0].steps.map((s) => s.step), [1996, 1997, 1998, 1999, 2000]);
   });
