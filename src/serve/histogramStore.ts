@@ -28,8 +28,8 @@ function eventFiles(dir: string): string[] {
 }
 
 /** The bytes of `path` from `offset` up to `end` (fewer if the file is shorter now). */
-function readFrom(path: string, offset: number, size: number): Uint8Array {
-  const bytes = new Uint8Array(size - offset);
+function readFrom(path: string, offset: number, end: number): Uint8Array {
+  const bytes = new Uint8Array(end - offset);
   const fd = openSync(path, "r");
   try {
     let done = 0;

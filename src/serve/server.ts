@@ -2,6 +2,9 @@
 // every answer is read from the run folders' own files (cached by size and time). It serves the
 // page, its compiled modules, Vega's browser builds, a JSON API, and the log directory's files,
 // and nothing else: every path is checked segment by segment and resolved inside its root.
+// Any web page can make a browser send it a GET, so bound to loopback it answers only requests whose
+// Host header names loopback (hostHeader.ts), and every answer's work and size are capped
+// (requestLimits.ts): heavy answers run one at a time, in slices that let other requests through.
 import { createReadStream, realpathSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
