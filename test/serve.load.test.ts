@@ -1,7 +1,8 @@
 // A bounded load test of the dashboard on 127.0.0.1 (issue 9 §2, "one request freezes it"): a few
 // concurrent attackers hammer the heavy endpoints (histograms of every run, raw and rebinned, a run
 // named 900 times, every activation curve at full resolution) while a polling page asks for
-// /api/runs. The run list must stay responsive. Bounded: a fixed time and request count, then it stops.
+// /api/runs. The run list must stay responsive. Bounded: a fixed number of attack requests, and a
+// time limit after which it stops in any case.
 import assert from "node:assert/strict";
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
@@ -16,9 +17,15 @@ import { startServer, type DashboardServer } from "../src/serve/server.js";
 import { runExperiments } from "../src/train/experiment.js";
 import { smallRunSpec } from "./support/smallRun.js";
 
-const DURATION_MS = 4000;
-const MAX_ATTACK_REQUESTS = 400;
 const ATTACKERS = 4;
+/** Each attacker sends every attack this many times. */
+const ROUNDS = 2;
+/** A safety stop: on a machine this slow the attack ends early, and the test says so. */
+const SAFETY_MS = 30_000;
+/**
+ * The run list's p99 latency under attack may exceed its p99 on the same machine without attack by
+ * at most this much (the baseline absorbs a loaded CI machine; the old server's p99 was ~4 s).
+ */
 const P99_LIMIT_MS = 250;
 
 let work: string;
@@ -64,7 +71,12 @@ test("/api/runs stays responsive while the heavy endpoints are hammered", async 
   ];
   // The page has loaded the run list once before anyone attacks: the first listing parses every run's files.
   assert.equal((await timedGet("/api/runs", new Agent())).status, 200);
-  const deadline = performance.now() + DURATION_MS;
+  const quiet: number[] = [];
+  for (let i = 0; i < 20; i++) quiet.push((await timedGet("/api/runs", new Agent())).ms);
+  const baseline = Math.max(...quiet);
+  const deadline = performance.now() + SAFETY_MS;
+  const planned = ATTACKERS * ROUNDS * attacks.length;
+  let attacking = ATTACKERS;
   const delay = monitorEventLoopDelay({ resolution: 5 });
   delay.enable();
   const startRss = process.memoryUsage().rss;
@@ -76,7 +88,7 @@ test("/api/runs stays responsive while the heavy endpoints are hammered", async 
   const attacker = async (k: number) => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      for (let i = k; performance.now() < deadline && sent < MAX_ATTACK_REQUESTS; i++) {
+      for (let i = k; performance.now() < deadline && i < k + ROUNDS * attacks.length; i++) {
         sent++;
         const { status, ms, bytes } = await timedGet(attacks[i % attacks.length], agent);
         attackStatuses.set(status, (attackStatuses.get(status) ?? 0) + 1);
@@ -85,13 +97,14 @@ test("/api/runs stays responsive while the heavy endpoints are hammered", async 
       }
     } finally {
       agent.destroy();
+      attacking--;
     }
   };
   const probe = async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const latencies: number[] = [];
     try {
-      while (performance.now() < deadline) {
+      while (attacking > 0) {
         peakRss = Math.max(peakRss, process.memoryUsage().rss);
         const { status, ms } = await timedGet("/api/runs", agent);
         assert.equal(status, 200);
@@ -107,14 +120,14 @@ test("/api/runs stays responsive while the heavy endpoints are hammered", async 
   delay.disable();
   latencies.sort((a, b) => a - b);
   const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))];
-  const summary = `${latencies.length} /api/runs polls: median ${latencies[latencies.length >> 1].toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${latencies[latencies.length - 1].toFixed(1)} ms; `
-    + `${sent} attack requests (${[...attackStatuses].map(([s, n]) => `${n}×${s}`).join(", ")}), ${(attackBytes / 1e6).toFixed(1)} MB, slowest ${slowestAttack.toFixed(0)} ms; `
+  const summary = `quiet /api/runs max ${baseline.toFixed(1)} ms; under attack ${latencies.length} polls: median ${latencies[latencies.length >> 1].toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${latencies[latencies.length - 1].toFixed(1)} ms; `
+    + `${sent} of ${planned} attack requests (${[...attackStatuses].map(([s, n]) => `${n}×${s}`).join(", ")}), ${(attackBytes / 1e6).toFixed(1)} MB, slowest ${slowestAttack.toFixed(0)} ms; `
     + `RSS ${(startRss / 1e6).toFixed(0)} → peak ${(peakRss / 1e6).toFixed(0)} MB; event loop delay max ${(delay.max / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms`;
   t.diagnostic(summary);
   assert.ok(latencies.length >= 20, summary);
-  assert.ok(sent >= 2 * ATTACKERS, `the attackers were not served: ${summary}`);
+  assert.equal(sent, planned, `the attack was stopped after ${SAFETY_MS} ms: ${summary}`);
   assert.ok([...attackStatuses.keys()].every((s) => s === 200 || s === 503), summary);
-  assert.ok(p99 < P99_LIMIT_MS, summary);
+  assert.ok(p99 < baseline + P99_LIMIT_MS, summary);
   // Four 900-run requests once took the server to 2.5 GB; bounded answers keep it to a few hundred MB at most.
   assert.ok(peakRss - startRss < 512e6, summary);
 });
