@@ -49,12 +49,13 @@ describe("event files larger than the reader's bound", () => {
     assert.equal(good.ok && good.events.at(-1)?.scalars[0].value, 0.5);
   });
 
-  it("the dashboard's histogram store warns with the true size, never a negative length", () => {
+  it("the dashboard's histogram store reads a 3 GB file in slices and warns without a negative length", async () => {
     const dir = scratch.fresh();
     sparse(join(dir, "events.out.tfevents.3.big"), THREE_GB);
-    const { warnings } = new HistogramStore().read(dir, "run", ["weight/relu/0"]);
+    const { warnings } = await new HistogramStore().read(dir, "run", ["weight/relu/0"]);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0], /3000000000 bytes to read, over the \d+-byte limit/);
+    // The store decodes 256 KB slices, so it meets the zero bytes' bad header without reading the rest.
+    assert.match(warnings[0], /run\/events\.out\.tfevents\.3\.big: record 0 at byte 0: length CRC mismatch/);
     assert.doesNotMatch(warnings[0], /(?<![\w.-])-\d/, "no negative number");
   });
 

@@ -1,6 +1,7 @@
 // Just enough of PNG to check an image we wrote: the signature, the header, and that the image data
 // inflates to exactly one filtered scanline per row (so the file decodes, not merely starts well).
 import { inflateSync } from "node:zlib";
+import { MAX_PNG_PIXELS, MAX_PNG_WIDTH } from "./render.js";
 
 export interface PngInfo {
   width: number;
@@ -40,8 +41,18 @@ export function readPng(bytes: Uint8Array): PngInfo {
   if (!ended) throw new Error("PNG has no IEND chunk");
   const channels = CHANNELS[header.colorType];
   if (channels === undefined) throw new Error(`PNG colour type ${header.colorType} is not valid`);
-  const scanlines = new Uint8Array(inflateSync(Buffer.concat(data)));
+  // A header may claim any size: refuse past the sizes actlab draws before inflating anything, and
+  // never inflate more than the header's rows (a small zlib stream can expand without limit).
+  if (header.width > MAX_PNG_WIDTH || header.width * header.height > MAX_PNG_PIXELS) {
+    throw new Error(`PNG of ${header.width} × ${header.height} px is over the limit of ${MAX_PNG_WIDTH} px wide and ${MAX_PNG_PIXELS} pixels`);
+  }
   const rowBytes = 1 + Math.ceil((header.width * channels * header.bitDepth) / 8);
+  let scanlines: Uint8Array;
+  try {
+    scanlines = new Uint8Array(inflateSync(Buffer.concat(data), { maxOutputLength: rowBytes * header.height + 1 }));
+  } catch (error) {
+    throw new Error(`PNG image data does not inflate to ${header.height} rows of ${rowBytes} bytes (${(error as Error).message})`);
+  }
   if (scanlines.length !== rowBytes * header.height) {
     throw new Error(`PNG image data inflates to ${scanlines.length} bytes, not ${header.height} rows of ${rowBytes}`);
   }

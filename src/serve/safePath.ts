@@ -6,7 +6,8 @@ import { realpathSync, statSync } from "node:fs";
 import { join, relative, isAbsolute, sep } from "node:path";
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  /** `details` go into the JSON error beside the message (e.g. the parameter and the cap it broke). */
+  constructor(readonly status: number, message: string, readonly details: Record<string, unknown> = {}) {
     super(message);
     this.name = "HttpError";
   }

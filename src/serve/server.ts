@@ -2,6 +2,9 @@
 // every answer is read from the run folders' own files (cached by size and time). It serves the
 // page, its compiled modules, Vega's browser builds, a JSON API, and the log directory's files,
 // and nothing else: every path is checked segment by segment and resolved inside its root.
+// Any web page can make a browser send it a GET, so bound to loopback it answers only requests whose
+// Host header names loopback (hostHeader.ts), and every answer's work and size are capped
+// (requestLimits.ts): heavy answers run one at a time, in slices that let other requests through.
 import { createReadStream, realpathSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createRequire } from "node:module";
@@ -16,6 +19,8 @@ import type {
 } from "./apiTypes.js";
 import { bucketIntervals, rebin, sharedEdges, type Interval } from "./histogramBins.js";
 import { HistogramStore } from "./histogramStore.js";
+import { isLoopbackName, loopbackHostHeader } from "./hostHeader.js";
+import { distinctValues, HeavyGate, LIMITS, overCap, yieldToEventLoop } from "./requestLimits.js";
 import { PAGE_CSS, pageHtml } from "./pageHtml.js";
 import { decodeSegments, HttpError, resolveFileInside } from "./safePath.js";
 import { RunStore } from "./runStore.js";
@@ -44,24 +49,25 @@ export const DEFAULT_PORT = 6006;
 /** The compiled page modules sit beside this file once built: dist/src/serve/page/. */
 const PAGE_DIR = fileURLToPath(new URL("./page/", import.meta.url));
 
-function vendorFiles(): Record<string, string> {
+// Names from a request are looked up in Maps, never in plain objects, where "__proto__" or
+// "constructor" would find Object.prototype's properties.
+function vendorFiles(): Map<string, string> {
   const require = createRequire(import.meta.url);
-  return {
-    "vega.min.js": join(dirname(require.resolve("vega")), "vega.min.js"),
-    "vega-lite.min.js": join(dirname(require.resolve("vega-lite")), "vega-lite.min.js"),
-  };
+  return new Map([
+    ["vega.min.js", join(dirname(require.resolve("vega")), "vega.min.js")],
+    ["vega-lite.min.js", join(dirname(require.resolve("vega-lite")), "vega-lite.min.js")],
+  ]);
 }
 
-const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
-
-function isLoopback(host: string): boolean {
-  return LOOPBACK_NAMES.has(host) || /^127\./.test(host);
+/** Whether the address the server binds is loopback (then Host headers are checked); "[::1]" as well as "::1". */
+function bindsLoopback(host: string): boolean {
+  return isLoopbackName(host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host);
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  ".js": "text/javascript; charset=utf-8",
-  ".map": "application/json; charset=utf-8",
-};
+const CONTENT_TYPES = new Map([
+  [".js", "text/javascript; charset=utf-8"],
+  [".map", "application/json; charset=utf-8"],
+]);
 
 /** Files from the log directory are offered as text or bytes, never as something a browser would run. */
 function logFileContentType(path: string): string {
@@ -108,42 +114,41 @@ function numberParam(params: URLSearchParams, key: string, fallback: number, che
   return n;
 }
 
-const MAX_BINS = 1000;
-const MAX_POINTS = 4001;
 
 class Dashboard {
   private readonly store: RunStore;
   private readonly histograms = new HistogramStore();
+  private readonly heavy = new HeavyGate(LIMITS.heavyConcurrent, LIMITS.heavyQueue);
   private readonly vendor = vendorFiles();
 
   constructor(readonly root: string, private readonly refreshMs: number, private readonly checkHost: boolean) {
     this.store = new RunStore(root);
   }
 
-  handle(req: IncomingMessage, res: ServerResponse): void {
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const head = req.method === "HEAD";
     try {
       if (req.method !== "GET" && !head) throw new HttpError(405, `method ${req.method} is not allowed; this server only reads`);
-      if (this.checkHost) {
-        // A page from elsewhere cannot reach us through a DNS name rebound to 127.0.0.1: its Host header gives it away.
-        const hostName = (req.headers.host ?? "").replace(/:\d+$/, "").toLowerCase();
-        if (!isLoopback(hostName)) throw new HttpError(403, `requests for host ${JSON.stringify(req.headers.host ?? "")} are refused; use http://127.0.0.1`);
+      // A page from elsewhere cannot reach us through a DNS name rebound to 127.0.0.1: its Host header gives it away.
+      if (this.checkHost && !loopbackHostHeader(req.rawHeaders)) {
+        throw new HttpError(403, `requests for host ${JSON.stringify(req.headers.host ?? "")} are refused; use http://127.0.0.1`);
       }
       const url = req.url ?? "/";
       if (!url.startsWith("/")) throw new HttpError(400, "the request target must be a path");
       const q = url.indexOf("?");
       const path = q < 0 ? url : url.slice(0, q);
       const params = new URLSearchParams(q < 0 ? "" : url.slice(q + 1));
-      this.route(path, params, res, head);
+      await this.route(path, params, res, head);
     } catch (error) {
       const status = error instanceof HttpError ? error.status : 500;
       const message = error instanceof HttpError || error instanceof InputError ? error.message : `internal error: ${(error as Error).message}`;
+      const details = error instanceof HttpError ? error.details : {};
       if (res.headersSent) res.destroy();
-      else sendJson(res, status, { error: message }, head);
+      else sendJson(res, status, { error: message, ...details }, head);
     }
   }
 
-  private route(path: string, params: URLSearchParams, res: ServerResponse, head: boolean): void {
+  private async route(path: string, params: URLSearchParams, res: ServerResponse, head: boolean): Promise<void> {
     if (path === "/" || path === "/index.html") {
       sendText(res, 200, "text/html; charset=utf-8", pageHtml(this.refreshMs), head, { "cache-control": "no-cache" });
     } else if (path === "/style.css") {
@@ -152,22 +157,22 @@ class Dashboard {
       const segments = decodeSegments(path.slice("/app/".length));
       if (segments.length !== 1 || !/^[\w.-]+\.js(\.map)?$/.test(segments[0])) throw new HttpError(404, "no such page module");
       const file = resolveFileInside(realpathSync(PAGE_DIR), segments);
-      sendFile(res, file, CONTENT_TYPES[extname(file)], head);
+      sendFile(res, file, CONTENT_TYPES.get(extname(file))!, head);
     } else if (path.startsWith("/vendor/")) {
-      const file = this.vendor[path.slice("/vendor/".length)];
-      if (!file) throw new HttpError(404, "no such vendor file");
-      sendFile(res, file, CONTENT_TYPES[".js"], head);
+      const file = this.vendor.get(path.slice("/vendor/".length));
+      if (file === undefined) throw new HttpError(404, "no such vendor file");
+      sendFile(res, file, CONTENT_TYPES.get(".js")!, head);
     } else if (path.startsWith("/files/")) {
       const file = resolveFileInside(this.root, decodeSegments(path.slice("/files/".length)));
       sendFile(res, file, logFileContentType(file), head);
     } else if (path.startsWith("/api/")) {
-      sendJson(res, 200, this.api(path.slice("/api/".length), params), head);
+      sendJson(res, 200, await this.api(path.slice("/api/".length), params), head);
     } else {
       throw new HttpError(404, "not found");
     }
   }
 
-  api(endpoint: string, params: URLSearchParams): unknown {
+  async api(endpoint: string, params: URLSearchParams): Promise<unknown> {
     switch (endpoint) {
       case "runs":
         return this.runs();
@@ -183,7 +188,7 @@ class Dashboard {
         return { run, value: file.value, warnings: file.warnings } satisfies JsonFileResponse;
       }
       case "histograms":
-        return this.histogramAnswer(params);
+        return this.heavy.run(() => this.histogramAnswer(params));
       case "activations":
         return { activations: ACTIVATION_NAMES.map((name): ActivationCatalogueEntry => {
           const a = ACTIVATIONS[name];
@@ -209,25 +214,47 @@ class Dashboard {
     return { logdir: this.root, runs, warnings };
   }
 
-  private histogramAnswer(params: URLSearchParams): HistogramsResponse {
-    const runs = params.getAll("run").filter((r) => r !== "");
+  /** Checks a histogram request against the caps before any file is read. */
+  private histogramRequest(params: URLSearchParams) {
+    const runs = distinctValues(params, "run", LIMITS.runs);
     if (runs.length === 0) throw new HttpError(400, `missing query parameter "run"`);
     const kindRaw = params.get("kind") ?? "grad_weight";
     if (kindRaw !== "weight" && kindRaw !== "grad_weight") throw new HttpError(400, `query parameter "kind" must be weight or grad_weight; got ${JSON.stringify(kindRaw)}`);
     const kind: HistogramKind = kindRaw;
     const layer = numberParam(params, "layer", 1, (n) => Number.isInteger(n) && n >= 1, "a layer number ≥ 1");
-    const bins = numberParam(params, "bins", 0, (n) => Number.isInteger(n) && n >= 0 && n <= MAX_BINS, `a whole number from 0 (raw buckets) to ${MAX_BINS}`);
+    if (layer > LIMITS.layer) throw overCap("layer", LIMITS.layer, layer);
+    const bins = numberParam(params, "bins", 0, (n) => Number.isInteger(n) && n >= 0, `a whole number from 0 (raw buckets) to ${LIMITS.bins}`);
+    if (bins > LIMITS.bins) throw overCap("bins", LIMITS.bins, bins);
+    const epochsRaw = params.get("epochs");
+    const epochs = numberParam(params, "epochs", LIMITS.epochs, (n) => Number.isInteger(n) && n >= 1, `a whole number of epochs from 1 to ${LIMITS.epochs}`);
+    if (epochs > LIMITS.epochs) throw overCap("epochs", LIMITS.epochs, epochs);
     const scaleRaw = params.get("scale") ?? "linear";
     if (scaleRaw !== "linear" && scaleRaw !== "log") throw new HttpError(400, `query parameter "scale" must be linear or log; got ${JSON.stringify(scaleRaw)}`);
     const scale: HistogramScale = scaleRaw;
-    const wantedModels = params.getAll("model").filter((m) => m !== "");
+    const wantedModels = distinctValues(params, "model", LIMITS.models);
     const seedParam = params.get("seed");
     const seedWanted = seedParam === null || seedParam === "" ? null : numberParam(params, "seed", 0, Number.isInteger, "a whole number");
+    return { runs, kind, layer, bins, epochs, epochsGiven: epochsRaw !== null && epochsRaw !== "", scale, wantedModels, seedWanted };
+  }
 
+  /**
+   * Histograms of one layer for the runs and models asked for. Bounded (see LIMITS) and sliced:
+   * it yields to the event loop between runs and series, so other requests are answered meanwhile.
+   */
+  private async histogramAnswer(params: URLSearchParams): Promise<HistogramsResponse> {
+    const { runs, kind, layer, bins, epochs, epochsGiven, scale, wantedModels, seedWanted } = this.histogramRequest(params);
     const series: HistogramSeries[] = [];
     const warnings: string[] = [];
     const intervals: Interval[][][] = [];
+    let cells = 0;
+    const spend = (n: number) => {
+      cells += n;
+      if (cells > LIMITS.histogramCells) {
+        throw new HttpError(400, `the answer would hold more than ${LIMITS.histogramCells} numbers; ask for fewer runs, models or epochs, or use bins`, { parameter: "run", cap: LIMITS.histogramCells });
+      }
+    };
     for (const run of runs) {
+      await yieldToEventLoop();
       const dir = this.store.runDir(run);
       const metrics = this.store.metrics(dir, run);
       const config = this.store.config(dir, run);
@@ -237,12 +264,18 @@ class Dashboard {
       const multipleSeeds = (Array.isArray(config.value?.seeds) ? config.value.seeds.length : seeds.length) > 1;
       const seed = seedWanted !== null && seeds.includes(seedWanted) ? seedWanted : seeds[0] ?? 0;
       const chosen = wantedModels.length > 0 ? models.filter((m) => wantedModels.includes(m)) : models;
+      if (chosen.length > LIMITS.models) throw overCap("model", LIMITS.models, chosen.length, `${run} has ${chosen.length} models; name some with model=`);
       const tags = chosen.map((model) => `${kind}/${multipleSeeds ? `${model}_seed${seed}` : model}/${layer}`);
-      const { byTag, warnings: fileWarnings } = this.histograms.read(dir, run, tags);
+      const { byTag, warnings: fileWarnings } = await this.histograms.read(dir, run, tags);
       warnings.push(...fileWarnings);
-      chosen.forEach((model, i) => {
+      for (const [i, model] of chosen.entries()) {
         const tag = tags[i];
-        const steps = [...byTag.get(tag)!.entries()].sort((a, b) => a[0] - b[0]);
+        let steps = [...byTag.get(tag)!.entries()].sort((a, b) => a[0] - b[0]);
+        if (steps.length > epochs) {
+          if (!epochsGiven) throw overCap("epochs", LIMITS.epochs, steps.length, `${run} ${tag} has ${steps.length} epochs; pass epochs=N for the latest N`);
+          steps = steps.slice(steps.length - epochs);
+        }
+        spend(steps.reduce((n, [, h]) => n + 3 + (bins === 0 ? 2 * h.bucket.length : bins), 0));
         series.push({
           run, model, seed, series: tag.split("/")[1], tag,
           steps: steps.map(([step, h]) => ({
@@ -250,16 +283,20 @@ class Dashboard {
           })),
         });
         if (bins > 0) intervals.push(steps.map(([, h]) => bucketIntervals(h, scale)));
-      });
+      }
     }
     if (bins === 0) return { kind, layer, scale: null, edges: null, series, warnings };
     const edges = sharedEdges(intervals.flat(2), bins, scale);
-    series.forEach((s, i) => s.steps.forEach((step, j) => { step.counts = rebin(intervals[i][j], edges); }));
+    for (const [i, s] of series.entries()) {
+      await yieldToEventLoop();
+      s.steps.forEach((step, j) => { step.counts = rebin(intervals[i][j], edges); });
+    }
     return { kind, layer, scale, edges, series, warnings };
   }
 
-  private curves(params: URLSearchParams): CurvesResponse {
-    const names = params.getAll("name").filter((n) => n !== "");
+  /** Activation curves, one name per slice of work (each runs the kernels afresh: ~20 ms at full resolution). */
+  private async curves(params: URLSearchParams): Promise<CurvesResponse> {
+    const names = distinctValues(params, "name", LIMITS.names);
     if (names.length === 0) throw new HttpError(400, `missing query parameter "name" (one or more of ${ACTIVATION_NAMES.join(", ")})`);
     for (const name of names) {
       if (!isActivationName(name)) throw new HttpError(400, `unknown activation ${JSON.stringify(name)}; valid names: ${ACTIVATION_NAMES.join(", ")}`);
@@ -267,14 +304,18 @@ class Dashboard {
     const from = numberParam(params, "from", -5, (n) => Math.abs(n) <= 1e4, "a number within ±10000");
     const to = numberParam(params, "to", 5, (n) => Math.abs(n) <= 1e4, "a number within ±10000");
     if (!(from < to)) throw new HttpError(400, `"from" (${from}) must be below "to" (${to})`);
-    const points = numberParam(params, "points", 401, (n) => Number.isInteger(n) && n >= 2 && n <= MAX_POINTS, `a whole number from 2 to ${MAX_POINTS}`);
+    const points = numberParam(params, "points", 401, (n) => Number.isInteger(n) && n >= 2 && n <= LIMITS.points, `a whole number from 2 to ${LIMITS.points}`);
     const slope = numberParam(params, "slope", 0.01, () => true, "a finite number");
     const x = grid(from, to, points);
-    const curves = [...new Set(names)].map((name) => {
-      const curve = activationCurve(name as (typeof ACTIVATION_NAMES)[number], x, slope);
-      return { name, formula: ACTIVATIONS[name as (typeof ACTIVATION_NAMES)[number]].formula, y: Array.from(curve.y), dydx: Array.from(curve.dydx) };
+    return this.heavy.run(async () => {
+      const curves: CurvesResponse["curves"] = [];
+      for (const name of names) {
+        await yieldToEventLoop();
+        const curve = activationCurve(name as (typeof ACTIVATION_NAMES)[number], x, slope);
+        curves.push({ name, formula: ACTIVATIONS[name as (typeof ACTIVATION_NAMES)[number]].formula, y: Array.from(curve.y), dydx: Array.from(curve.dydx) });
+      }
+      return { x: Array.from(x), slope, curves };
     });
-    return { x: Array.from(x), slope, curves };
   }
 }
 
@@ -293,8 +334,8 @@ export async function startServer(options: ServeOptions): Promise<DashboardServe
     throw new InputError(`log directory ${options.logdir} does not exist; run \`actlab experiment\` first or name the folder holding your runs`);
   }
   if (!statSync(root).isDirectory()) throw new InputError(`log directory ${options.logdir} is not a folder`);
-  const dashboard = new Dashboard(root, options.refreshMs ?? 3000, isLoopback(host));
-  const server = createServer((req, res) => dashboard.handle(req, res));
+  const dashboard = new Dashboard(root, options.refreshMs ?? 3000, bindsLoopback(host));
+  const server = createServer((req, res) => void dashboard.handle(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE") reject(new InputError(`--port ${port}: the port is already in use on ${host}; stop what holds it or choose another port (--port 0 picks a free one)`));
