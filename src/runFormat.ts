@@ -15,6 +15,8 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { InputError } from "./errors.js";
+import type { MlpConfig } from "./model.js";
+import type { TrainSettings } from "./train/settings.js";
 
 // ---- bounds ----
 
@@ -46,6 +48,11 @@ export const mlpConfigSchema = z.object({
 
 const positive = z.number().positive();
 
+/** Compile-time check that two types agree field for field. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+// model.ts owns MlpConfig (with the activation narrowed to the catalogue's names); its JSON shape is this schema's.
+const mlpConfigAgrees: Same<Omit<MlpConfig, "activation">, Omit<z.output<typeof mlpConfigSchema>, "activation">> = true;
+
 export const trainSettingsSchema = z.object({
   lr: positive,
   momentum: z.number().nonnegative(),
@@ -55,6 +62,10 @@ export const trainSettingsSchema = z.object({
   mean: z.number(),
   std: positive,
 });
+
+// settings.ts owns TrainSettings and its defaults; config.json records them in this shape.
+const trainSettingsAgree: Same<TrainSettings, z.output<typeof trainSettingsSchema>> = true;
+void [mlpConfigAgrees, trainSettingsAgree];
 
 export const runConfigSchema = z.object({
   name: z.string().min(1),

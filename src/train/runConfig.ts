@@ -4,23 +4,18 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../errors.js";
 import { mlpConfig, type MlpConfig } from "../model.js";
-import { readRunConfig } from "../runFormat.js";
-import type { TrainSettings } from "./settings.js";
+import { readRunConfig, type RunConfigFile } from "../runFormat.js";
 
 export interface SavedModel {
   model: string;
   config: MlpConfig;
 }
 
-export interface SavedRun {
-  name: string;
+/** config.json (runFormat's RunConfigFile) with each model checked as a fresh run's flags are. */
+export type SavedRun = Pick<RunConfigFile, "name" | "seeds" | "settings" | "data"> & {
   models: SavedModel[];
-  seeds: number[];
-  settings: TrainSettings;
   trainLimit?: number;
-  /** The data folder the run was trained on. */
-  data?: string;
-}
+};
 
 /** Reads and checks `<dir>/config.json`; an InputError names the file and the field at fault. */
 export function loadSavedRun(dir: string): SavedRun {
