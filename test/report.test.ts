@@ -1,7 +1,7 @@
 // `actlab report` on a real (tiny) run: the page holds the table, the charts and sentences that
 // match the numbers, and nothing that would fetch from elsewhere; the PNG figures decode.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -15,6 +15,7 @@ import { findings, layerRanges } from "../src/report/narrative.js";
 import { writeReport, type ReportResult } from "../src/report/report.js";
 import { runExperiments } from "../src/train/experiment.js";
 import { DEFAULT_SETTINGS } from "../src/train/settings.js";
+import { runCli } from "./support/cliProcess.js";
 import type { SummaryRow } from "../src/train/summary.js";
 
 const temp = mkdtempSync(join(tmpdir(), "actlab-report-"));
@@ -160,5 +161,45 @@ describe("report sentences from crafted numbers", () => {
 
   it("compresses layer lists", () => {
     assert.equal(layerRanges([1, 2, 3, 5, 7, 8]), "1–3, 5, 7–8");
+  });
+});
+
+describe("actlab report on wrong-shape files (issue 9: exit 2 naming the file and the field, never a TypeError)", () => {
+  /** A copy of the tiny run with one file replaced. */
+  function corrupted(name: string, file: string, text: string): string {
+    const dir = join(temp, `bad-${name}`);
+    cpSync(runDir, dir, { recursive: true });
+    rmSync(join(dir, "report.html"), { force: true });
+    writeFileSync(join(dir, file), text);
+    return dir;
+  }
+  const lines = () => readFileSync(join(runDir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l !== "");
+  const summary = () => JSON.parse(readFileSync(join(runDir, "summary.json"), "utf8")) as Record<string, unknown>;
+  const config = () => JSON.parse(readFileSync(join(runDir, "config.json"), "utf8")) as Record<string, unknown>;
+
+  const cases: Array<[string, string, () => string, RegExp]> = [
+    ["config-null", "config.json", () => "null", /config\.json is not a valid run configuration: \(top\): /],
+    ["config-models-5", "config.json", () => JSON.stringify({ ...config(), models: 5 }), /config\.json is not a valid run configuration: models: /],
+    ["config-models-null", "config.json", () => JSON.stringify({ ...config(), models: [null] }), /config\.json is not a valid run configuration: models\[0\]: /],
+    ["metrics-null", "metrics.jsonl", () => [lines()[0], "null", ...lines().slice(1)].join("\n") + "\n", /metrics\.jsonl: line 2 is not a valid metrics record: \(top\): /],
+    ["metrics-epoch", "metrics.jsonl", () => [...lines(), JSON.stringify({ ...JSON.parse(lines()[0]), epoch: 1e9 })].join("\n") + "\n", /metrics\.jsonl: line 9 is not a valid metrics record: epoch: /],
+    ["summary-rows", "summary.json", () => JSON.stringify({ ...summary(), rows: [1, "two"] }), /summary\.json is not a valid run summary: rows\[0\]: /],
+    ["summary-spread", "summary.json", () => JSON.stringify({ ...summary(), rows: [{ ...(summary().rows as object[])[0], best_test_acc: "high" }] }), /summary\.json is not a valid run summary: rows\[0\]\.best_test_acc: /],
+  ];
+
+  for (const [name, file, text, message] of cases) {
+    it(`${name}: refused before anything is written`, async () => {
+      const dir = corrupted(name, file, text());
+      await assert.rejects(writeReport(dir), (e: Error) => e instanceof InputError && message.test(e.message) && e.message.includes(join(dir, file)), message.source);
+      assert.ok(!existsSync(join(dir, "report.html")));
+    });
+  }
+
+  it("the command line exits 2 with the file and field on stderr", async () => {
+    const dir = corrupted("cli", "config.json", JSON.stringify({ ...config(), models: [null] }));
+    const result = await runCli(["report", dir]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /config\.json is not a valid run configuration: models\[0\]: /);
+    assert.doesNotMatch(result.stderr, /TypeError|\n\s+at /);
   });
 });

@@ -19,6 +19,7 @@ import type { HistogramsResponse } from "../src/serve/apiTypes.js";
 import { isLoopbackName, loopbackHostHeader, parseHostHeader } from "../src/serve/hostHeader.js";
 import { HistogramStore } from "../src/serve/histogramStore.js";
 import { HeavyGate, LIMITS } from "../src/serve/requestLimits.js";
+import { DEFAULT_SETTINGS } from "../src/train/settings.js";
 import { startServer, type DashboardServer } from "../src/serve/server.js";
 import { runExperiments } from "../src/train/experiment.js";
 import { smallRunSpec } from "./support/smallRun.js";
@@ -68,8 +69,14 @@ before(async () => {
   // A run with more epochs than one answer may hold.
   const long = join(logdir, "long");
   mkdirSync(long);
-  writeFileSync(join(long, "config.json"), JSON.stringify({ name: "long", models: [{ model: "m" }], seeds: [0] }));
-  writeFileSync(join(long, "metrics.jsonl"), `${JSON.stringify({ model: "m", seed: 0, epoch: LIMITS.epochs + 1, train_loss: 1, test_acc: 0.5 })}\n`);
+  // Valid config and metrics (the run-format schemas skip anything else), with one epoch past the cap.
+  writeFileSync(join(long, "config.json"), JSON.stringify({
+    name: "long", seeds: [0], settings: DEFAULT_SETTINGS,
+    models: [{ model: "m", config: { inSize: 4, outSize: 2, hiddenSizes: [3], activation: "relu", leakySlope: 0.01 } }],
+  }));
+  writeFileSync(join(long, "metrics.jsonl"), `${JSON.stringify({
+    model: "m", seed: 0, epoch: LIMITS.epochs + 1, train_loss: 1, test_acc: 0.5, test_loss: 1, seconds: 1, samples_per_s: 1,
+  })}\n`);
   const writer = new SummaryWriter(long, { flushSecs: 1e9 });
   for (let step = 0; step <= LIMITS.epochs; step++) writer.addHistogram("weight/m/1", [step, -step, 1], step);
   writer.close();

@@ -7,7 +7,7 @@ import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSy
 import { request } from "node:http";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { after, before, describe, it, test } from "node:test";
 import { Command } from "commander";
 import { compile } from "vega-lite";
 import { registerServe } from "../src/cli/commands/serve.js";
@@ -364,4 +364,97 @@ test("every chart's Vega-Lite spec compiles, with the rows it was given", async 
   const units = unitRows(data, all, 2);
   assert.equal(units.filter((u) => u.label === "relu" && u.measure === "dead").length, 3 * 2);
   assert.equal(units.filter((u) => u.label === "tanh" && u.measure === "saturated").length, 3 * 2);
+});
+
+describe("run formats in the dashboard (issue 9: wrong-shape files, a killed writer, one run folder served)", () => {
+  let own: string;
+  let dashboard: DashboardServer;
+  const lines = () => readFileSync(join(logdir, "alpha", "metrics.jsonl"), "utf8").split("\n").filter((l) => l !== "");
+  const json = async <T>(path: string, at = dashboard): Promise<T> => {
+    const res = await fetch(new URL(path, at.url));
+    assert.equal(res.status, 200, path);
+    return (await res.json()) as T;
+  };
+
+  before(async () => {
+    own = mkdtempSync(join(tmpdir(), "actlab-serve-format-"));
+    for (const run of ["good", "shapes", "killed"]) cpSync(join(logdir, "alpha"), join(own, run), { recursive: true });
+    const config = JSON.parse(readFileSync(join(own, "shapes", "config.json"), "utf8")) as Record<string, unknown>;
+    const summary = JSON.parse(readFileSync(join(own, "shapes", "summary.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(join(own, "shapes", "config.json"), JSON.stringify({ ...config, models: 5 }));
+    writeFileSync(join(own, "shapes", "summary.json"), JSON.stringify({ ...summary, rows: [1, "two"] }));
+    const [first, ...rest] = lines();
+    const huge = JSON.stringify({ ...JSON.parse(first), epoch: 1e9 });
+    const badLayer = JSON.stringify({ ...JSON.parse(first), diagnostics: { layers: [{ layer: "1" }], hidden: [] } });
+    writeFileSync(join(own, "shapes", "metrics.jsonl"), [first, "null", huge, badLayer, ...rest].join("\n") + "\n");
+    dashboard = await startServer({ logdir: own, port: 0 });
+  });
+  after(async () => {
+    await dashboard?.close();
+    rmSync(own, { recursive: true, force: true });
+  });
+
+  it("a config.json of {models: 5}, summary rows that are not objects, metrics lines of null or epoch 1e9: skipped with warnings naming file and field", async () => {
+    const runs = await json<RunsResponse>("/api/runs");
+    const shapes = runs.runs.find((r) => r.name === "shapes")!;
+    assert.equal(shapes.epochs, 2, "the epoch-1e9 line is not counted");
+    assert.equal(shapes.status, "incomplete", "an unreadable summary.json gives no status");
+    assert.equal(shapes.experiment, null);
+    assert.deepEqual(shapes.models, ["tanh", "relu"], "from the metrics lines that are valid");
+    const expected = [
+      /^shapes\/metrics\.jsonl: line 2 is not a valid metrics record \(\(top\): .*\); skipped$/,
+      /^shapes\/metrics\.jsonl: line 3 is not a valid metrics record \(epoch: .*\); skipped$/,
+      /^shapes\/metrics\.jsonl: line 4 is not a valid metrics record \(diagnostics\.layers\[0\]\.layer: .*\); skipped$/,
+      /^shapes\/config\.json is not a valid run configuration \(models: .*\); skipped$/,
+      /^shapes\/summary\.json is not a valid run summary \(rows\[0\]: .*\); skipped$/,
+    ];
+    assert.equal(shapes.warnings.length, expected.length, shapes.warnings.join("\n"));
+    expected.forEach((pattern, i) => assert.match(shapes.warnings[i], pattern));
+    const metrics = await json<MetricsResponse>("/api/metrics?run=shapes");
+    assert.deepEqual(metrics.records, lines().map((l) => JSON.parse(l)));
+    for (const file of ["config", "summary"]) {
+      const answer = await json<JsonFileResponse>(`/api/${file}?run=shapes`);
+      assert.equal(answer.value, null);
+      assert.equal(answer.warnings.length, 1);
+    }
+    assert.deepEqual(runs.runs.find((r) => r.name === "good")!.warnings, []);
+  });
+
+  it("a run whose writer was SIGKILLed is not 'training' forever: the lock owner's pid is checked", async () => {
+    const dir = join(own, "killed");
+    // A real writer: another process takes the run's lock with the trainer's own lock code, then is killed.
+    const lockModule = new URL("../src/train/runLock.js", import.meta.url).href;
+    const holder = spawn(process.execPath, ["--input-type=module", "-e",
+      `const { lockRunDirectory } = await import(${JSON.stringify(lockModule)}); lockRunDirectory(${JSON.stringify(dir)}, () => {}); console.log("locked"); setInterval(() => {}, 1000);`],
+    { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout!.on("data", (chunk: Buffer) => { if (chunk.toString().includes("locked")) resolve(); });
+      holder.on("exit", (code) => reject(new Error(`the lock holder exited with ${code}`)));
+    });
+    const status = async () => (await json<RunsResponse>("/api/runs")).runs.find((r) => r.name === "killed")!.status;
+    assert.equal(await status(), "training");
+    const exited = new Promise((resolve) => holder.on("exit", resolve));
+    holder.kill("SIGKILL");
+    await exited;
+    assert.ok(readdirSync(dir).includes(".lock"), "SIGKILL leaves the lock folder behind");
+    assert.equal(await status(), "finished", "summary.json's status once the lock's owner is gone");
+  });
+
+  it("serving a run folder itself shows it as a log folder of that one run", async () => {
+    const single = await startServer({ logdir: join(own, "good"), port: 0 });
+    try {
+      const runs = await json<RunsResponse>("/api/runs", single);
+      assert.deepEqual(runs.runs.map((r) => [r.name, r.epochs, r.status]), [["good", 2, "finished"]]);
+      assert.deepEqual(runs.warnings, []);
+      const metrics = await json<MetricsResponse>("/api/metrics?run=good", single);
+      assert.equal(metrics.records.length, 8);
+      const histograms = await json<HistogramsResponse>("/api/histograms?run=good&layer=1", single);
+      assert.equal(histograms.series.length, 2);
+      assert.ok(histograms.series.every((s) => s.steps.length === 2));
+      const other = await fetch(new URL("/api/metrics?run=alpha", single.url));
+      assert.equal(other.status, 404);
+    } finally {
+      await single.close();
+    }
+  });
 });

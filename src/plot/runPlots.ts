@@ -2,12 +2,11 @@
 // band from the lowest to the highest seed), and gradient norm against layer depth (the
 // vanishing-gradient picture).
 import type { TopLevelSpec } from "vega-lite";
-import type { EpochDiagnostics } from "../train/diagnostics.js";
-import type { EpochRecord } from "../train/trainer.js";
+import type { MetricsRecord } from "../runFormat.js";
 import { CHART_CONFIG } from "./render.js";
 
-/** One line of metrics.jsonl. */
-export type MetricsRecord = EpochRecord & { diagnostics?: EpochDiagnostics };
+/** One line of metrics.jsonl (defined with the run folder's formats). */
+export type { MetricsRecord };
 
 export interface RunChartOptions {
   /** Models in legend order; default: in order of first appearance. */

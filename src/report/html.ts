@@ -1,6 +1,6 @@
 // The report page: one HTML file with its charts inlined as SVG and its style in a <style> block,
 // so it opens anywhere, offline, and can be mailed as one attachment.
-import type { Spread, SummaryRow } from "../train/summary.js";
+import type { Spread, SummaryRow } from "../runFormat.js";
 
 export interface ReportChart {
   id: string;

@@ -1,7 +1,7 @@
 // The few sentences a report opens with, each computed from the numbers: who won and whether the
 // margin is larger than the seeds' scatter, who never left chance, and where gradients vanished.
-import { lastEpochs, type MetricsRecord } from "../plot/runPlots.js";
-import type { SummaryRow } from "../train/summary.js";
+import { lastEpochs } from "../plot/runPlots.js";
+import type { MetricsRecord, SummaryRow } from "../runFormat.js";
 
 /** "Stayed at chance": no seed's test accuracy ever reached this multiple of 1 / classes. */
 export const CHANCE_FACTOR = 1.5;

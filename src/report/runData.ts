@@ -1,13 +1,12 @@
 // What a report needs from a run directory, read from the directory's own files: metrics.jsonl
 // (required), summary.json (or the same table recomputed when the run has not written it yet)
 // and config.json (model order, parameter counts, number of classes).
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { readJsonLines } from "../checkpoint/atomicFile.js";
 import { InputError } from "../errors.js";
 import { parameterCount, type MlpConfig } from "../model.js";
-import type { MetricsRecord } from "../plot/runPlots.js";
-import { summarize, type SummaryRow } from "../train/summary.js";
+import { readMetrics, readRunConfig, readSummary, type MetricsRecord, type RunConfigFile, type SummaryRow } from "../runFormat.js";
+import { summarize } from "../train/summary.js";
 
 export interface RunData {
   dir: string;
@@ -24,55 +23,46 @@ export interface RunData {
   summarySource: "summary.json" | "metrics.jsonl";
 }
 
-interface SavedConfig {
-  name?: string;
-  models?: Array<{ model: string; config: MlpConfig }>;
-}
-
-function readJson<T>(path: string): T {
-  try {
-    return JSON.parse(readFileSync(path, "utf8")) as T;
-  } catch (error) {
-    throw new InputError(`${path} is not valid JSON: ${(error as Error).message}`);
-  }
-}
-
 function notARunDirectory(dir: string, metrics: string): InputError {
   const runsInside = readdirSync(dir).filter((entry) => existsSync(join(dir, entry, "metrics.jsonl")));
   const hint = runsInside.length ? `; its sub-folders ${runsInside.join(", ")} are run directories: report one of them` : "";
   return new InputError(`${metrics} does not exist, so ${dir} is not an actlab run directory${hint}`);
 }
 
+/**
+ * Reads a run directory's files, each checked against its format (runFormat): a file that does not
+ * match is an InputError naming it and the field, so a report is never drawn from half-read numbers.
+ */
 export function loadRun(dir: string): RunData {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(`run directory ${dir} does not exist or is not a folder`);
   const metricsPath = join(dir, "metrics.jsonl");
   if (!existsSync(metricsPath)) throw notARunDirectory(dir, metricsPath);
-  const records = readJsonLines(metricsPath) as MetricsRecord[];
+  const records = readMetrics(metricsPath);
   if (records.length === 0) throw new InputError(`${metricsPath} holds no epochs yet: report once the first epoch has finished`);
 
   const configPath = join(dir, "config.json");
-  const config = existsSync(configPath) ? readJson<SavedConfig>(configPath) : {};
-  const configs = new Map((config.models ?? []).map((m) => [m.model, m.config]));
+  const config: RunConfigFile | undefined = existsSync(configPath) ? readRunConfig(configPath) : undefined;
+  const configs = new Map((config?.models ?? []).map((m) => [m.model, m.config]));
   const seen = [...new Set(records.map((r) => r.model))];
-  const models = [...(config.models ?? []).map((m) => m.model).filter((m) => seen.includes(m)), ...seen.filter((m) => !configs.has(m))];
+  const models = [...(config?.models ?? []).map((m) => m.model).filter((m) => seen.includes(m)), ...seen.filter((m) => !configs.has(m))];
   const classes = Math.max(...[...configs.values()].map((c) => c.outSize), 0) || 10;
 
   const summaryPath = join(dir, "summary.json");
   let rows: SummaryRow[];
   let status = "in progress";
-  let name = config.name ?? basename(dir);
+  let name = config?.name ?? basename(dir);
   let summarySource: RunData["summarySource"] = "metrics.jsonl";
   if (existsSync(summaryPath)) {
-    const summary = readJson<{ experiment?: string; status?: string; rows?: SummaryRow[] }>(summaryPath);
-    if (!Array.isArray(summary.rows)) throw new InputError(`${summaryPath} has no "rows" list`);
+    const summary = readSummary(summaryPath);
     rows = summary.rows;
-    status = summary.status ?? status;
-    name = summary.experiment ?? name;
+    status = summary.status;
+    name = summary.experiment;
     summarySource = "summary.json";
   } else {
     const parameters = (model: string) => {
       const c = configs.get(model);
-      return c ? parameterCount(c) : NaN;
+      // The count needs only the widths, which the format has checked (the activation name is not needed).
+      return c ? parameterCount(c as MlpConfig) : NaN;
     };
     rows = summarize(models.map((model) => ({ model, parameters: parameters(model) })), records);
   }

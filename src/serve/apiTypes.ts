@@ -2,8 +2,14 @@
 // so the page's compiled modules import nothing from Node). Every answer carries `warnings`: files
 // or lines that were skipped, so one bad file never fails the page.
 
-// The trainer's own diagnostics types: type-only imports vanish from the page's compiled modules.
-import type { HiddenDiagnostics, LayerDiagnostics } from "../train/diagnostics.js";
+// The run folder's formats (runFormat) as they travel: type-only imports vanish from the page's
+// compiled modules, which cannot load zod; the server checks every file against its schema before
+// sending it, so the page receives only values of these shapes.
+import type {
+  HistogramKind, MetricsRecordJson, RunConfigJson, SummaryJson, SummaryStatus,
+} from "../runFormat.js";
+
+export type { HistogramKind, RunConfigJson, SummaryJson };
 
 export interface RunListing {
   /** The run folder relative to the log directory, with "/" separators. */
@@ -16,8 +22,8 @@ export interface RunListing {
   epochs: number;
   /** Linear layers per model, from the recorded diagnostics (0 when none yet). */
   layers: number;
-  /** "training" while a writer holds the run's lock; otherwise summary.json's status, or "incomplete". */
-  status: "training" | "finished" | "interrupted" | "incomplete";
+  /** "training" while a live writer holds the run's lock; otherwise summary.json's status, or "incomplete". */
+  status: "training" | SummaryStatus | "incomplete";
   /** Changes whenever any file the dashboard reads changes: the page refetches when it does. */
   version: string;
   /** This run's files that were skipped or lines that were dropped. */
@@ -33,21 +39,10 @@ export interface RunsResponse {
 
 
 
-export type LayerDiagnosticsRow = LayerDiagnostics;
-export type HiddenDiagnosticsRow = HiddenDiagnostics;
-
-export interface MetricsRecord {
-  model: string;
-  seed: number;
-  epoch: number;
-  train_loss: number;
-  test_acc: number;
-  test_loss?: number;
-  seconds?: number;
-  samples_per_s?: number;
-  diverged?: { epoch: number; step: number };
-  diagnostics?: { layers: LayerDiagnosticsRow[]; hidden: HiddenDiagnosticsRow[] };
-}
+/** A metrics.jsonl line as written: NaN and infinite values are null. */
+export type MetricsRecord = MetricsRecordJson;
+export type LayerDiagnosticsRow = NonNullable<MetricsRecord["diagnostics"]>["layers"][number];
+export type HiddenDiagnosticsRow = NonNullable<MetricsRecord["diagnostics"]>["hidden"][number];
 
 export interface MetricsResponse {
   run: string;
@@ -55,14 +50,16 @@ export interface MetricsResponse {
   warnings: string[];
 }
 
-export interface JsonFileResponse {
+export interface JsonFileResponse<T = unknown> {
   run: string;
-  /** The parsed file, or null when it is missing or unreadable (then a warning says why). */
-  value: unknown;
+  /** The file as written, or null when it is missing, unreadable or not of its format (then a warning says why). */
+  value: T | null;
   warnings: string[];
 }
 
-export type HistogramKind = "weight" | "grad_weight";
+export type ConfigResponse = JsonFileResponse<RunConfigJson>;
+export type SummaryResponse = JsonFileResponse<SummaryJson>;
+
 export type HistogramScale = "linear" | "log";
 
 export interface HistogramStep {

@@ -1,11 +1,16 @@
 // What the dashboard knows about the runs in a log directory, read from the run folders' own files
 // and cached by file size and modification time, so a page polling every few seconds costs a few
-// stat calls while nothing changes. Reading is forgiving where writing is strict: a bad metrics line
-// or an unreadable file becomes a warning and is skipped, never a failed answer.
+// stat calls while nothing changes. Reading is forgiving where writing is strict: a file or metrics
+// line that is unreadable, not JSON, or not of its format (runFormat's schemas) becomes a warning and
+// is skipped, never a failed answer, and never a value the page would trip over.
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, statSync, type Stats } from "node:fs";
 import { basename, join } from "node:path";
-import type { MetricsRecord, RunListing } from "./apiTypes.js";
+import {
+  check, isRunJsonFileName, JSON_FILE_SCHEMAS, parseMetricsTextLenient, type MetricsRecordJson, type RunConfigJson, type SummaryJson,
+} from "../runFormat.js";
+import { isLockHeld } from "../train/runLock.js";
+import type { RunListing } from "./apiTypes.js";
 import { HttpError, nameSegments, resolveInside } from "./safePath.js";
 import { walkFiles } from "./walkFiles.js";
 
@@ -21,49 +26,35 @@ function statKey(stats: Stats): string {
   return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
 }
 
-/** Parses metrics.jsonl leniently: a malformed or incomplete line is skipped with a warning naming it. */
-export function parseMetricsLines(text: string, source: string): Parsed<MetricsRecord[]> {
-  const lines = text.split("\n");
-  // A last line without its newline is an append in progress (or cut short by a crash): not yet a record.
-  lines.pop();
-  const records: MetricsRecord[] = [];
-  const warnings: string[] = [];
-  lines.forEach((line, i) => {
-    if (line.trim() === "") return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      warnings.push(`${source}: line ${i + 1} is not valid JSON; skipped`);
-      return;
-    }
-    const r = value as Partial<MetricsRecord> | null;
-    if (
-      r === null || typeof r !== "object" || typeof r.model !== "string" || typeof r.seed !== "number"
-      || typeof r.epoch !== "number"
-    ) {
-      warnings.push(`${source}: line ${i + 1} is not a metrics record (model, seed, epoch); skipped`);
-      return;
-    }
-    records.push(r as MetricsRecord);
-  });
+/** Parses metrics.jsonl leniently: a malformed, incomplete or wrong-shape line is skipped with a warning naming it. */
+export function parseMetricsLines(text: string, source: string): Parsed<MetricsRecordJson[]> {
+  const { records, warnings } = parseMetricsTextLenient(text, source);
   return { value: records, warnings };
 }
 
-export interface RunConfig {
-  name?: string;
-  models?: { model: string; config?: { hiddenSizes?: number[]; activation?: string; leakySlope?: number } }[];
-  seeds?: number[];
-}
+/** config.json as the dashboard sends it: checked against its format, as written. */
+export type RunConfig = RunConfigJson;
 
 export class RunStore {
   private readonly textCache = new Map<string, { key: string; parsed: Parsed<unknown> }>();
 
+  /**
+   * When the folder served is itself a run (it holds a metrics.jsonl), it is shown as a log folder
+   * of that one run, named after the folder.
+   */
+  private readonly singleRun: string | undefined;
+
   /** `root` must be a real path (symlinks resolved). */
-  constructor(readonly root: string) {}
+  constructor(readonly root: string) {
+    this.singleRun = existsSync(join(root, "metrics.jsonl")) ? basename(root) || "run" : undefined;
+  }
 
   /** The folder of run `name` ("a" or "a/b"), checked to lie inside the log directory and to be a run. */
   runDir(name: string): string {
+    if (this.singleRun !== undefined) {
+      if (name !== this.singleRun) throw new HttpError(404, `no run ${JSON.stringify(name)}: this dashboard serves the one run ${JSON.stringify(this.singleRun)}`);
+      return this.root;
+    }
     const dir = resolveInside(this.root, nameSegments(name));
     if (!existsSync(join(dir, "metrics.jsonl"))) throw new HttpError(404, `no run ${JSON.stringify(name)} (no metrics.jsonl there)`);
     return dir;
@@ -71,6 +62,7 @@ export class RunStore {
 
   /** Every folder below the log directory holding a metrics.jsonl, by name. Symlinks are not followed. */
   runNames(): { names: string[]; warnings: string[] } {
+    if (this.singleRun !== undefined) return { names: [this.singleRun], warnings: [] };
     const names: string[] = [];
     const warnings: string[] = [];
     const walk = (dir: string, prefix: string[], depth: number): void => {
@@ -101,7 +93,7 @@ export class RunStore {
     return parsed;
   }
 
-  metrics(dir: string, name: string): Parsed<MetricsRecord[]> {
+  metrics(dir: string, name: string): Parsed<MetricsRecordJson[]> {
     const path = join(dir, "metrics.jsonl");
     try {
       return this.cached(path, (text) => parseMetricsLines(text, `${name}/metrics.jsonl`));
@@ -110,17 +102,28 @@ export class RunStore {
     }
   }
 
-  /** A JSON file of the run (config.json, summary.json): null with a warning when unreadable, null alone when absent. */
+  /**
+   * A JSON file of the run (config.json, summary.json, jobs.json), checked against its format and
+   * sent as written: null with a warning when unreadable, not JSON or not of its format; null alone
+   * when absent.
+   */
   jsonFile(dir: string, name: string, file: string): Parsed<unknown> {
     const path = join(dir, file);
     if (!existsSync(path)) return { value: null, warnings: [] };
+    const format = isRunJsonFileName(file) ? JSON_FILE_SCHEMAS[file] : undefined;
     try {
-      return this.cached(path, (text) => {
+      return this.cached(path, (text): Parsed<unknown> => {
+        let value: unknown;
         try {
-          return { value: JSON.parse(text), warnings: [] };
+          value = JSON.parse(text);
         } catch (error) {
           return { value: null, warnings: [`${name}/${file} is not valid JSON (${(error as Error).message}); skipped`] };
         }
+        if (format) {
+          const result = check(format.schema, value);
+          if (!result.ok) return { value: null, warnings: [`${name}/${file} is not a valid ${format.what} (${result.problem}); skipped`] };
+        }
+        return { value, warnings: [] };
       });
     } catch (error) {
       return { value: null, warnings: [`${name}/${file} cannot be read: ${(error as Error).message}`] };
@@ -128,21 +131,20 @@ export class RunStore {
   }
 
   config(dir: string, name: string): Parsed<RunConfig | null> {
-    const parsed = this.jsonFile(dir, name, "config.json");
-    const value = parsed.value;
-    if (value !== null && (typeof value !== "object" || Array.isArray(value))) {
-      return { value: null, warnings: [...parsed.warnings, `${name}/config.json is not an object; skipped`] };
-    }
-    return parsed as Parsed<RunConfig | null>;
+    return this.jsonFile(dir, name, "config.json") as Parsed<RunConfig | null>;
+  }
+
+  summary(dir: string, name: string): Parsed<SummaryJson | null> {
+    return this.jsonFile(dir, name, "summary.json") as Parsed<SummaryJson | null>;
   }
 
   /** The models and seeds of a run: config.json's, completed by whatever metrics.jsonl records. */
-  modelsAndSeeds(config: RunConfig | null, records: MetricsRecord[]): { models: string[]; seeds: number[] } {
+  modelsAndSeeds(config: RunConfig | null, records: MetricsRecordJson[]): { models: string[]; seeds: number[] } {
     const models: string[] = [];
     const seeds: number[] = [];
     const add = <T>(list: T[], v: T) => { if (!list.includes(v)) list.push(v); };
-    if (Array.isArray(config?.models)) for (const m of config.models) if (typeof m?.model === "string") add(models, m.model);
-    if (Array.isArray(config?.seeds)) for (const s of config.seeds) if (typeof s === "number") add(seeds, s);
+    for (const m of config?.models ?? []) add(models, m.model);
+    for (const s of config?.seeds ?? []) add(seeds, s);
     for (const r of records) {
       add(models, r.model);
       add(seeds, r.seed);
@@ -163,7 +165,7 @@ export class RunStore {
         // Removed between listing and stat: it no longer counts.
       }
     }
-    if (existsSync(join(dir, ".lock"))) parts.push("locked");
+    if (isLockHeld(dir)) parts.push("locked");
     return createHash("sha1").update(parts.sort().join("|")).digest("hex").slice(0, 16);
   }
 
@@ -171,16 +173,14 @@ export class RunStore {
     const dir = this.runDir(name);
     const metrics = this.metrics(dir, name);
     const config = this.config(dir, name);
-    const summary = this.jsonFile(dir, name, "summary.json");
+    const summary = this.summary(dir, name);
     const { models, seeds } = this.modelsAndSeeds(config.value, metrics.value);
     const epochs = metrics.value.reduce((m, r) => Math.max(m, r.epoch), 0);
     const layers = metrics.value.reduce((m, r) => Math.max(m, r.diagnostics?.layers?.length ?? 0), 0);
-    const summaryStatus = (summary.value as { status?: unknown } | null)?.status;
-    const status: RunListing["status"] = existsSync(join(dir, ".lock"))
-      ? "training"
-      : summaryStatus === "finished" || summaryStatus === "interrupted" ? summaryStatus : "incomplete";
+    // A lock left by a killed writer is no sign of training: the lock's own rule decides (runLock).
+    const status: RunListing["status"] = isLockHeld(dir) ? "training" : summary.value?.status ?? "incomplete";
     return {
-      name, experiment: typeof config.value?.name === "string" ? config.value.name : null, models, seeds, epochs, layers, status,
+      name, experiment: config.value?.name ?? null, models, seeds, epochs, layers, status,
       version: this.version(dir), warnings: [...metrics.warnings, ...config.warnings, ...summary.warnings],
     };
   }

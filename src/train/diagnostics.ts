@@ -6,32 +6,9 @@ import { activationCurve, grid } from "../engine/curves.js";
 import type { DenseLayer, Mlp } from "../engine/mlp.js";
 import { tensorView } from "../layout.js";
 
-export interface LayerDiagnostics {
-  /** 1-based Linear layer index. */
-  layer: number;
-  weight_norm: number;
-  grad_norm: number;
-  /** ‖∇W‖ / ‖W‖ and ‖lr·v‖ / ‖W‖ (the SGD update actually applied at the last step). */
-  grad_to_weight: number;
-  update_to_weight: number;
-  /** NaN and infinite values among this layer's weights and weight gradients. */
-  nan_count: number;
-  inf_count: number;
-}
-
-export interface HiddenDiagnostics {
-  /** 1-based index of the Linear layer whose activation this is. */
-  layer: number;
-  /** Units never positive on any test image; null where the activation cannot die. */
-  dead_fraction: number | null;
-  /** Units whose derivative is below 1% of its maximum on most test images; null for non-saturating activations. */
-  saturated_fraction: number | null;
-}
-
-export interface EpochDiagnostics {
-  layers: LayerDiagnostics[];
-  hidden: HiddenDiagnostics[];
-}
+// The diagnostics are written into metrics.jsonl: their shape is defined with the run folder's formats.
+import type { EpochDiagnostics, HiddenDiagnostics, LayerDiagnostics } from "../runFormat.js";
+export type { EpochDiagnostics, HiddenDiagnostics, LayerDiagnostics };
 
 /** A unit is saturated where f'(z) < SATURATION_LEVEL · max f'. */
 export const SATURATION_LEVEL = 0.01;

@@ -8,7 +8,8 @@ import { mlpConfig, parameterCount, type MlpConfig } from "../model.js";
 import { loadResumeState } from "../checkpoint/modelCheckpoint.js";
 import { defaultWorkerCount, runJobs, StopFlag, type PoolJob } from "./pool.js";
 import { loadSavedRun } from "./runConfig.js";
-import { RunDirectory, seriesName } from "./runDirectory.js";
+import { seriesName, type SummaryStatus } from "../runFormat.js";
+import { RunDirectory } from "./runDirectory.js";
 import type { TrainJob, TrainSettings } from "./settings.js";
 import { summarize, type SummaryRow } from "./summary.js";
 import type { EpochRecord, TrainEvent } from "./trainer.js";
@@ -57,7 +58,7 @@ export interface RunOptions {
 export interface ExperimentResult {
   spec: ExperimentSpec;
   rows: SummaryRow[];
-  status: "finished" | "interrupted";
+  status: SummaryStatus;
 }
 
 function packageVersion(): string {

@@ -1,24 +1,22 @@
 // The one writer of a run directory: config.json, metrics.jsonl, TensorBoard event files,
 // checkpoints, resumable states and summary.json. Every file is written whole (atomic rename) or
 // appended a whole line at a time, and a lock keeps a second process out.
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { appendLineDurableSync, readJsonLines, writeFileAtomicSync } from "../checkpoint/atomicFile.js";
+import { appendLineDurableSync, writeFileAtomicSync } from "../checkpoint/atomicFile.js";
 import { saveModelCheckpoint, saveResumeState } from "../checkpoint/modelCheckpoint.js";
 import { InputError } from "../errors.js";
 import { mkdirFailureReason } from "../fsChecks.js";
 import { SummaryWriter } from "../log/events.js";
 import type { MlpConfig } from "../model.js";
+import {
+  divergedTag, layerTag, OVERLAID_SCALARS, readJobs, readMetrics, seriesName,
+  type EpochRecord, type JobsFile, type JobStatus, type MetricsRecord, type RunConfigJson, type SummaryJson,
+} from "../runFormat.js";
 import { lockRunDirectory } from "./runLock.js";
-import type { SummaryRow } from "./summary.js";
-import type { EpochRecord, TrainEvent } from "./trainer.js";
+import type { TrainEvent } from "./trainer.js";
 
-export type JobStatus = "finished" | "diverged" | "interrupted";
-
-/** The series name of a model and seed in logs and file names: the model alone when there is one seed. */
-export function seriesName(model: string, seed: number, multipleSeeds: boolean): string {
-  return multipleSeeds ? `${model}_seed${seed}` : model;
-}
+export { seriesName, type JobStatus };
 
 /** Creates (or checks) the folder and makes sure this process may write there. */
 export function prepareWritableDir(dir: string, what: string): void {
@@ -54,22 +52,21 @@ function removeLeftoverTemporaries(dir: string): void {
   }
 }
 
-function readJobs(path: string): Record<string, JobStatus> {
+function readJobsIfAny(path: string): JobsFile {
   if (!existsSync(path)) return {};
   try {
-    const jobs = JSON.parse(readFileSync(path, "utf8")) as unknown;
-    if (jobs && typeof jobs === "object" && !Array.isArray(jobs)) return jobs as Record<string, JobStatus>;
-  } catch {
-    // Reported below.
+    return readJobs(path);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    throw new InputError(`${error.message}; remove it to retrain every job`);
   }
-  throw new InputError(`${path} is not valid JSON (an object of job statuses); remove it to retrain every job`);
 }
 
 export class RunDirectory {
   private readonly writer: SummaryWriter;
   private release?: () => void;
   private readonly configs = new Map<string, MlpConfig>();
-  private jobs: Record<string, JobStatus> = {};
+  private jobs: JobsFile = {};
 
   private constructor(readonly dir: string, private readonly multipleSeeds: boolean) {
     this.writer = new SummaryWriter(dir);
@@ -95,7 +92,7 @@ export class RunDirectory {
       mkdirSync(join(dir, "resume"), { recursive: true });
       const run = new RunDirectory(dir, options.multipleSeeds);
       run.release = release;
-      run.jobs = readJobs(join(dir, "jobs.json"));
+      run.jobs = readJobsIfAny(join(dir, "jobs.json"));
       return run;
     } catch (error) {
       release();
@@ -107,7 +104,7 @@ export class RunDirectory {
     return this.dir;
   }
 
-  writeConfig(config: unknown): void {
+  writeConfig(config: RunConfigJson): void {
     writeFileAtomicSync(join(this.dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
   }
 
@@ -137,10 +134,10 @@ export class RunDirectory {
     rmSync(this.resumePath(series), { force: true });
   }
 
-  /** Records from metrics.jsonl; a final partial line (a crash mid-write) is ignored. */
-  readHistory(): EpochRecord[] {
+  /** Records from metrics.jsonl, checked; a final partial line (a crash mid-write) is ignored. */
+  readHistory(): MetricsRecord[] {
     const path = join(this.dir, "metrics.jsonl");
-    return existsSync(path) ? (readJsonLines(path) as EpochRecord[]) : [];
+    return existsSync(path) ? readMetrics(path) : [];
   }
 
   /** Rewrites metrics.jsonl to exactly these records (used when resuming, to drop epochs that will run again). */
@@ -158,23 +155,23 @@ export class RunDirectory {
     const series = seriesName(record.model, record.seed, this.multipleSeeds);
     appendLineDurableSync(join(this.dir, "metrics.jsonl"), JSON.stringify({ ...record, diagnostics }));
     const step = record.epoch;
-    this.writer.addScalars("accuracy", { [series]: record.test_acc }, step);
-    this.writer.addScalars("loss", { [series]: record.train_loss }, step);
-    if (record.diverged) this.writer.addScalar(`diverged/${series}`, record.diverged.step, record.diverged.epoch);
+    this.writer.addScalars(OVERLAID_SCALARS.accuracy, { [series]: record.test_acc }, step);
+    this.writer.addScalars(OVERLAID_SCALARS.loss, { [series]: record.train_loss }, step);
+    if (record.diverged) this.writer.addScalar(divergedTag(series), record.diverged.step, record.diverged.epoch);
     for (const layer of diagnostics.layers) {
-      this.writer.addScalar(`grad_norm/${series}/${layer.layer}`, layer.grad_norm, step);
-      this.writer.addScalar(`grad_to_weight/${series}/${layer.layer}`, layer.grad_to_weight, step);
-      this.writer.addScalar(`update_to_weight/${series}/${layer.layer}`, layer.update_to_weight, step);
-      this.writer.addScalar(`nonfinite/${series}/${layer.layer}`, layer.nan_count + layer.inf_count, step);
+      this.writer.addScalar(layerTag("grad_norm", series, layer.layer), layer.grad_norm, step);
+      this.writer.addScalar(layerTag("grad_to_weight", series, layer.layer), layer.grad_to_weight, step);
+      this.writer.addScalar(layerTag("update_to_weight", series, layer.layer), layer.update_to_weight, step);
+      this.writer.addScalar(layerTag("nonfinite", series, layer.layer), layer.nan_count + layer.inf_count, step);
     }
     for (const hidden of diagnostics.hidden) {
-      if (hidden.dead_fraction !== null) this.writer.addScalar(`dead_fraction/${series}/${hidden.layer}`, hidden.dead_fraction, step);
-      if (hidden.saturated_fraction !== null) this.writer.addScalar(`saturated_fraction/${series}/${hidden.layer}`, hidden.saturated_fraction, step);
+      if (hidden.dead_fraction !== null) this.writer.addScalar(layerTag("dead_fraction", series, hidden.layer), hidden.dead_fraction, step);
+      if (hidden.saturated_fraction !== null) this.writer.addScalar(layerTag("saturated_fraction", series, hidden.layer), hidden.saturated_fraction, step);
     }
     // The notebook logs the first and last layers' histograms at step = epoch (0-based); every layer is kept.
     for (const layer of layers) {
-      this.addHistogramIfFinite(`weight/${series}/${layer.layer}`, layer.weight, record.epoch - 1);
-      this.addHistogramIfFinite(`grad_weight/${series}/${layer.layer}`, layer.gradWeight, record.epoch - 1);
+      this.addHistogramIfFinite(layerTag("weight", series, layer.layer), layer.weight, record.epoch - 1);
+      this.addHistogramIfFinite(layerTag("grad_weight", series, layer.layer), layer.gradWeight, record.epoch - 1);
     }
     this.writer.flush();
     // Written after the epoch's log lines, so that a crash leaves the logs at or past this state;
@@ -224,7 +221,7 @@ export class RunDirectory {
     if (event.status !== "interrupted") this.removeResumeState(series);
   }
 
-  writeSummary(summary: { experiment: string; rows: SummaryRow[]; status: string; [key: string]: unknown }): void {
+  writeSummary(summary: SummaryJson): void {
     writeFileAtomicSync(join(this.dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
   }
 

@@ -3,7 +3,7 @@
 // whose owner has died on this host (SIGKILL, power loss) is taken over at once instead of waiting
 // for its mtime to age, and a lock from another host is stale once it has not been refreshed for
 // STALE_FOREIGN_MS.
-import { readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import lockfile from "proper-lockfile";
@@ -70,6 +70,15 @@ function staleReason(dir: string): string | undefined {
     return isAlive(owner.pid) ? undefined : `process ${owner.pid}, which is no longer running`;
   }
   return age > STALE_FOREIGN_MS ? `process ${owner.pid} on ${owner.host}, silent for ${Math.round(age / 1000)} s` : undefined;
+}
+
+/**
+ * Whether a writer may still be at work in `dir`: its lock is there and not stale by the rules above
+ * (a dead owner on this host, or a silent one elsewhere, does not count). Readers such as the
+ * dashboard ask this rather than the lock folder's mere presence, which a SIGKILLed run leaves behind.
+ */
+export function isLockHeld(dir: string): boolean {
+  return existsSync(lockPaths(dir).lock) && staleReason(dir) === undefined;
 }
 
 function inUse(dir: string): InputError {

@@ -1,27 +1,8 @@
 // The comparison table that ends an experiment: one row per model, mean ± std over seeds.
-import type { EpochRecord } from "./trainer.js";
+// summary.json's rows: their shape is defined with the run folder's formats.
+import type { EpochRecord, Spread, SummaryRow } from "../runFormat.js";
 
-export interface Spread {
-  mean: number;
-  /** Sample standard deviation over seeds (0 for one seed). */
-  std: number;
-  n: number;
-}
-
-export interface SummaryRow {
-  model: string;
-  parameters: number;
-  seeds: number[];
-  epochs: number;
-  final_test_acc: Spread;
-  best_test_acc: Spread;
-  final_train_loss: Spread;
-  /** Training seconds per seed, summed over epochs. */
-  seconds: Spread;
-  samples_per_s: Spread;
-  /** Seeds whose loss turned NaN or infinite, with where. */
-  diverged: Array<{ seed: number; epoch: number; step: number }>;
-}
+export type { Spread, SummaryRow };
 
 export function spread(values: number[]): Spread {
   const n = values.length;

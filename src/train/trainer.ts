@@ -10,19 +10,9 @@ import { evaluate, identityOrder } from "./evaluate.js";
 import { diagnoseEpoch, UnitStatistics, type EpochDiagnostics } from "./diagnostics.js";
 import type { TrainJob } from "./settings.js";
 
-export interface EpochRecord {
-  model: string;
-  seed: number;
-  /** 1-based, as the notebook logs it. */
-  epoch: number;
-  train_loss: number;
-  test_acc: number;
-  test_loss: number;
-  seconds: number;
-  samples_per_s: number;
-  /** Set when the loss turned NaN or infinite during this epoch. */
-  diverged?: { epoch: number; step: number };
-}
+// One epoch's record is a line of metrics.jsonl: its shape is defined with the run folder's formats.
+export type { EpochRecord } from "../runFormat.js";
+import type { EpochRecord } from "../runFormat.js";
 
 export interface LayerTensors {
   /** 1-based Linear layer index, as the notebook's histogram tags count them. */

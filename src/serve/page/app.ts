@@ -4,7 +4,8 @@
 // so that charts follow a run while it trains. Vega and Vega-Lite are plain scripts loaded before
 // this module (globals `vega` and `vegaLite`), served from node_modules by our own server.
 import type {
-  ActivationCatalogueEntry, CurvesResponse, HistogramsResponse, JsonFileResponse, MetricsResponse, RunListing, RunsResponse,
+  ActivationCatalogueEntry, ConfigResponse, CurvesResponse, HistogramsResponse, MetricsResponse, RunListing, RunsResponse,
+  SummaryResponse, SummaryJson,
 } from "../apiTypes.js";
 import {
   activationRows, curveRows, depthRows, heatRows, labelsOf, latestEpoch, overlayRows, unitRows, type RunData,
@@ -181,28 +182,29 @@ function note(container: HTMLElement, text: string): void {
   container.append(element("p", { className: "note", textContent: text }));
 }
 
-function drawSummaries(runs: { run: string; summary: unknown }[]): void {
+type SummarySpreadJson = SummaryJson["rows"][number]["final_test_acc"];
+
+function drawSummaries(runs: { run: string; summary: SummaryJson | null }[]): void {
   const container = $("summary");
   container.replaceChildren();
   for (const { run, summary } of runs) {
-    const rows = (summary as { rows?: unknown } | null)?.rows;
-    if (!Array.isArray(rows)) {
+    if (summary === null) {
       note(container, `${run}: no summary.json yet (it is written when the run ends)`);
       continue;
     }
-    const stat = (v: unknown, scale: number, digits: number) => {
-      const s = v as { mean?: number; std?: number; n?: number } | undefined;
-      if (typeof s?.mean !== "number") return "–";
+    // The server sent summary.json only after checking it against its format; non-finite numbers are null.
+    const stat = (s: SummarySpreadJson, scale: number, digits: number) => {
+      if (s.mean === null) return "–";
       const mean = (s.mean * scale).toFixed(digits);
-      return (s.n ?? 1) > 1 && typeof s.std === "number" ? `${mean} ± ${(s.std * scale).toFixed(digits)}` : mean;
+      return s.n > 1 && s.std !== null ? `${mean} ± ${(s.std * scale).toFixed(digits)}` : mean;
     };
     const head = element("tr", {}, ...["model", "final acc %", "best acc %", "final loss", "diverged"].map((h) => element("th", { textContent: h })));
-    const body = rows.map((row: Record<string, unknown>) => element("tr", {},
-      element("td", { textContent: String(row.model) }),
+    const body = summary.rows.map((row) => element("tr", {},
+      element("td", { textContent: row.model }),
       element("td", { textContent: stat(row.final_test_acc, 100, 2) }),
       element("td", { textContent: stat(row.best_test_acc, 100, 2) }),
       element("td", { textContent: stat(row.final_train_loss, 1, 4) }),
-      element("td", { textContent: Array.isArray(row.diverged) && row.diverged.length > 0 ? `${row.diverged.length} seed(s)` : "" })));
+      element("td", { textContent: row.diverged.length > 0 ? `${row.diverged.length} seed(s)` : "" })));
     container.append(element("h3", { textContent: run }), element("table", {}, element("thead", {}, head), element("tbody", {}, ...body)));
   }
 }
@@ -261,7 +263,7 @@ async function loadOnce(): Promise<void> {
   const perRun = await Promise.all(runs.map(async (run) => {
     const q: [string, string][] = [["run", run.name]];
     const [metrics, config, summary] = await Promise.all([
-      getJson<MetricsResponse>("/api/metrics", q), getJson<JsonFileResponse>("/api/config", q), getJson<JsonFileResponse>("/api/summary", q),
+      getJson<MetricsResponse>("/api/metrics", q), getJson<ConfigResponse>("/api/config", q), getJson<SummaryResponse>("/api/summary", q),
     ]);
     return { run, metrics, config, summary };
   }));
@@ -287,11 +289,11 @@ async function loadOnce(): Promise<void> {
     ...chosenModels.map((m): [string, string] => ["model", m]), ["seed", String(resolved.seed)],
     ["bins", String(HISTOGRAM_BINS)], ["scale", state.scale],
   ];
-  const configs = perRun.map((p) => p.config.value as { models?: { model: string; config?: { activation?: string; leakySlope?: number } }[] } | null);
-  const runActivations = configs.flatMap((c) => (c?.models ?? []).filter((m) => isSelected(m.model)).map((m) => m.config?.activation))
-    .filter((a): a is string => typeof a === "string" && catalogue.some((c) => c.name === a));
+  const configs = perRun.map((p) => p.config.value);
+  const runActivations = configs.flatMap((c) => (c?.models ?? []).filter((m) => isSelected(m.model)).map((m) => m.config.activation))
+    .filter((a) => catalogue.some((c) => c.name === a));
   const actNames = state.act ?? (runActivations.length > 0 ? [...new Set(runActivations)] : DEFAULT_ACTIVATIONS);
-  const slope = state.slope ?? configs.flatMap((c) => c?.models ?? []).map((m) => m.config?.leakySlope).find((s) => typeof s === "number") ?? 0.01;
+  const slope = state.slope ?? configs.flatMap((c) => c?.models ?? []).map((m) => m.config.leakySlope).find((s) => typeof s === "number") ?? 0.01;
 
   const [histograms, gradients, curves] = await Promise.all([
     chosenModels.length > 0 ? getJson<HistogramsResponse>("/api/histograms", histogramQuery(state.hist)) : null,

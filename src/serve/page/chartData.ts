@@ -55,8 +55,8 @@ export function depthRows(runs: RunData[], selected: (model: string) => boolean,
   return selectedRecords(runs, selected)
     .filter(({ record }) => record.epoch === epoch)
     .flatMap(({ record, label }) => (record.diagnostics?.layers ?? [])
-      .filter((l) => typeof l.grad_norm === "number" && l.grad_norm > 0 && Number.isFinite(l.grad_norm))
-      .map((l) => ({ label, seed: record.seed, layer: l.layer, grad_norm: l.grad_norm })));
+      .flatMap((l) => (l.grad_norm !== null && l.grad_norm > 0 && Number.isFinite(l.grad_norm)
+        ? [{ label, seed: record.seed, layer: l.layer, grad_norm: l.grad_norm }] : [])));
 }
 
 export interface UnitRow {
