@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { InputError } from "../errors.js";
+import { DEFAULT_INIT, INIT_NAMES } from "../init.js";
 import { mlpConfig, type MlpConfig } from "../model.js";
 import { SEED_MAX, type TrainSettings } from "./settings.js";
 
@@ -48,6 +49,8 @@ const savedRunSchema = z.object({
     epochs: positiveInteger,
     mean: z.number().finite(),
     std: positive,
+    // Absent from config.json files written before --init existed: they were trained with the default.
+    init: z.enum(INIT_NAMES).default(DEFAULT_INIT),
   }),
   trainLimit: positiveInteger.optional().nullable(),
   data: z.string().optional(),

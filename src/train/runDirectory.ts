@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { appendLineDurableSync, readJsonLines, writeFileAtomicSync } from "../checkpoint/atomicFile.js";
 import { saveModelCheckpoint, saveResumeState } from "../checkpoint/modelCheckpoint.js";
 import { InputError } from "../errors.js";
+import { DEFAULT_INIT, type InitName } from "../init.js";
 import { SummaryWriter } from "../log/events.js";
 import type { MlpConfig } from "../model.js";
 import { lockRunDirectory } from "./runLock.js";
@@ -68,6 +69,8 @@ export class RunDirectory {
   private readonly writer: SummaryWriter;
   private release?: () => void;
   private readonly configs = new Map<string, MlpConfig>();
+  /** Each series' initialisation scheme, for its checkpoint's metadata. */
+  private readonly inits = new Map<string, InitName>();
   private jobs: Record<string, JobStatus> = {};
 
   private constructor(readonly dir: string, private readonly multipleSeeds: boolean) {
@@ -110,8 +113,9 @@ export class RunDirectory {
     writeFileAtomicSync(join(this.dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
   }
 
-  registerModel(series: string, config: MlpConfig): void {
+  registerModel(series: string, config: MlpConfig, init: InitName = DEFAULT_INIT): void {
     this.configs.set(series, config);
+    this.inits.set(series, init);
   }
 
   status(series: string): JobStatus | undefined {
@@ -215,6 +219,7 @@ export class RunDirectory {
         epochs: String(last?.epoch ?? 0),
         test_acc: String(last?.test_acc ?? NaN),
         status: event.status,
+        init: this.inits.get(series) ?? DEFAULT_INIT,
       });
     }
     this.jobs[series] = event.status;
