@@ -13,6 +13,7 @@ What is made, and from which table:
 - mlp_step_<activation>.json: one per row of notebook_mlp.ACTIVATIONS (the one activation table);
 - activation_curves.json: every row of that table on the notebook's plotting grid;
 - param_counts.json: the rows of PARAM_CONFIGS and PARAM_ERRORS below.
+- init_gains.json: the --init schemes of INIT_SCHEMES below, as torch.nn.init draws them.
 A new activation is one row in ACTIVATIONS. A new kind of fixture (an optimiser, an initialiser, a
 norm layer) is one function returning a dict plus one line in fixture_makers().
 
@@ -383,12 +384,146 @@ def make_param_counts():
 
 
 # ---------------------------------------------------------------------------------------------
+# init_gains.json: torch.nn.init's gains, fans and distributions for actlab's --init schemes
+
+# --init name -> what PyTorch runs on one nn.Linear `m` for it. This is the schemes' bias convention in
+# code: nn.Linear's own reset_parameters for `pytorch`; for the others, the nn.init function on the
+# weight and nn.init.zeros_ on the bias, as `model.apply(init_fn)` is commonly written.
+INIT_SCHEMES = {
+    "pytorch": lambda m, nl, slope, gain: m.reset_parameters(),
+    "xavier-uniform": lambda m, nl, slope, gain: (nn.init.xavier_uniform_(m.weight, gain=gain), nn.init.zeros_(m.bias)),
+    "xavier-normal": lambda m, nl, slope, gain: (nn.init.xavier_normal_(m.weight, gain=gain), nn.init.zeros_(m.bias)),
+    "kaiming-uniform": lambda m, nl, slope, gain: (
+        nn.init.kaiming_uniform_(m.weight, a=slope, mode="fan_in", nonlinearity=nl), nn.init.zeros_(m.bias)),
+    "kaiming-normal": lambda m, nl, slope, gain: (
+        nn.init.kaiming_normal_(m.weight, a=slope, mode="fan_in", nonlinearity=nl), nn.init.zeros_(m.bias)),
+    "orthogonal": lambda m, nl, slope, gain: (nn.init.orthogonal_(m.weight, gain=gain), nn.init.zeros_(m.bias)),
+    "lecun-normal": lambda m, nl, slope, gain: (
+        nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="linear"), nn.init.zeros_(m.bias)),
+}
+INIT_SHAPES = [[784, 64], [64, 64], [48, 10], [10, 48]]  # nn.Linear(in, out): first, square, last, and a tall weight
+INIT_ACTIVATIONS = [("sigmoid", None), ("tanh", None), ("relu", None), ("leaky_relu", 0.01), ("leaky_relu", 0.2), ("selu", None), ("gelu", None)]
+ORTHOGONAL_SEED = 5
+
+INIT_DESCRIPTION = (
+    "Ground truth for actlab's --init schemes, from torch.nn.init itself. gains: nn.init.calculate_gain(name, param) "
+    "for every actlab activation name (plus 'linear' and leaky_relu slopes), or the exception it raises; actlab maps a "
+    "raising name to calculate_gain('linear') = 1 (actlab_gain). fans: nn.init._calculate_fan_in_and_fan_out of "
+    "nn.Linear(in, out).weight. schemes: for each --init name, Linear shape and activation, what INIT_SCHEMES in "
+    "scripts/make_fixtures.py does to a float64 nn.Linear, recorded by intercepting Tensor.uniform_(a, b) "
+    "(-> {kind: uniform, bound: b}), Tensor.normal_(0, std) (-> {kind: normal, std}) and Tensor.zero_() "
+    "(-> {kind: zeros}); orthogonal_ is recorded as {kind: orthogonal, gain} (its normal_(0, 1) draw is internal). "
+    "gain is calculate_gain(activation, slope), or 1 where it raises (torch nonlinearity 'linear'). orthogonal: "
+    "nn.init.orthogonal_ on float64 weights of each shape after torch.manual_seed(5): max |W^T W - gain^2 I| "
+    "(tall or square) or |W W^T - gain^2 I| (wide), rounded up to a power of ten; and, with A the normal matrix "
+    "orthogonal_ drew (seen by drawing again from the same seed) in tall form and Q = W/gain in tall form, R = Q^T A: "
+    "its largest entry below the diagonal (rounded up to a power of ten: A = QR) and whether its diagonal is "
+    "positive (the sign fix q *= sign(diag(r)) makes it so)."
+)
+
+
+def torch_gain(name, param):
+    try:
+        return nn.init.calculate_gain(name, param), None
+    except Exception as e:  # noqa: BLE001 -- the exception is what is recorded
+        return None, {"exception_type": type(e).__name__, "message": str(e)}
+
+
+class RecordDraws:
+    """Replaces Tensor.uniform_/normal_/zero_ while active, recording each call's distribution in order."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __enter__(self):
+        self.saved = (torch.Tensor.uniform_, torch.Tensor.normal_, torch.Tensor.zero_)
+        uniform_, normal_, zero_ = self.saved
+
+        def uniform(t, a=0.0, b=1.0, **kw):
+            if a != -b:
+                raise AssertionError(f"uniform_({a}, {b}) is not symmetric")
+            self.calls.append({"kind": "uniform", "bound": float(b)})
+            return uniform_(t, a, b, **kw)
+
+        def normal(t, mean=0.0, std=1.0, **kw):
+            if mean != 0:
+                raise AssertionError(f"normal_ with mean {mean}")
+            self.calls.append({"kind": "normal", "std": float(std)})
+            return normal_(t, mean, std, **kw)
+
+        def zero(t):
+            self.calls.append({"kind": "zeros"})
+            return zero_(t)
+
+        torch.Tensor.uniform_, torch.Tensor.normal_, torch.Tensor.zero_ = uniform, normal, zero
+        return self
+
+    def __exit__(self, *exc):
+        torch.Tensor.uniform_, torch.Tensor.normal_, torch.Tensor.zero_ = self.saved
+
+
+def recorded_scheme(scheme, in_size, out_size, activation, slope):
+    gain, raised = torch_gain(activation, slope)
+    nl = "linear" if raised else activation
+    gain = 1 if raised else gain
+    m = nn.Linear(in_size, out_size).double()
+    with RecordDraws() as record:
+        INIT_SCHEMES[scheme](m, nl, 0 if slope is None else slope, gain)
+    if scheme == "orthogonal":
+        # orthogonal_ draws its matrix with normal_(0, 1) and scales afterwards: only the bias's draw is its own.
+        if record.calls[0] != {"kind": "normal", "std": 1.0}:
+            raise AssertionError(f"orthogonal_ drew {record.calls[0]}")
+        record.calls[0] = {"kind": "orthogonal", "gain": float(gain)}
+    weight, bias = record.calls
+    return {"scheme": scheme, "in": in_size, "out": out_size, "activation": activation, "slope": slope, "gain": float(gain), "weight": weight, "bias": bias}
+
+
+def power_of_ten_above(x):
+    return 10.0 ** math.ceil(math.log10(max(x, 1e-300)))
+
+
+def make_init_gains():
+    gains = []
+    for name, param in [(n, None) for n in ["linear", *ACTIVATIONS]] + [("leaky_relu", 0.2), ("leaky_relu", 0.0)]:
+        gain, raised = torch_gain(name, param)
+        entry = {"name": name, "param": param}
+        entry.update({"gain": float(gain)} if raised is None else {"raises": raised, "actlab_gain": 1.0})
+        gains.append(entry)
+    fans = []
+    for in_size, out_size in INIT_SHAPES:
+        fan_in, fan_out = nn.init._calculate_fan_in_and_fan_out(nn.Linear(in_size, out_size).weight)
+        fans.append({"in": in_size, "out": out_size, "fan_in": fan_in, "fan_out": fan_out})
+    schemes = [
+        recorded_scheme(scheme, i, o, a, s) for scheme in INIT_SCHEMES for i, o in INIT_SHAPES for a, s in INIT_ACTIVATIONS
+    ]
+    orthogonal = []
+    for in_size, out_size in INIT_SHAPES:
+        for gain in [1.0, math.sqrt(2.0)]:
+            # The same seed twice: once to see the normal matrix orthogonal_ draws inside, once for orthogonal_.
+            torch.manual_seed(ORTHOGONAL_SEED)
+            drawn = torch.empty(out_size, in_size, dtype=torch.float64).normal_(0, 1)
+            torch.manual_seed(ORTHOGONAL_SEED)
+            w = nn.init.orthogonal_(torch.empty(out_size, in_size, dtype=torch.float64), gain=gain)
+            tall, a = (w, drawn) if out_size >= in_size else (w.t(), drawn.t())
+            error = (tall.t() @ tall - gain**2 * torch.eye(tall.shape[1], dtype=torch.float64)).abs().max().item()
+            r = (tall / gain).t() @ a  # A = Q R: R = Q^T A
+            orthogonal.append({
+                "in": in_size, "out": out_size, "gain": gain, "gram": "W^T W" if out_size >= in_size else "W W^T",
+                "max_gram_error_below": power_of_ten_above(error),
+                "r_diagonal_positive": bool((torch.diag(r) > 0).all()),
+                "r_below_diagonal_max_below": power_of_ten_above(torch.tril(r, -1).abs().max().item()),
+            })
+    return {"description": INIT_DESCRIPTION, "torch_version": torch.__version__, "gains": gains, "fans": fans, "schemes": schemes, "orthogonal": orthogonal}
+
+
+# ---------------------------------------------------------------------------------------------
 # The files, writing and checking
 
 
 def fixture_makers():
     """File name -> function returning its JSON object. Every file in test/fixtures is listed here."""
     makers = {"activation_curves.json": make_activation_curves, "param_counts.json": make_param_counts}
+    makers["init_gains.json"] = make_init_gains
     for name in ACTIVATIONS:
         makers[f"mlp_step_{name}.json"] = lambda name=name: make_mlp_step(name)
     return makers

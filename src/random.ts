@@ -36,6 +36,22 @@ export class Random {
     for (let i = 0; i < out.length; i++) out[i] = (this.nextFloat() * 2 - 1) * bound;
   }
 
+  /**
+   * Fills out with values normal with mean 0 and standard deviation std, each rounded to f32. Box–Muller
+   * on pairs of nextFloat draws, in float64: r = √(−2 ln(1 − u₁)) (1 − u₁ lies in (0, 1], so the log is
+   * finite), θ = 2π u₂, giving r cos θ then r sin θ. Each pair uses four generator steps; an odd length
+   * drops the last sine. Math.log/cos/sin are V8's fdlibm ports, the same on every platform, so a seed
+   * gives the same floats everywhere. Nothing is carried between calls: state() stays the whole state.
+   */
+  fillNormal(out: Float32Array, std: number): void {
+    for (let i = 0; i < out.length; i += 2) {
+      const r = Math.sqrt(-2 * Math.log(1 - this.nextFloat()));
+      const theta = 2 * Math.PI * this.nextFloat();
+      out[i] = r * Math.cos(theta) * std;
+      if (i + 1 < out.length) out[i + 1] = r * Math.sin(theta) * std;
+    }
+  }
+
   /** Fisher–Yates shuffle in place. */
   shuffle(values: Uint32Array | number[]): void {
     for (let i = values.length - 1; i > 0; i--) {

@@ -15,6 +15,7 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { InputError } from "./errors.js";
+import { DEFAULT_INIT, INIT_NAMES } from "./init.js";
 import type { MlpConfig } from "./model.js";
 import { SEED_MAX, type TrainSettings } from "./train/settings.js";
 
@@ -62,6 +63,8 @@ export const trainSettingsSchema = z.object({
   epochs: epochNumber,
   mean: z.number(),
   std: positive,
+  // Absent from config.json files written before --init existed: they were trained with the default.
+  init: z.enum(INIT_NAMES).default(DEFAULT_INIT),
 });
 
 // settings.ts owns TrainSettings and its defaults; config.json records them in this shape.

@@ -3,13 +3,14 @@
 // from here (trainingFlags.ts groups the training ones); defaults come from the modules that own them.
 import { z } from "zod";
 import { DEFAULT_LEAKY_SLOPE } from "../activations.js";
+import { INIT_NAMES, INIT_SCHEMES } from "../init.js";
 import { DEFAULT_HIDDEN_SIZE, DEFAULT_NUM_HIDDEN_LAYERS } from "../model.js";
 import { PLOT_DEFAULTS } from "../plot/plotDefaults.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../serve/server.js";
 import { DEFAULT_SETTINGS } from "../train/settings.js";
 import { flag } from "./flags.js";
 import {
-  activationList, dataFolder, finiteNumber, nonEmptyText, nonNegativeNumber, positiveInteger, positiveNumber,
+  activationList, choice, dataFolder, finiteNumber, nonEmptyText, nonNegativeNumber, positiveInteger, positiveNumber,
   seedList, seedNumber, wholeNumber, widthList, writableDir,
 } from "./options.js";
 
@@ -40,6 +41,10 @@ export const TRAINING = {
   momentum: flag({ name: "--momentum", arg: "<x>", help: "SGD momentum", parser: nonNegativeNumber, default: d.momentum, setting: true, list: true }),
   batchSize: flag({ name: "--batch-size", arg: "<n>", help: "training batch size", parser: (n) => positiveInteger(n, 65_536), default: d.batchSize, setting: true, list: true }),
   testBatchSize: flag({ name: "--test-batch-size", arg: "<n>", help: "evaluation batch size", parser: (n) => positiveInteger(n, 65_536), default: d.testBatchSize, setting: true, list: false }),
+  init: flag({
+    name: "--init", arg: "<scheme>", parser: (n) => choice(n, INIT_NAMES, "initialisation"), default: d.init, setting: true, list: true,
+    help: `how every Linear's weight and bias are drawn (gain: calculate_gain of the activation): ${INIT_NAMES.map((name) => `${name} (${INIT_SCHEMES[name].description})`).join("; ")}`,
+  }),
   leakySlope: flag({ name: "--leaky-slope", arg: "<x>", help: "leaky_relu's negative slope", parser: finiteNumber, default: DEFAULT_LEAKY_SLOPE, setting: true, list: true }),
   mean: flag({ name: "--mean", arg: "<x>", help: "pixel mean for normalisation", parser: finiteNumber, default: d.mean, setting: true, list: false }),
   std: flag({ name: "--std", arg: "<x>", help: "pixel standard deviation for normalisation", parser: positiveNumber, default: d.std, setting: true, list: false }),

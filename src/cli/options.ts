@@ -8,7 +8,7 @@ import { ACTIVATION_NAMES, type ActivationName } from "../activations.js";
 import { validateDataDir } from "../data/mnist.js";
 import { InputError } from "../errors.js";
 import { danglingLinkReason } from "../fsChecks.js";
-import { unknownActivation } from "../model.js";
+import { editDistance, unknownActivation } from "../model.js";
 import { SEED_MAX } from "../train/settings.js";
 
 /** The widest layer the engine builds (model.ts refuses wider). */
@@ -182,5 +182,18 @@ export function dataFolder(flag: string) {
       return z.NEVER;
     }
     return raw;
+  });
+}
+
+/**
+ * One name out of a closed list (an --init scheme, ...): anything else is refused with the closest
+ * name and the whole list.
+ */
+export function choice<T extends string>(flag: string, names: readonly T[], what: string) {
+  return text(flag).transform((raw, ctx): T => {
+    if ((names as readonly string[]).includes(raw)) return raw as T;
+    const closest = [...names].sort((a, b) => editDistance(raw, a) - editDistance(raw, b))[0];
+    ctx.addIssue({ code: "custom", message: `${flag}: unknown ${what} "${raw}" (did you mean "${closest}"?); valid names: ${names.join(", ")}` });
+    return z.NEVER;
   });
 }

@@ -6,6 +6,7 @@
 //
 // The parameters are read as copies and written through writeParameters, the one way in, which
 // marks what is derived from them (Wᵀ of the narrow layers, the sparse path's Wᵀ) for rebuilding.
+import { activationGain, DEFAULT_INIT, initialParameters, type InitName } from "../init.js";
 import { parameterLayout, stateDictOf, type LinearModule, type NamedTensor, type ParameterLayout } from "../layout.js";
 import type { MlpConfig } from "../model.js";
 import type { Random } from "../random.js";
@@ -91,15 +92,13 @@ export class Mlp {
     kernels.floats(this.diagnosticScratch.ones, scratchFloats).fill(1);
   }
 
-  /** nn.Linear's default initialisation: weight and bias uniform in ±1/√fan_in, layer by layer; no momentum. */
-  initialize(random: Random): void {
-    const block = new Float32Array(this.parameterCount);
-    for (const layer of this.layers) {
-      const bound = 1 / Math.sqrt(layer.inSize);
-      random.fillUniform(block.subarray(layer.weight.offset, layer.weight.offset + layer.weight.size), bound);
-      random.fillUniform(block.subarray(layer.bias.offset, layer.bias.offset + layer.bias.size), bound);
-    }
-    this.writeParameters(block);
+  /**
+   * Fresh parameters under an initialisation scheme of init.ts (default: nn.Linear's own, uniform in
+   * ±1/√fan_in), with the gain calculate_gain gives for this net's activation; no momentum.
+   */
+  initialize(random: Random, init: InitName = DEFAULT_INIT): void {
+    const { gain } = activationGain(this.config.activation, this.config.leakySlope);
+    this.writeParameters(initialParameters(this.layout, init, gain, random));
     this.writeMomentum(new Float32Array(this.parameterCount));
   }
 

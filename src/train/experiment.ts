@@ -154,7 +154,7 @@ function planJobs(spec: ExperimentSpec, run: RunDirectory, resume: boolean): { j
   for (const seed of spec.seeds) {
     for (const { model, config } of spec.models) {
       const series = seriesName(model, seed, multipleSeeds);
-      run.registerModel(series, config);
+      run.registerModel(series, config, spec.settings.init);
       const status = resume ? run.status(series) : undefined;
       const mine = previous.filter((r) => r.model === model && r.seed === seed);
       if (status === "finished" || status === "diverged") {

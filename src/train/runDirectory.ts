@@ -7,6 +7,7 @@ import { appendLineDurableSync, writeFileAtomicSync } from "../checkpoint/atomic
 import { saveModelCheckpoint, saveResumeState } from "../checkpoint/modelCheckpoint.js";
 import { InputError } from "../errors.js";
 import { mkdirFailureReason } from "../fsChecks.js";
+import { DEFAULT_INIT, type InitName } from "../init.js";
 import { SummaryWriter } from "../log/events.js";
 import type { MlpConfig } from "../model.js";
 import {
@@ -66,6 +67,8 @@ export class RunDirectory {
   private readonly writer: SummaryWriter;
   private release?: () => void;
   private readonly configs = new Map<string, MlpConfig>();
+  /** Each series' initialisation scheme, for its checkpoint's metadata. */
+  private readonly inits = new Map<string, InitName>();
   private jobs: JobsFile = {};
 
   private constructor(readonly dir: string, private readonly multipleSeeds: boolean) {
@@ -108,8 +111,9 @@ export class RunDirectory {
     writeFileAtomicSync(join(this.dir, "config.json"), JSON.stringify(config, null, 2) + "\n");
   }
 
-  registerModel(series: string, config: MlpConfig): void {
+  registerModel(series: string, config: MlpConfig, init: InitName = DEFAULT_INIT): void {
     this.configs.set(series, config);
+    this.inits.set(series, init);
   }
 
   status(series: string): JobStatus | undefined {
@@ -213,6 +217,7 @@ export class RunDirectory {
         epochs: String(last?.epoch ?? 0),
         test_acc: String(last?.test_acc ?? NaN),
         status: event.status,
+        init: this.inits.get(series) ?? DEFAULT_INIT,
       });
     }
     this.jobs[series] = event.status;

@@ -1,4 +1,5 @@
 // The settings of one training job and their defaults: the notebook's, with PyTorch's names.
+import { DEFAULT_INIT, type InitName } from "../init.js";
 import type { MlpConfig } from "../model.js";
 
 export interface TrainSettings {
@@ -10,6 +11,8 @@ export interface TrainSettings {
   /** torchvision's MNIST normalisation by default. */
   mean: number;
   std: number;
+  /** How the weights and biases are drawn (init.ts); nn.Linear's default unless --init says otherwise. */
+  init: InitName;
 }
 
 export const DEFAULT_SETTINGS: TrainSettings = {
@@ -20,6 +23,7 @@ export const DEFAULT_SETTINGS: TrainSettings = {
   epochs: 30,
   mean: 0.1307,
   std: 0.3081,
+  init: DEFAULT_INIT,
 };
 
 /**

@@ -61,7 +61,7 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
     model.writeMomentum(resume.velocity);
     shuffle = Random.fromState(resume.shuffleStateAtEpochStart);
   } else {
-    model.initialize(Random.fromSeed(streamSeed(job.seed, "init")));
+    model.initialize(Random.fromSeed(streamSeed(job.seed, "init")), settings.init);
     shuffle = Random.fromSeed(streamSeed(job.seed, "shuffle"));
   }
   const history: EpochRecord[] = resume ? [...resume.history] : [];

@@ -35,7 +35,7 @@ export function toTrainingFlags(flags: ParsedTrainingFlags): TrainingFlags {
   return {
     settings: {
       lr: flags.lr, momentum: flags.momentum, batchSize: flags.batchSize, testBatchSize: flags.testBatchSize,
-      epochs: flags.epochs, mean: flags.mean, std: flags.std,
+      epochs: flags.epochs, mean: flags.mean, std: flags.std, init: flags.init,
     },
     seeds: flags.seed !== undefined ? [flags.seed] : flags.seeds,
     leakySlope: flags.leakySlope,
