@@ -107,23 +107,38 @@ export function checkpointToOnnx(loaded: LoadedCheckpoint): Uint8Array {
   if (x !== output) throw new Error("ONNX export: the last module must be a Linear layer");
 
   const { mean, std } = inputNormalization(metadata);
-  const properties: Record<string, string> = { ...metadata, input_mean: String(mean), input_std: String(std) };
-  const model = onnx.ModelProto.create({
+  return encodeModel(g, {
+    inSize: config.inSize,
+    outSize: config.outSize,
+    inputDoc: `float32 images [N, ${config.inSize}], each pixel (u/255 - ${mean})/${std}`,
+    doc: `actlab MLP, ${config.activation}, widths ${[config.inSize, ...config.hiddenSizes, config.outSize].join("-")}`,
+    metadata: { ...metadata, input_mean: String(mean), input_std: String(std) },
+  });
+}
+
+/**
+ * A finished graph from `input` [N, inSize] to `logits` [N, outSize] as ModelProto bytes, with
+ * actlab as its producer and `metadata` as its metadata_props.
+ */
+export function encodeModel(
+  g: GraphBuilder, model: { inSize: number; outSize: number; inputDoc?: string; doc?: string; metadata: Record<string, string> },
+): Uint8Array {
+  const proto = onnx.ModelProto.create({
     irVersion: IR_VERSION,
     opsetImport: [{ domain: "", version: ONNX_OPSET }],
     producerName: "actlab",
     producerVersion: version,
-    docString: `actlab MLP, ${config.activation}, widths ${[config.inSize, ...config.hiddenSizes, config.outSize].join("-")}`,
+    docString: model.doc ?? "",
     graph: {
       name: "actlab_mlp",
       node: g.nodes,
       initializer: g.initializers,
-      input: [valueInfo(INPUT_NAME, config.inSize, `float32 images [N, ${config.inSize}], each pixel (u/255 - ${mean})/${std}`)],
-      output: [valueInfo(OUTPUT_NAME, config.outSize, `float32 logits [N, ${config.outSize}] (before softmax)`)],
+      input: [valueInfo(INPUT_NAME, model.inSize, model.inputDoc ?? "float32 [N, in]")],
+      output: [valueInfo(OUTPUT_NAME, model.outSize, `float32 logits [N, ${model.outSize}] (before softmax)`)],
     },
-    metadataProps: Object.keys(properties).sort().map((key) => ({ key, value: properties[key] })),
+    metadataProps: Object.keys(model.metadata).sort().map((key) => ({ key, value: model.metadata[key] })),
   });
-  return onnx.ModelProto.encode(model).finish();
+  return onnx.ModelProto.encode(proto).finish();
 }
 
 /** Reads a checkpoint and writes its ONNX model to `outPath` atomically (creating its folder); returns the byte count. */

@@ -8,6 +8,7 @@ export const { onnx } = onnxProto;
 export type NodeProto = onnxProto.onnx.INodeProto;
 export type TensorProto = onnxProto.onnx.ITensorProto;
 export type AttributeProto = onnxProto.onnx.IAttributeProto;
+export type ValueInfoProto = onnxProto.onnx.IValueInfoProto;
 
 /** An attribute value: ONNX types each attribute, so a float and an int are told apart here. */
 export type Attribute = { float: number } | { int: number } | { ints: number[] };

@@ -7,12 +7,20 @@ import { InputError } from "../../errors.js";
 import { exportOnnx, ONNX_OPSET } from "../../export/onnx.js";
 import { parseOptions, unwritableReason } from "../options.js";
 
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // Missing, or under a file: unwritableReason says which.
+  }
+}
+
 /** A file path to write: not a folder, in a folder that exists or can be created and written. */
 function outputFile(flag: string) {
   return z.string({ error: `${flag} needs a value` }).transform((raw, ctx) => {
     let reason: string | undefined;
     if (raw.trim() === "") reason = "it is empty";
-    else if (statSync(raw, { throwIfNoEntry: false })?.isDirectory()) reason = `${raw} is a folder`;
+    else if (isFolder(raw)) reason = `${raw} is a folder`;
     else reason = unwritableReason(dirname(resolve(raw)));
     if (reason) {
       ctx.addIssue({ code: "custom", message: `${flag} ${raw} cannot be written: ${reason}` });
