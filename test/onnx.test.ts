@@ -231,6 +231,9 @@ describe("actlab export", () => {
     const result = await actlab("export", checkpoint, "--onnx", out);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /model\.onnx/);
+    const help = await actlab("export", "--help");
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: actlab export .*<checkpoint>/);
     const bytes = readFileSync(out);
     assert.ok(bytes.equals(Buffer.from(checkpointToOnnx(loadModelCheckpoint(checkpoint)))), "the CLI writes the library's bytes");
     const logits = await runOnnx(bytes, normalisedImages({ ...data.test, count: 1, images: data.test.images.subarray(0, 784) }, DEFAULT_SETTINGS.mean, DEFAULT_SETTINGS.std), 784);
@@ -254,6 +257,12 @@ describe("actlab export", () => {
     const bad = await actlab("export", garbage, "--onnx", out);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /garbage\.safetensors/);
+
+    // An existing model is replaced only by a whole new one: a failed export leaves it as it was.
+    const existing = join(dir, "existing.onnx");
+    writeFileSync(existing, "old model");
+    assert.equal((await actlab("export", garbage, "--onnx", existing)).code, 2);
+    assert.equal(readFileSync(existing, "utf8"), "old model");
 
     const underFile = await actlab("export", checkpoint, "--onnx", join(checkpoint, "model.onnx"));
     assert.equal(underFile.code, 2);
