@@ -5,13 +5,13 @@ import { z } from "zod";
 import { DEFAULT_LEAKY_SLOPE } from "../activations.js";
 import { INIT_NAMES, INIT_SCHEMES } from "../init.js";
 import { DEFAULT_HIDDEN_SIZE, DEFAULT_NUM_HIDDEN_LAYERS } from "../model.js";
-import { PLOT_DEFAULTS } from "../plot/plotDefaults.js";
+import { MAX_PNG_WIDTH, PLOT_DEFAULTS } from "../plot/plotDefaults.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../serve/server.js";
 import { DEFAULT_SETTINGS } from "../train/settings.js";
 import { flag } from "./flags.js";
 import {
   activationList, choice, dataFolder, finiteNumber, nonEmptyText, nonNegativeNumber, positiveInteger, positiveNumber,
-  seedList, seedNumber, wholeNumber, widthList, writableDir,
+  outputFile, seedList, seedNumber, wholeNumber, widthList, writableDir,
 } from "./options.js";
 
 const d = DEFAULT_SETTINGS;
@@ -85,7 +85,7 @@ export const PLOT = {
   points: flag({ name: "--points", arg: "<n>", help: "points per curve", parser: (n) => wholeNumber(n, 2, 100_000), default: PLOT_DEFAULTS.points, setting: false, list: false }),
   leakySlope: TRAINING.leakySlope,
   columns: flag({ name: "--columns", arg: "<n>", help: "panels per row (default: up to 4)", parser: (n) => positiveInteger(n, 12), setting: false, list: false }),
-  width: flag({ name: "--width", arg: "<px>", help: "PNG width in pixels (default: twice the SVG's width)", parser: (n) => positiveInteger(n, 16_384), setting: false, list: false }),
+  width: flag({ name: "--width", arg: "<px>", help: "PNG width in pixels (default: twice the SVG's width)", parser: (n) => positiveInteger(n, MAX_PNG_WIDTH), setting: false, list: false }),
   table: flag({ name: "--table", help: "print the comparison table (ranges measured from the kernels) instead of plotting", parser: switchOnly, setting: false, list: false }),
   json: flag({ name: "--json", help: "with --table: print the table as JSON", parser: switchOnly, setting: false, list: false }),
 };
@@ -100,7 +100,11 @@ export const SERVE = {
 
 export const REPORT = {
   out: flag({ name: "--out", arg: "<file>", help: "the HTML file (default: <rundir>/report.html)", parser: (n) => nonEmptyText(n, "a file name"), setting: false, list: false }),
-  pngWidth: flag({ name: "--png-width", arg: "<px>", help: "width of the PNG figures (default: twice the chart's size)", parser: (n) => positiveInteger(n, 16_384), setting: false, list: false }),
+  pngWidth: flag({ name: "--png-width", arg: "<px>", help: "width of the PNG figures (default: twice the chart's size)", parser: (n) => positiveInteger(n, MAX_PNG_WIDTH), setting: false, list: false }),
+};
+
+export const EXPORT = {
+  onnx: flag({ name: "--onnx", arg: "<file>", help: "the .onnx file to write", parser: outputFile, setting: false, list: false }),
 };
 
 export const EVAL = {

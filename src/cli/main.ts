@@ -5,6 +5,7 @@ import { Command, CommanderError } from "commander";
 import { createRequire } from "node:module";
 import { InputError } from "../errors.js";
 import { registerEval } from "./commands/eval.js";
+import { registerExport } from "./commands/export.js";
 import { registerExperiment } from "./commands/experiment.js";
 import { registerParams } from "./commands/params.js";
 import { registerPlot } from "./commands/plot.js";
@@ -24,6 +25,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   registerTrain(program, exit);
   registerParams(program);
   registerEval(program);
+  registerExport(program);
   registerPlot(program, exit);
   registerServe(program, exit);
   registerReport(program, exit);

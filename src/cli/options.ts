@@ -171,6 +171,29 @@ export function writableDir(flag: string) {
   });
 }
 
+/** A file to write: not a folder, in a folder that exists or can be created and written. */
+export function outputFile(flag: string) {
+  return text(flag).transform((raw, ctx) => {
+    let reason: string | undefined;
+    if (raw.trim() === "") reason = "it is empty";
+    else if (isFolder(raw)) reason = `${raw} is a folder`;
+    else reason = unwritableReason(dirname(resolve(raw)));
+    if (reason) {
+      ctx.addIssue({ code: "custom", message: `${flag} ${raw} cannot be written: ${reason}` });
+      return z.NEVER;
+    }
+    return raw;
+  });
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false; // Missing, or under a file: unwritableReason says which.
+  }
+}
+
 /** A folder in torchvision's raw MNIST layout (the four IDX files, raw or .gz). */
 export function dataFolder(flag: string) {
   return text(flag).transform((raw, ctx) => {

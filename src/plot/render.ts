@@ -4,13 +4,9 @@ import { Resvg } from "@resvg/resvg-js";
 import { parse, View } from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 import { InputError } from "../errors.js";
+import { MAX_PNG_WIDTH } from "./plotDefaults.js";
 
-/**
- * The widest PNG actlab draws, in pixels. resvg holds the whole RGBA pixmap in memory, plus the
- * PNG encoder's copies: at 16384 px wide a chart took about 3 GB. The CLI's --width and --png-width
- * flags use this same constant.
- */
-export const MAX_PNG_WIDTH = 8192;
+export { MAX_PNG_WIDTH };
 /** The most pixels in one PNG (width × height): 8192 × 8192, a 256 MB pixmap, whatever the aspect. */
 export const MAX_PNG_PIXELS = 8192 * 8192;
 
