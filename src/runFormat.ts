@@ -14,6 +14,7 @@
 // memory stay `number`; `...Json` types are the shapes as they lie on disk and travel to the page.
 import { readFileSync } from "node:fs";
 import { z } from "zod";
+import { DATA_FILES, type DataFileName, type DataIdentity } from "./data/identity.js";
 import { InputError } from "./errors.js";
 import { DEFAULT_INIT, INIT_NAMES } from "./init.js";
 import type { MlpConfig } from "./model.js";
@@ -71,6 +72,16 @@ export const trainSettingsSchema = z.object({
 const trainSettingsAgree: Same<TrainSettings, z.output<typeof trainSettingsSchema>> = true;
 void [mlpConfigAgrees, trainSettingsAgree];
 
+/** What the data are (data/identity.ts): sizes and SHA-256 of the four IDX files, and one combined digest. */
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, { error: "expected a lower-case hex SHA-256" });
+const dataFileIdentitySchema = z.object({ bytes: z.int().nonnegative(), sha256: sha256Hex });
+export const dataIdentitySchema = z.object({
+  sha256: sha256Hex,
+  files: z.object(Object.fromEntries(DATA_FILES.map((name) => [name, dataFileIdentitySchema])) as Record<DataFileName, typeof dataFileIdentitySchema>),
+});
+const dataIdentityAgrees: Same<DataIdentity, z.output<typeof dataIdentitySchema>> = true;
+void dataIdentityAgrees;
+
 export const runConfigSchema = z.object({
   name: z.string().min(1),
   models: z.array(z.object({ model: z.string().min(1), config: mlpConfigSchema })).min(1),
@@ -80,6 +91,8 @@ export const runConfigSchema = z.object({
   trainLimit: positiveInteger.optional().nullable(),
   /** The data folder the run was trained on. */
   data: z.string().optional(),
+  /** What those data were: a resume on other images is refused (absent in runs written before it existed). */
+  dataIdentity: dataIdentitySchema.optional(),
   /** The software that wrote the run (actlab, node, v8 versions); informative only. */
   versions: z.record(z.string(), z.string()).optional(),
 });

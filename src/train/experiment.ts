@@ -7,7 +7,7 @@ import { InputError } from "../errors.js";
 import { mlpConfig, parameterCount, type MlpConfig } from "../model.js";
 import { loadResumeState } from "../checkpoint/modelCheckpoint.js";
 import { defaultWorkerCount, runJobs, StopFlag, type PoolJob } from "./pool.js";
-import { loadSavedRun } from "./runConfig.js";
+import { loadSavedRun, requireSameData } from "./runConfig.js";
 import { seriesName, type SummaryStatus } from "../runFormat.js";
 import { RunDirectory } from "./runDirectory.js";
 import type { TrainJob, TrainSettings } from "./settings.js";
@@ -69,6 +69,7 @@ function packageVersion(): string {
 /** The experiment as config.json records it (checked); a resumed run reads it back from there. */
 export function loadExperimentSpec(dir: string): ExperimentSpec & { data?: string } {
   const saved = loadSavedRun(dir);
+  // The recorded data identity is checked by runExperiments once the data are loaded.
   return { name: saved.name, dir, models: saved.models, seeds: saved.seeds, settings: saved.settings, trainLimit: saved.trainLimit, data: saved.data };
 }
 
@@ -91,6 +92,10 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
   }
   try {
     const data = options.data ?? loadMnist({ dir: options.dataDir, shared: (options.workers ?? 1) > 0 });
+    if (options.resume) {
+      const warn = options.onWarning ?? ((message: string) => process.stderr.write(`actlab: warning: ${message}\n`));
+      for (const spec of specs) requireSameData(spec.dir, loadSavedRun(spec.dir).dataIdentity, data, warn);
+    }
     for (const spec of specs) {
       for (const { model, config } of spec.models) {
         if (data.classes > config.outSize) {
@@ -115,7 +120,7 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
       histories.push(planned.kept);
       run.writeConfig({
         name: spec.name, models: spec.models, seeds: spec.seeds, settings: spec.settings, trainLimit: spec.trainLimit,
-        data: data.source, versions: { actlab: packageVersion(), node: process.versions.node, v8: process.versions.v8 },
+        data: data.source, dataIdentity: data.identity, versions: { actlab: packageVersion(), node: process.versions.node, v8: process.versions.v8 },
       });
     });
     const stopFlag = options.stopFlag ?? new StopFlag();
