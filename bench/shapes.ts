@@ -1,0 +1,116 @@
+// The products one training step and one evaluation need, at each width the bench covers, timed
+// one call at a time against the core's own ceiling (simdCeiling: independent multiply-adds on
+// registers, measured here rather than computed from a clock rate that the CPU name may not give).
+import type { MnistData } from "../src/data/mnist.js";
+import { Kernels, type KernelExports } from "../src/engine/kernels.js";
+import { SparseFirstLayer } from "../src/engine/sparseFirstLayer.js";
+import { Random } from "../src/random.js";
+import { NORMALIZATION } from "./measure.js";
+
+/** Kernel exports the engine does not call (yet), typed here. */
+export type BenchExports = KernelExports & { simdCeiling(iterations: number, seed: number): number };
+
+export const SHAPE_WIDTHS = [48, 64, 256, 512, 1024, 2048];
+const BATCH = 64;
+const TEST_BATCH = 256;
+const PIXELS = 784;
+
+export interface ShapeFigure {
+  width: number;
+  product: string;
+  flops: number;
+  us: number;
+  gflops: number;
+}
+
+/**
+ * The fastest per-call time of `fn` in µs: samples of enough calls to last about 50 µs each, taken
+ * for about `budgetMs` (at least 5). On a shared machine the fastest sample is the one the core was
+ * not taken away during, which is what the kernel does; longer samples would rarely escape.
+ */
+export function fastestUs(fn: () => void, budgetMs = 150): number {
+  fn();
+  let calls = 1;
+  let t = performance.now();
+  fn();
+  const once = performance.now() - t;
+  if (once < 0.05) calls = Math.ceil(0.05 / Math.max(once, 1e-4));
+  let best = Infinity;
+  const started = performance.now();
+  for (let sample = 0; sample < 5 || performance.now() - started < budgetMs; sample++) {
+    t = performance.now();
+    for (let i = 0; i < calls; i++) fn();
+    best = Math.min(best, ((performance.now() - t) * 1000) / calls);
+  }
+  return best;
+}
+
+/** GFLOP/s of this build's vector multiply-add on one core, operands in registers (the best of several runs). */
+export function measureCeiling(): number {
+  const k = new Kernels().exports as BenchExports;
+  const iterations = 10_000;
+  const us = fastestUs(() => k.simdCeiling(iterations, 0.5), 300);
+  return (iterations * 80) / us / 1000;
+}
+
+/**
+ * Every product a training step and an evaluation run on a net of this width: the hidden layers'
+ * forward (X·Wᵀ through the kept Wᵀ), input gradient (dZ·W with relu's derivative) and weight
+ * gradient (dZᵀ·X), the first layer on MNIST's sparse images (forward and weight gradient; its
+ * flops count the nonzero pixels only, as the work it does) and dense (X·Wᵀ by rows of W).
+ */
+export function measureShapes(data: MnistData, widths = SHAPE_WIDTHS): ShapeFigure[] {
+  const figures: ShapeFigure[] = [];
+  for (const w of widths) {
+    const kernels = new Kernels();
+    const k = kernels.exports;
+    const random = Random.fromSeed(w);
+    const buffer = (count: number) => {
+      const pointer = kernels.allocFloats(count);
+      const values = new Float32Array(count);
+      random.fillUniform(values, 1);
+      kernels.floats(pointer, count).set(values);
+      return pointer;
+    };
+    const wide = Math.max(w, PIXELS);
+    const X = buffer(TEST_BATCH * wide);
+    const W = buffer(w * wide);
+    const b = buffer(w);
+    const Z = buffer(TEST_BATCH * wide);
+    const A = buffer(TEST_BATCH * wide);
+    const dZ = buffer(TEST_BATCH * w);
+    const dW = buffer(w * wide);
+    const relu = kernels.activationKind("relu");
+    const add = (product: string, flops: number, fn: () => void) => {
+      const us = fastestUs(fn);
+      figures.push({ width: w, product, flops, us, gflops: flops / us / 1000 });
+    };
+    add(`hidden forward X[64×${w}]·Wᵀ`, 2 * BATCH * w * w, () => k.denseForward(Z, A, X, 0, W, b, BATCH, w, w, 0, 0));
+    add(`hidden dX[64×${w}] = dZ·W, relu'`, 2 * BATCH * w * w, () => k.gemmBroadcast(Z, dZ, w, 1, W, 0, BATCH, w, w, relu, X, A, 0));
+    add(`hidden dW[${w}×${w}] = dZᵀ·X`, 2 * BATCH * w * w, () => k.gemmBroadcast(dW, dZ, 1, w, X, 0, w, w, BATCH, 0, 0, 0, 0));
+    add(`eval forward X[256×${w}]·Wᵀ`, 2 * TEST_BATCH * w * w, () => k.denseForward(Z, A, X, 0, W, b, TEST_BATCH, w, w, 0, 0));
+    add(`layer 1 dense X[64×784]·Wᵀ`, 2 * BATCH * w * PIXELS, () => k.gemmNT(Z, X, W, b, BATCH, w, PIXELS));
+    if (SparseFirstLayer.fits(w)) {
+      const sparse = new SparseFirstLayer(kernels, PIXELS, w, TEST_BATCH);
+      const table = kernels.allocFloats(512);
+      k.pixelTable(table, NORMALIZATION.mean, NORMALIZATION.std);
+      const pixels = kernels.alloc(TEST_BATCH * PIXELS);
+      kernels.bytes().set(data.train.images.subarray(0, TEST_BATCH * PIXELS), pixels);
+      let nonzero = 0;
+      for (let i = 0; i < BATCH * PIXELS; i++) if (data.train.images[i] !== 0) nonzero++;
+      sparse.prepare(pixels, BATCH, table);
+      sparse.forward(Z, W, b, BATCH);
+      const lists = sparseLists(sparse);
+      add(`layer 1 sparse forward [64×784]·Wᵀ`, 2 * nonzero * w,
+        () => k.sparseForward(Z, lists.starts, lists.offsets, lists.values, lists.transposed, b, lists.rowSums, 0.1, BATCH, w));
+      add(`layer 1 sparse dW[${w}×784], transpose included`, 2 * nonzero * w, () => sparse.backward(dW, b, dZ, BATCH));
+    }
+  }
+  return figures;
+}
+
+/** The pointers SparseFirstLayer keeps private, read for timing its forward kernel alone. */
+function sparseLists(sparse: SparseFirstLayer): { starts: number; offsets: number; values: number; transposed: number; rowSums: number } {
+  const s = sparse as unknown as { startsInUse: number; offsetsInUse: number; valuesInUse: number; transposed: number; rowSums: number };
+  return { starts: s.startsInUse, offsets: s.offsetsInUse, values: s.valuesInUse, transposed: s.transposed, rowSums: s.rowSums };
+}
