@@ -20,6 +20,47 @@ import { madd } from "./vmath";
  * for every image once the layer is wide (a 1024-wide Wᵀ is 3.2 MB).
  */
 const FORWARD_BLOCK_BYTES: usize = 192;
+/**
+ * Wide layers: Wᵀ's rows are N·4 bytes apart, and at N = 1024 or 2048 the rows a block reads all fall
+ * in a few sets of L1 and L2, which then hold a fraction of them. From this row size on, each block
+ * of columns is first copied into PANEL, rows side by side (and each dWᵀ block gathered there), and
+ * the entries' offsets are rewritten for it once per call (PACKED_OFFSETS). The sums are the same.
+ */
+const PACK_MIN_ROW_BYTES: usize = 2048;
+const FORWARD_PANEL_BYTES: usize = 192;
+const GRADIENT_PANEL_BYTES: usize = 256;
+const PANEL_CAPACITY: usize = 256 * 1024;
+const PANEL: usize = memory.data(<i32>PANEL_CAPACITY, 64);
+/** Entries a batch may have for the packed path (a batch of 256 MNIST images has about 38,000). */
+const PACKED_ENTRY_CAPACITY: i32 = 65536;
+const PACKED_OFFSETS: usize = memory.data(PACKED_ENTRY_CAPACITY * 4, 64);
+
+/**
+ * PACKED_OFFSETS[e − first] = k·panelBytes for the batch's entries (offset k·rowBytes); returns the
+ * number of rows a panel needs (the largest k + 1), or −1 when the batch has too many entries.
+ */
+function packedOffsets(starts: usize, offsets: usize, M: i32, rowBytes: usize, panelBytes: usize): i32 {
+  const first = load<i32>(starts);
+  const last = load<i32>(starts + (<usize>M << 2));
+  if (last - first > PACKED_ENTRY_CAPACITY) return -1;
+  let rows: u32 = 0;
+  for (let e = first; e < last; e++) {
+    const k = <u32>load<i32>(offsets + (<usize>e << 2)) / <u32>rowBytes;
+    rows = max(rows, k + 1);
+    store<u32>(PACKED_OFFSETS + (<usize>(e - first) << 2), k * <u32>panelBytes);
+  }
+  return <i32>rows;
+}
+
+/** Copies `width` bytes (a multiple of 16) of `rows` rows from S (rows sBytes apart) to T (tBytes apart). */
+function copyColumns(T: usize, tBytes: usize, S: usize, sBytes: usize, rows: i32, width: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const t = T + <usize>r * tBytes;
+    const s = S + <usize>r * sBytes;
+    for (let n: usize = 0; n < width; n += 16) v128.store(t + n, v128.load(s + n));
+  }
+}
+
 /** The same for dWᵀ's columns in the weight gradient (a multiple of 128 bytes). */
 const GRADIENT_BLOCK_BYTES: usize = 1024;
 
@@ -78,9 +119,32 @@ export function sparseForward(
   Z: usize, starts: usize, offsets: usize, values: usize, Wt: usize, bias: usize, rowSums: usize, x0: f32, M: i32, N: i32,
 ): void {
   const rowBytes = <usize>N << 2;
+  const K = rowBytes >= PACK_MIN_ROW_BYTES ? packedOffsets(starts, offsets, M, rowBytes, FORWARD_PANEL_BYTES) : -1;
+  if (K < 0 || <usize>K * FORWARD_PANEL_BYTES > PANEL_CAPACITY) {
+    forwardColumns(Z, starts, offsets, values, Wt, bias, rowSums, x0, M, rowBytes, 0, rowBytes, FORWARD_BLOCK_BYTES);
+    return;
+  }
+  // Offsets into PANEL for entries first ... (PACKED_OFFSETS is numbered from the batch's first entry).
+  const packed = PACKED_OFFSETS - (<usize>load<i32>(starts) << 2);
+  for (let block: usize = 0; block < rowBytes; block += FORWARD_PANEL_BYTES) {
+    const width = min(FORWARD_PANEL_BYTES, rowBytes - block);
+    copyColumns(PANEL, FORWARD_PANEL_BYTES, Wt + block, rowBytes, K, width);
+    // PANEL − block + k·FORWARD_PANEL_BYTES + n addresses Wᵀ[k, n] for n in the block (wrapping arithmetic).
+    forwardColumns(Z, starts, packed, values, PANEL - block, bias, rowSums, x0, M, rowBytes, block, block + width, width);
+  }
+}
+
+/**
+ * sparseForward's products for the columns from ... to (bytes) of Z, in blocks of blockBytes: entry e
+ * reads its pixel's row at W + offsets[e], columns at the same byte offsets as in Z.
+ */
+function forwardColumns(
+  Z: usize, starts: usize, offsets: usize, values: usize, Wt: usize, bias: usize, rowSums: usize, x0: f32, M: i32,
+  rowBytes: usize, from: usize, to: usize, blockBytes: usize,
+): void {
   const base = f32x4.splat(x0);
-  for (let block: usize = 0; block < rowBytes; block += FORWARD_BLOCK_BYTES) {
-  const blockEnd = min(block + FORWARD_BLOCK_BYTES, rowBytes);
+  for (let block = from; block < to; block += blockBytes) {
+  const blockEnd = min(block + blockBytes, to);
   for (let b = 0; b < M; b++) {
     const first = load<i32>(starts + (<usize>b << 2));
     const last = load<i32>(starts + (<usize>(b + 1) << 2));
@@ -137,11 +201,33 @@ export function sparseWeightGradient(
   dWt: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32,
 ): void {
   const rowBytes = <usize>N << 2;
+  const maxK = rowBytes >= PACK_MIN_ROW_BYTES ? packedOffsets(starts, offsets, M, rowBytes, GRADIENT_PANEL_BYTES) : -1;
+  if (maxK < 0 || <usize>K * GRADIENT_PANEL_BYTES > PANEL_CAPACITY) {
+    gradientColumns(dWt, rowBytes, starts, offsets, values, dZ, db, x0, M, K, rowBytes, 0, rowBytes, GRADIENT_BLOCK_BYTES);
+    return;
+  }
+  const packed = PACKED_OFFSETS - (<usize>load<i32>(starts) << 2);
+  for (let block: usize = 0; block < rowBytes; block += GRADIENT_PANEL_BYTES) {
+    const width = min(GRADIENT_PANEL_BYTES, rowBytes - block);
+    // The panel's rows start as x0·db and gather the images' terms, then go to dWᵀ's columns whole.
+    gradientColumns(PANEL - block, GRADIENT_PANEL_BYTES, starts, packed, values, dZ, db, x0, M, K, rowBytes, block, block + width, width);
+    copyColumns(dWt + block, rowBytes, PANEL, GRADIENT_PANEL_BYTES, K, width);
+  }
+}
+
+/**
+ * sparseWeightGradient for the columns from ... to (bytes) of dWᵀ, in blocks of blockBytes: dWᵀ's
+ * row k is at dWt + k·wRowBytes, entry e's at dWt + offsets[e], columns at the same byte offsets as in dZ.
+ */
+function gradientColumns(
+  dWt: usize, wRowBytes: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, K: i32,
+  rowBytes: usize, from: usize, to: usize, blockBytes: usize,
+): void {
   const base = f32x4.splat(x0);
-  for (let block: usize = 0; block < rowBytes; block += GRADIENT_BLOCK_BYTES) {
-  const blockEnd = min(block + GRADIENT_BLOCK_BYTES, rowBytes);
+  for (let block = from; block < to; block += blockBytes) {
+  const blockEnd = min(block + blockBytes, to);
   for (let k = 0; k < K; k++) {
-    const row = dWt + <usize>k * rowBytes;
+    const row = dWt + <usize>k * wRowBytes;
     for (let n = block; n < blockEnd; n += 16) v128.store(row + n, f32x4.mul(base, v128.load(db + n)));
   }
   for (let b = 0; b < M; b++) {

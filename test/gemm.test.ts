@@ -157,6 +157,70 @@ describe("transpose and columnSums", () => {
   }
 });
 
+describe("sparse first layer kernels against float64", () => {
+  // 516 columns (2,064-byte rows) take the packed panels with partial blocks; 8 and 100 the direct loops.
+  for (const N of [8, 100, 516]) {
+    it(`784 pixels → ${N}, forward and weight gradient`, () => {
+      const K = 784;
+      const M = 5;
+      const pixels = kernels.alloc(M * K);
+      const bytes = kernels.bytes();
+      for (let i = 0; i < M * K; i++) bytes[pixels + i] = random.nextFloat() < 0.8 ? 0 : 1 + random.nextInt(0, 254);
+      const u = bytes.slice(pixels, pixels + M * K);
+      const table = kernels.allocFloats(512);
+      e.pixelTable(table, 0.1307, 0.3081);
+      const values = kernels.floats(table, 256).slice();
+      const starts = kernels.alloc(4 * (M + 1));
+      const offsets = kernels.alloc(4 * M * K);
+      const lists = kernels.allocFloats(M * K);
+      e.sparsePixels(offsets, lists, starts, pixels, M, K, table, N * 4, 0);
+      const W = filled(N * K);
+      const b = filled(N);
+      const Wt = kernels.allocFloats(K * N);
+      const rowSums = kernels.allocFloats(N);
+      e.transpose(Wt, W.pointer, N, K);
+      e.columnSums(rowSums, Wt, K, N);
+      const Z = kernels.allocFloats(M * N);
+      e.sparseForward(Z, starts, offsets, lists, Wt, b.pointer, rowSums, values[0], M, N);
+      const exact = new Float64Array(M * N);
+      const magnitude = new Float64Array(M * N);
+      for (let m = 0; m < M; m++) {
+        for (let n = 0; n < N; n++) {
+          let sum = b.values[n];
+          let size = Math.abs(sum);
+          for (let k = 0; k < K; k++) {
+            const term = values[u[m * K + k]] * W.values[n * K + k];
+            sum += term;
+            size += Math.abs(term) + Math.abs(values[0] * W.values[n * K + k]);
+          }
+          exact[m * N + n] = sum;
+          magnitude[m * N + n] = size;
+        }
+      }
+      assertProductClose(kernels.floats(Z, M * N), exact, magnitude, K, "Z");
+
+      // dWᵀ[k, n] = Σ_m x[m, k]·dZ[m, n], with db = Σ_m dZ[m, n] first.
+      const dZ = filled(M * N);
+      const db = kernels.allocFloats(N);
+      e.columnSums(db, dZ.pointer, M, N);
+      const dWt = kernels.allocFloats(K * N);
+      e.sparseWeightGradient(dWt, starts, offsets, lists, dZ.pointer, db, values[0], M, N, K);
+      const exactG = new Float64Array(K * N);
+      const magnitudeG = new Float64Array(K * N);
+      for (let k = 0; k < K; k++) {
+        for (let n = 0; n < N; n++) {
+          for (let m = 0; m < M; m++) {
+            const term = values[u[m * K + k]] * dZ.values[m * N + n];
+            exactG[k * N + n] += term;
+            magnitudeG[k * N + n] += Math.abs(term) + Math.abs(values[0] * dZ.values[m * N + n]);
+          }
+        }
+      }
+      assertProductClose(kernels.floats(dWt, K * N), exactG, magnitudeG, M + 2, "dWt");
+    });
+  }
+});
+
 describe("loadBatch", () => {
   it("gathers images in order and normalises each pixel exactly as (u/255 − mean)/std in f32", () => {
     const size = 28 * 28;
