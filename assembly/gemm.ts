@@ -115,8 +115,8 @@ export function gemmBroadcast(
  * B [K, N] is too big for L2, and its rows are N·4 bytes apart: at N = 1024 a column panel's rows
  * all fall in the same L1 set, so unpacked it streams from L3 or memory once per strip of A. Here
  * K is cut into blocks of KC and M into blocks of MC; each block of A is packed once into
- * [MC/4][KC][4] (4 rows' values side by side), each 8-column panel of B into [KC][8], contiguous
- * in L1, and the 4×8 register tile runs over both with unit strides. Every element still sums
+ * [MC/4][KC][4] (4 rows' values side by side), each block of NC columns of B into 8-column panels
+ * [KC][8], each contiguous in L1, and the 4×8 register tile runs over both with unit strides. Every element still sums
  * bias + Σ_k in the order of k (a K block resumes from the value the last one stored, exactly), so
  * the result is bit-identical to the unpacked kernel's and does not depend on the blocking.
  */
@@ -132,9 +132,11 @@ function broadcastPacked(
     for (let mb = 0; mb < M; mb += MC) {
       const mLen = min(MC, M - mb);
       packA(A + <usize>mb * sm + <usize>kb * sk, sm, sk, mLen, M - mb, kLen);
-      for (let n = 0; n < N; n += 8) {
+      for (let nb = 0; nb < N; nb += NC) {
+        packB(B + <usize>kb * rowBytesC + (<usize>nb << 2), rowBytesC, min(NC, N - nb), kLen);
+        for (let n = nb; n < min(nb + NC, N); n += 8) {
         const cols = min(8, N - n);
-        packB(B + <usize>kb * rowBytesC + (<usize>n << 2), rowBytesC, cols, kLen);
+        const panel = PACK_B + <usize>(n - nb) * (<usize>kLen << 2);
         let left = zero, right = zero;
         if (kb == 0 && bias != 0) {
           left = loadLanes(bias + (<usize>n << 2), min(4, cols));
@@ -151,7 +153,7 @@ function broadcastPacked(
             if (rows > 3) { c30 = loadTile(o + 3 * rowBytesC, cols, 0); c31 = loadTile(o + 3 * rowBytesC, cols, 1); }
           }
           let pa = PACK_A + <usize>m * (<usize>kLen << 2);
-          let pb = PACK_B;
+          let pb = panel;
           const end = pb + (<usize>kLen << 5);
           while (pb < end) {
             const b0 = v128.load(pb);
@@ -172,6 +174,7 @@ function broadcastPacked(
           if (rows > 2) storeTile(o + 2 * rowBytesC, c20, c21, cols);
           if (rows > 3) storeTile(o + 3 * rowBytesC, c30, c31, cols);
         }
+        }
       }
     }
   }
@@ -179,10 +182,17 @@ function broadcastPacked(
 
 /** Rows of B per packed block: a [KC][8] panel of B is 8 KB, in L1 beside the strip of A it meets. */
 const KC = 256;
-/** Rows of A per packed block: [MC/4][KC][4] is 128 KB, in L2 while every panel of B passes over it. */
-const MC = 128;
+/** Rows of A per packed block: [MC/4][KC][4] is 256 KB, in L2 while every panel of B passes over it. */
+const MC = 256;
+/**
+ * Columns of B packed at a time, as NC/8 panels [KC][8] (64 KB, in L2): each row of B is read as
+ * 256 contiguous bytes, whole cache lines that the prefetcher follows, where one 8-column panel at a
+ * time read half a line per row and fetched every line twice (rows 8 KB apart at N = 2048 leave
+ * none of them in L1 or L2 between the two halves).
+ */
+const NC = 64;
 const PACK_A: usize = memory.data(MC * KC * 4, 64);
-const PACK_B: usize = memory.data(KC * 8 * 4, 64);
+const PACK_B: usize = memory.data(KC * NC * 4, 64);
 /** Up to this many floats in B, the unpacked kernel is as fast (B stays in L2 and packing would not pay). */
 const UNPACKED_MAX_FLOATS: i64 = 16 * 1024;
 
@@ -239,24 +249,30 @@ function packA(A: usize, sm: usize, sk: usize, rows: i32, available: i32, kLen: 
   }
 }
 
-/** PACK_B[k][0..8) = B[k, 0..cols) for k < kLen, zeros past cols (their lanes are computed, never stored). */
+/**
+ * PACK_B's panels: panel j (columns 8j ... 8j + 7 of the block) at PACK_B + j·kLen·32, as [k][8], for
+ * k < kLen and the block's `cols` columns; lanes past cols are zeros (computed, never stored).
+ */
 function packB(B: usize, rowBytes: usize, cols: i32, kLen: i32): void {
-  let p = PACK_B;
+  const panelBytes = <usize>kLen << 5;
+  const full = cols & ~7;
   let b = B;
-  if (cols == 8) {
-    for (let k = 0; k < kLen; k++) {
-      v128.store(p, v128.load(b));
-      v128.store(p, v128.load(b, 16), 16);
-      p += 32;
-      b += rowBytes;
+  let p = PACK_B;
+  for (let k = 0; k < kLen; k++) {
+    let q = p;
+    for (let c = 0; c < full; c += 8) {
+      v128.store(q, v128.load(b + (<usize>c << 2)));
+      v128.store(q, v128.load(b + (<usize>c << 2), 16), 16);
+      q += panelBytes;
     }
-  } else {
-    for (let k = 0; k < kLen; k++) {
-      v128.store(p, loadLanes(b, min(4, cols)));
-      v128.store(p, cols > 4 ? loadLanes(b + 16, cols - 4) : f32x4.splat(0), 16);
-      p += 32;
-      b += rowBytes;
+    if (full < cols) {
+      const e = b + (<usize>full << 2);
+      const left = cols - full;
+      v128.store(q, loadLanes(e, min(4, left)));
+      v128.store(q, left > 4 ? loadLanes(e + 16, left - 4) : f32x4.splat(0), 16);
     }
+    p += 32;
+    b += rowBytes;
   }
 }
 
