@@ -95,17 +95,19 @@ def train_model(net, activation, args, data, generator, steps=None):
         for idx in batches[: args.warmup]:
             step(idx)
         start = time.perf_counter()
+        cpu_start = time.process_time()
         samples, losses = 0, []
         for idx in batches[args.warmup :]:
             losses.append(step(idx))
             samples += idx.shape[0]
         train_s = time.perf_counter() - start
+        train_cpu_s = time.process_time() - cpu_start
         acc, eval_ms = None, None
         if not args.no_eval:
             acc, eval_ms = timed_eval(model, x_test, y_test, args.test_batch_size)
             for _ in range(args.eval_repeats - 1):
                 eval_ms = min(eval_ms, timed_eval(model, x_test, y_test, args.test_batch_size)[1])
-        emit({**base, "steps": steps, "warmup_steps": args.warmup, "samples": samples, "train_s": train_s,
+        emit({**base, "steps": steps, "warmup_steps": args.warmup, "samples": samples, "train_s": train_s, "train_cpu_s": train_cpu_s,
               "samples_per_s": samples / train_s, "ms_per_step": 1000.0 * train_s / steps,
               "eval_ms": eval_ms, "train_loss": sum(losses) / len(losses), "test_acc": acc})
         return

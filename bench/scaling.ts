@@ -36,9 +36,9 @@ export function flopsPerSample(net: { layers: number; width: number }): number {
   return 6 * weights;
 }
 
-/** Timed steps for a net: about `gflop` of work each round (between 10 and 500 steps). */
+/** Timed steps for a net: about `gflop` of work each round (between 10 and 150 steps). */
 export function stepsFor(net: ScalingNet, gflop: number): number {
-  return Math.max(10, Math.min(500, Math.round((gflop * 1e9) / (flopsPerSample(net) * BATCH))));
+  return Math.max(10, Math.min(150, Math.round((gflop * 1e9) / (flopsPerSample(net) * BATCH))));
 }
 
 /** Samples per second of one relu model training on one thread, the trainer's way (loadBatch, then a step). */
@@ -95,13 +95,13 @@ export function scalingPlotSpec(rows: ScalingRow[]): TopLevelSpec {
     who, sweep: row.sweep === "width" ? "3 Linear layers, against width" : "width 64, against Linear layers",
     x: row.sweep === "width" ? row.width : row.layers, us: us(v as number),
   })));
-  const panel = (sweep: string, title: string) => ({
+  const panel = (sweep: string, title: string, ticks: number[]) => ({
     transform: [{ filter: { field: "sweep", equal: sweep } }],
     title: sweep,
     width: 300, height: 240,
     mark: { type: "line" as const, point: true },
     encoding: {
-      x: { field: "x", type: "quantitative" as const, scale: { type: "log" as const, base: 2 }, title },
+      x: { field: "x", type: "quantitative" as const, scale: { type: "log" as const, base: 2, domain: [ticks[0], ticks[ticks.length - 1]] }, axis: { values: ticks }, title },
       y: { field: "us", type: "quantitative" as const, scale: { type: "log" as const }, title: "µs per training sample" },
       color: { field: "who", type: "nominal" as const, title: null },
     },
@@ -110,7 +110,10 @@ export function scalingPlotSpec(rows: ScalingRow[]): TopLevelSpec {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     config: CHART_CONFIG,
     data: { values },
-    hconcat: [panel("3 Linear layers, against width", "hidden width"), panel("width 64, against Linear layers", "Linear layers")],
+    hconcat: [
+      panel("3 Linear layers, against width", "hidden width", [256, 512, 1024, 2048]),
+      panel("width 64, against Linear layers", "Linear layers", [5, 10, 20, 40, 80]),
+    ],
   } as TopLevelSpec;
 }
 
