@@ -95,11 +95,213 @@ export function gemmNT(C: usize, A: usize, B: usize, bias: usize, M: i32, N: i32
  * C[M, N] = bias[N] + A(M, K) · B[K, N] with B row-major (bias 0: none); A(m, k) lives at
  * A + 4·(m·strideM + k·strideK).
  * When kind ≠ 0, C is a gradient dA and the kernel leaves f'(Z) ⊙ C there instead (Z and F = f(Z)
- * laid out like C): the activation's backward runs on each strip of 4 rows as soon as it is done,
- * while it is in L1, instead of in a pass of its own.
- * Tiles are 4 rows by 8 columns (4 by 4, then masked lanes, at the right edge).
+ * laid out like C). Operands that fit the caches go straight through gemmBroadcastDirect; larger
+ * ones are blocked and packed (broadcastPacked). Both give the same bits.
  */
 export function gemmBroadcast(
+  C: usize, A: usize, strideM: i32, strideK: i32, B: usize, bias: usize, M: i32, N: i32, K: i32,
+  kind: i32, Z: usize, F: usize, param: f32,
+): void {
+  if (<i64>K * <i64>N <= UNPACKED_MAX_FLOATS) {
+    gemmBroadcastDirect(C, A, strideM, strideK, B, bias, M, N, K, kind, Z, F, param);
+    return;
+  }
+  broadcastPacked(C, A, strideM, strideK, B, bias, M, N, K);
+  if (kind != 0) activationBackward(kind, C, C, Z, F, M * N, param);
+}
+
+/**
+ * gemmBroadcast for large operands, blocked for the caches and packed as GotoBLAS and BLIS do.
+ * B [K, N] is too big for L2, and its rows are N·4 bytes apart: at N = 1024 a column panel's rows
+ * all fall in the same L1 set, so unpacked it streams from L3 or memory once per strip of A. Here
+ * K is cut into blocks of KC and M into blocks of MC; each block of A is packed once into
+ * [MC/4][KC][4] (4 rows' values side by side), each block of NC columns of B into 8-column panels
+ * [KC][8], each contiguous in L1, and the 4×8 register tile runs over both with unit strides. Every element still sums
+ * bias + Σ_k in the order of k (a K block resumes from the value the last one stored, exactly), so
+ * the result is bit-identical to the unpacked kernel's and does not depend on the blocking.
+ */
+function broadcastPacked(
+  C: usize, A: usize, strideM: i32, strideK: i32, B: usize, bias: usize, M: i32, N: i32, K: i32,
+): void {
+  const rowBytesC = <usize>N << 2;
+  const sm = <usize>strideM << 2;
+  const sk = <usize>strideK << 2;
+  const zero = f32x4.splat(0);
+  for (let kb = 0; kb < K; kb += KC) {
+    const kLen = min(KC, K - kb);
+    for (let mb = 0; mb < M; mb += MC) {
+      const mLen = min(MC, M - mb);
+      packA(A + <usize>mb * sm + <usize>kb * sk, sm, sk, mLen, M - mb, kLen);
+      for (let nb = 0; nb < N; nb += NC) {
+        packB(B + <usize>kb * rowBytesC + (<usize>nb << 2), rowBytesC, min(NC, N - nb), kLen);
+        for (let n = nb; n < min(nb + NC, N); n += 8) {
+        const cols = min(8, N - n);
+        const panel = PACK_B + <usize>(n - nb) * (<usize>kLen << 2);
+        let left = zero, right = zero;
+        if (kb == 0 && bias != 0) {
+          left = loadLanes(bias + (<usize>n << 2), min(4, cols));
+          if (cols > 4) right = loadLanes(bias + (<usize>n << 2) + 16, cols - 4);
+        }
+        for (let m = 0; m < mLen; m += 4) {
+          const rows = min(4, mLen - m);
+          const o = C + <usize>(mb + m) * rowBytesC + (<usize>n << 2);
+          let c00 = left, c01 = right, c10 = left, c11 = right, c20 = left, c21 = right, c30 = left, c31 = right;
+          if (kb != 0) {
+            c00 = loadTile(o, cols, 0); c01 = loadTile(o, cols, 1);
+            if (rows > 1) { c10 = loadTile(o + rowBytesC, cols, 0); c11 = loadTile(o + rowBytesC, cols, 1); }
+            if (rows > 2) { c20 = loadTile(o + 2 * rowBytesC, cols, 0); c21 = loadTile(o + 2 * rowBytesC, cols, 1); }
+            if (rows > 3) { c30 = loadTile(o + 3 * rowBytesC, cols, 0); c31 = loadTile(o + 3 * rowBytesC, cols, 1); }
+          }
+          let pa = PACK_A + <usize>m * (<usize>kLen << 2);
+          let pb = panel;
+          const end = pb + (<usize>kLen << 5);
+          while (pb < end) {
+            const b0 = v128.load(pb);
+            const b1 = v128.load(pb, 16);
+            const x0 = v128.load32_splat(pa);
+            c00 = madd(x0, b0, c00); c01 = madd(x0, b1, c01);
+            const x1 = v128.load32_splat(pa, 4);
+            c10 = madd(x1, b0, c10); c11 = madd(x1, b1, c11);
+            const x2 = v128.load32_splat(pa, 8);
+            c20 = madd(x2, b0, c20); c21 = madd(x2, b1, c21);
+            const x3 = v128.load32_splat(pa, 12);
+            c30 = madd(x3, b0, c30); c31 = madd(x3, b1, c31);
+            pa += 16;
+            pb += 32;
+          }
+          storeTile(o, c00, c01, cols);
+          if (rows > 1) storeTile(o + rowBytesC, c10, c11, cols);
+          if (rows > 2) storeTile(o + 2 * rowBytesC, c20, c21, cols);
+          if (rows > 3) storeTile(o + 3 * rowBytesC, c30, c31, cols);
+        }
+        }
+      }
+    }
+  }
+}
+
+/** Rows of B per packed block: a [KC][8] panel of B is 8 KB, in L1 beside the strip of A it meets. */
+const KC = 256;
+/** Rows of A per packed block: [MC/4][KC][4] is 256 KB, in L2 while every panel of B passes over it. */
+const MC = 256;
+/**
+ * Columns of B packed at a time, as NC/8 panels [KC][8] (64 KB, in L2): each row of B is read as
+ * 256 contiguous bytes, whole cache lines that the prefetcher follows, where one 8-column panel at a
+ * time read half a line per row and fetched every line twice (rows 8 KB apart at N = 2048 leave
+ * none of them in L1 or L2 between the two halves).
+ */
+const NC = 64;
+const PACK_A: usize = memory.data(MC * KC * 4, 64);
+const PACK_B: usize = memory.data(KC * NC * 4, 64);
+/** Up to this many floats in B, the unpacked kernel is as fast (B stays in L2 and packing would not pay). */
+const UNPACKED_MAX_FLOATS: i64 = 16 * 1024;
+
+/**
+ * PACK_A[m/4][k][m%4] = A(m, k) for m < rows (rows rounded up to 4) and k < kLen; rows past
+ * `available` repeat the last available one, as the unpacked kernel's edge tiles do.
+ */
+function packA(A: usize, sm: usize, sk: usize, rows: i32, available: i32, kLen: i32): void {
+  const stripBytes = <usize>kLen << 4;
+  for (let m = 0; m < rows; m += 4) {
+    const a0 = A + <usize>m * sm;
+    const a1 = A + <usize>min(m + 1, available - 1) * sm;
+    const a2 = A + <usize>min(m + 2, available - 1) * sm;
+    const a3 = A + <usize>min(m + 3, available - 1) * sm;
+    let p = PACK_A + (<usize>(m >> 2)) * stripBytes;
+    if (sm == 4) {
+      // A read transposed (dW = dZᵀ·X): the 4 rows' values at one k are side by side already.
+      let ka: usize = 0;
+      for (let k = 0; k < kLen; k++) {
+        if (m + 4 <= available) v128.store(p, v128.load(a0 + ka));
+        else {
+          v128.store(p, f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(load<f32>(a0 + ka)),
+            1, load<f32>(a1 + ka)), 2, load<f32>(a2 + ka)), 3, load<f32>(a3 + ka)));
+        }
+        p += 16;
+        ka += sk;
+      }
+    } else {
+      let ka: usize = 0;
+      let k = 0;
+      if (sk == 4) {
+        // Rows stored along k: transpose 4×4 blocks.
+        for (; k + 4 <= kLen; k += 4) {
+          const r0 = v128.load(a0 + ka), r1 = v128.load(a1 + ka), r2 = v128.load(a2 + ka), r3 = v128.load(a3 + ka);
+          const t01lo = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+          const t01hi = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+          const t23lo = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+          const t23hi = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+          v128.store(p, v128.shuffle<f32>(t01lo, t23lo, 0, 1, 4, 5));
+          v128.store(p, v128.shuffle<f32>(t01lo, t23lo, 2, 3, 6, 7), 16);
+          v128.store(p, v128.shuffle<f32>(t01hi, t23hi, 0, 1, 4, 5), 32);
+          v128.store(p, v128.shuffle<f32>(t01hi, t23hi, 2, 3, 6, 7), 48);
+          p += 64;
+          ka += 16;
+        }
+      }
+      for (; k < kLen; k++) {
+        v128.store(p, f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(load<f32>(a0 + ka)),
+          1, load<f32>(a1 + ka)), 2, load<f32>(a2 + ka)), 3, load<f32>(a3 + ka)));
+        p += 16;
+        ka += sk;
+      }
+    }
+  }
+}
+
+/**
+ * PACK_B's panels: panel j (columns 8j ... 8j + 7 of the block) at PACK_B + j·kLen·32, as [k][8], for
+ * k < kLen and the block's `cols` columns; lanes past cols are zeros (computed, never stored).
+ */
+function packB(B: usize, rowBytes: usize, cols: i32, kLen: i32): void {
+  const panelBytes = <usize>kLen << 5;
+  const full = cols & ~7;
+  let b = B;
+  let p = PACK_B;
+  for (let k = 0; k < kLen; k++) {
+    let q = p;
+    for (let c = 0; c < full; c += 8) {
+      v128.store(q, v128.load(b + (<usize>c << 2)));
+      v128.store(q, v128.load(b + (<usize>c << 2), 16), 16);
+      q += panelBytes;
+    }
+    if (full < cols) {
+      const e = b + (<usize>full << 2);
+      const left = cols - full;
+      v128.store(q, loadLanes(e, min(4, left)));
+      v128.store(q, left > 4 ? loadLanes(e + 16, left - 4) : f32x4.splat(0), 16);
+    }
+    p += 32;
+    b += rowBytes;
+  }
+}
+
+/** Half `half` (0: columns 0–3, 1: columns 4–7) of a row of a C tile `cols` wide. */
+// @ts-ignore: decorator
+@inline function loadTile(p: usize, cols: i32, half: i32): v128 {
+  if (half == 0) return cols >= 4 ? v128.load(p) : loadLanes(p, cols);
+  if (cols >= 8) return v128.load(p, 16);
+  return cols > 4 ? loadLanes(p + 16, cols - 4) : f32x4.splat(0);
+}
+
+// @ts-ignore: decorator
+@inline function storeTile(p: usize, left: v128, right: v128, cols: i32): void {
+  if (cols == 8) {
+    v128.store(p, left);
+    v128.store(p, right, 16);
+  } else {
+    storeLanes(p, left, min(4, cols));
+    if (cols > 4) storeLanes(p + 16, right, cols - 4);
+  }
+}
+
+/**
+ * gemmBroadcast for operands that fit the caches as they are: tiles of 4 rows by 8 columns straight
+ * from A and B (4 by 4, then masked lanes, at the right edge). The activation's backward runs on each
+ * strip of 4 rows as soon as it is done, while it is in L1, instead of in a pass of its own.
+ * Exported so that the tests can hold the packed kernel to it bit for bit.
+ */
+export function gemmBroadcastDirect(
   C: usize, A: usize, strideM: i32, strideK: i32, B: usize, bias: usize, M: i32, N: i32, K: i32,
   kind: i32, Z: usize, F: usize, param: f32,
 ): void {
@@ -169,4 +371,23 @@ export function gemmBroadcast(
     }
     if (kind != 0) activationBackward(kind, C + rowC, C + rowC, Z + rowC, F + rowC, rows * N, param);
   }
+}
+
+/**
+ * The one-core ceiling of this build's vector multiply-add: `iterations` × 10 independent madd
+ * chains on values in registers (no loads), so that the benchmark can report each product against
+ * what the core can do at all (80 flops per iteration). Ten chains cover the fused multiply-add's
+ * latency on two pipes; the result is returned so that the work cannot be optimised away.
+ */
+export function simdCeiling(iterations: i32, seed: f32): f32 {
+  const x = f32x4.splat(seed);
+  const y = f32x4.splat(1.0000001);
+  let c0 = x, c1 = f32x4.add(x, y), c2 = f32x4.sub(x, y), c3 = f32x4.mul(x, y), c4 = f32x4.add(x, x);
+  let c5 = f32x4.sub(y, x), c6 = f32x4.mul(x, x), c7 = f32x4.add(y, y), c8 = f32x4.neg(x), c9 = f32x4.neg(y);
+  for (let i = 0; i < iterations; i++) {
+    c0 = madd(c0, y, x); c1 = madd(c1, y, x); c2 = madd(c2, y, x); c3 = madd(c3, y, x); c4 = madd(c4, y, x);
+    c5 = madd(c5, y, x); c6 = madd(c6, y, x); c7 = madd(c7, y, x); c8 = madd(c8, y, x); c9 = madd(c9, y, x);
+  }
+  const s = f32x4.add(f32x4.add(f32x4.add(c0, c1), f32x4.add(c2, c3)), f32x4.add(f32x4.add(f32x4.add(c4, c5), f32x4.add(c6, c7)), f32x4.add(c8, c9)));
+  return f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1) + f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3);
 }

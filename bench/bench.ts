@@ -1,6 +1,8 @@
 // npm run bench [-- --vs-pytorch] [-- --whole-experiment] [--steps 500] [--rounds 3] [--epochs 30]
 //
-// Prints actlab's kernel and training figures as a table and writes bench/results.json. With
+// Prints actlab's kernel and training figures as tables (every product per width against the core's
+// measured ceiling; cost per sample against width and depth, plotted into bench/scaling.png) and
+// writes bench/results.json. With
 // --vs-pytorch it runs bench/pytorch_reference.py in the same session, alternating rounds with
 // actlab's so that both see the same machine, and prints the ratios. With --whole-experiment it
 // times `actlab experiment seed` against the notebook's whole run in PyTorch (minutes).
@@ -14,11 +16,15 @@ import { loadMnist } from "../src/data/mnist.js";
 import { Kernels } from "../src/engine/kernels.js";
 import { defaultWorkerCount } from "../src/train/pool.js";
 import type { ActivationName } from "../src/activations.js";
-import { checkAllocation, measureKernels, measureTraining, NOTEBOOK_ACTIVATIONS, type KernelFigure, type NetName, type TrainingFigures } from "./measure.js";
+import { checkAllocation, measureTraining, NOTEBOOK_ACTIVATIONS, type NetName, type TrainingFigures } from "./measure.js";
 import { runActlab } from "./processes.js";
+import { measureCeiling, measureShapes, type ShapeFigure } from "./shapes.js";
+import { EXTRA_NETS, flopsPerSample, formatScaling, measureNet, netLabel, SCALING_NETS, scalingPlot, stepsFor, type ScalingRow } from "./scaling.js";
 import { pytorchUnavailable, runPytorch, type PytorchRecord, type PytorchRun } from "./pytorch.js";
 
 const RESULTS = fileURLToPath(new URL("../../bench/results.json", import.meta.url));
+const SCALING_PNG = fileURLToPath(new URL("../../bench/scaling.png", import.meta.url));
+const SCALING_SVG = fileURLToPath(new URL("../../bench/scaling.svg", import.meta.url));
 
 const { values: flags } = parseArgs({
   options: {
@@ -29,8 +35,11 @@ const { values: flags } = parseArgs({
     rounds: { type: "string", default: "3" },
     epochs: { type: "string", default: "30" },
     workers: { type: "string" },
+    "skip-scaling": { type: "boolean", default: false },
+    "scaling-gflop": { type: "string", default: "25" },
   },
 });
+const scalingGflop = positiveInteger(flags["scaling-gflop"], "--scaling-gflop");
 const steps = positiveInteger(flags.steps, "--steps");
 const warmup = positiveInteger(flags.warmup, "--warmup");
 const rounds = positiveInteger(flags.rounds, "--rounds");
@@ -66,21 +75,22 @@ async function main(): Promise<void> {
   console.log(`kernels: WebAssembly SIMD${fma ? " + relaxed SIMD (fused multiply-add)" : " (separate multiply and add: build with relaxed SIMD for FMA)"}\n`);
 
   // Kernels ----------------------------------------------------------------------------------
-  const kernels: KernelFigure[] = measureKernels();
-  console.log("GEMM kernels, one thread (10th percentile of 400 calls)");
-  const shapeWidth = Math.max(...kernels.map((k) => k.shape.length));
-  console.log(`  ${"shape".padEnd(shapeWidth)}  ${pad("µs", 8)}  ${pad("GFLOP/s", 8)}`);
-  for (const k of kernels) console.log(`  ${k.shape.padEnd(shapeWidth)}  ${pad(fmt(k.us, 1), 8)}  ${pad(fmt(k.gflops, 1), 8)}`);
-  if (Number.isFinite(host.nominalGHz)) {
-    const limit = (flopsPerCycle: number) => fmt(flopsPerCycle * host.nominalGHz, 1);
-    console.log(`  one core's limit with 128-bit SIMD at the nominal ${host.nominalGHz} GHz (turbo runs higher): ` +
-      `${limit(8)} GFLOP/s with separate multiply and add (2 ports × 4 lanes), ${limit(16)} with FMA\n`);
+  const data = loadMnist();
+  const ceilingBefore = measureCeiling();
+  const kernels: ShapeFigure[] = measureShapes(data);
+  const ceiling = Math.max(ceilingBefore, measureCeiling());
+  console.log(`GEMM kernels, one thread (fastest of many calls), against this core's ceiling: ${fmt(ceiling, 1)} GFLOP/s ` +
+    `(independent ${fma ? "fused multiply-adds" : "multiply-adds"} on 4 lanes, operands in registers, measured now)`);
+  const shapeWidth = Math.max(...kernels.map((k) => k.product.length));
+  console.log(`  ${"width".padStart(5)}  ${"product".padEnd(shapeWidth)}  ${pad("µs", 9)}  ${pad("GFLOP/s", 8)}  ${pad("ceiling", 7)}`);
+  for (const k of kernels) {
+    console.log(`  ${pad(String(k.width), 5)}  ${k.product.padEnd(shapeWidth)}  ${pad(fmt(k.us, 1), 9)}  ${pad(fmt(k.gflops, 1), 8)}  ${pad(fmt((100 * k.gflops) / ceiling) + "%", 7)}`);
   }
+  console.log("  (the sparse first layer counts only its nonzero pixels' multiply-adds, the work it does)\n");
 
   // Training and evaluation, alternating rounds with PyTorch ------------------------------------
   const unavailable = flags["vs-pytorch"] ? pytorchUnavailable() : "not asked (--vs-pytorch)";
   if (flags["vs-pytorch"] && unavailable) console.log(`PyTorch: ${unavailable}; actlab's figures only.\n`);
-  const data = loadMnist();
   const ours = new Map<string, TrainingFigures[]>();
   const theirs = new Map<string, PytorchRecord[]>();
   let pytorchInfo: PytorchRun["summary"] | undefined;
@@ -141,6 +151,53 @@ async function main(): Promise<void> {
   const benchRssMb = process.resourceUsage().maxRSS / 1024;
   console.log(`  peak RSS of this benchmark process: ${fmt(benchRssMb)} MB\n`);
 
+  // Cost against width and depth --------------------------------------------------------------
+  let scaling: ScalingRow[] | undefined;
+  let rss3x2048: number | undefined;
+  if (!flags["skip-scaling"]) {
+    const nets = [...SCALING_NETS, ...EXTRA_NETS];
+    const steps = nets.map((net) => stepsFor(net, scalingGflop));
+    const warm = 3;
+    scaling = nets.map((net) => ({ net: netLabel(net), layers: net.layers, width: net.width, sweep: net.sweep,
+      mflopPerSample: flopsPerSample(net) / 1e6, actlab: 0, rounds: { actlab: [], pytorch1: [], pytorch2: [] } }));
+    for (let round = 0; round < rounds; round++) {
+      process.stderr.write(`scaling round ${round + 1}/${rounds}: actlab…`);
+      nets.forEach((net, i) => scaling![i].rounds.actlab.push(measureNet(data, net, steps[i], warm, round)));
+      if (!unavailable) {
+        for (const threads of [1, 2] as const) {
+          process.stderr.write(` PyTorch ${threads}t…`);
+          const run = await runPytorch(["--models", nets.map((n) => `${netLabel(n)}:relu`).join(","), "--steps-list", steps.join(","),
+            "--warmup", String(warm), "--no-eval", "--threads", String(threads), "--seed", String(round)]);
+          for (const record of run.records) {
+            const row = scaling.find((r) => r.net === record.net);
+            row?.rounds[threads === 1 ? "pytorch1" : "pytorch2"].push(record.samples_per_s);
+          }
+        }
+      }
+      process.stderr.write("\n");
+    }
+    for (const row of scaling) {
+      row.actlab = Math.max(...row.rounds.actlab);
+      if (row.rounds.pytorch1.length) row.pytorch1 = Math.max(...row.rounds.pytorch1);
+      if (row.rounds.pytorch2.length) row.pytorch2 = Math.max(...row.rounds.pytorch2);
+    }
+    for (const line of formatScaling(scaling, rounds)) console.log(line);
+    const plot = await scalingPlot(scaling);
+    writeFileSync(SCALING_SVG, plot.svg);
+    writeFileSync(SCALING_PNG, plot.png);
+    // Memory: one 3 × 2048 model training in a process of its own (the trainer, one worker).
+    const logdir = mkdtempSync(join(tmpdir(), "actlab-bench-rss-"));
+    try {
+      const run = await runActlab(["train", "--layers", "3", "--hidden", "2048", "--activations", "relu", "--epochs", "1",
+        "--train-limit", "6400", "--workers", "1", "--logdir", logdir]);
+      rss3x2048 = run.peakRssMb;
+      console.log(`  peak RSS of \`actlab train --layers 3 --hidden 2048 --workers 1\` (6,400 images, one epoch): ${fmt(rss3x2048)} MB`);
+    } finally {
+      rmSync(logdir, { recursive: true, force: true });
+    }
+    console.log(`  plot: ${SCALING_PNG}\n`);
+  }
+
   // The whole experiment ---------------------------------------------------------------------
   let whole: Record<string, unknown> | undefined;
   if (flags["whole-experiment"]) {
@@ -177,7 +234,8 @@ async function main(): Promise<void> {
   const results = {
     date: new Date().toISOString(),
     machine: host,
-    kernels: { fusedMultiplyAdd: fma, shapes: kernels },
+    kernels: { fusedMultiplyAdd: fma, ceilingGflops: ceiling, shapes: kernels },
+    scaling, rss3x2048Mb: rss3x2048,
     settings: { steps, warmup, rounds, batch: 64, testBatch: 256 },
     pytorch: pytorchInfo,
     training: rows,

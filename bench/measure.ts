@@ -1,5 +1,5 @@
 // What the benchmark measures on actlab's side: training throughput of the notebook's nets, test-set
-// evaluation, the GEMM kernels per shape, and whether a training step allocates.
+// evaluation, and whether a training step allocates (the kernels per shape: shapes.ts).
 //
 // The machine this runs on is often shared, so single timings are noisy. Kernel figures are a low
 // percentile of many single calls (what the kernel does when it has the core); training figures are
@@ -130,69 +130,4 @@ export function measureEvaluation(model: Mlp, data: MnistData, repeats: number):
     best = Math.min(best, performance.now() - t);
   }
   return best;
-}
-
-export interface KernelFigure {
-  shape: string;
-  flops: number;
-  us: number;
-  gflops: number;
-}
-
-/** The 10th percentile of single-call times, in µs. */
-function lowPercentileUs(fn: () => void, calls: number): number {
-  for (let i = 0; i < Math.min(50, calls); i++) fn();
-  const times = new Float64Array(calls);
-  for (let i = 0; i < calls; i++) {
-    const t = process.hrtime.bigint();
-    fn();
-    times[i] = Number(process.hrtime.bigint() - t);
-  }
-  times.sort();
-  return times[Math.floor(calls * 0.1)] / 1000;
-}
-
-/** Every product a training step and an evaluation run, at the notebook's sizes. */
-export function measureKernels(): KernelFigure[] {
-  const kernels = new Kernels();
-  const k = kernels.exports;
-  const random = Random.fromSeed(5);
-  const buffer = (count: number) => {
-    const pointer = kernels.allocFloats(count);
-    const values = new Float32Array(count);
-    random.fillUniform(values, 1);
-    kernels.floats(pointer, count).set(values);
-    return pointer;
-  };
-  const X = buffer(TEST_BATCH * 784);
-  const W = buffer(64 * 784);
-  const b = buffer(784);
-  const C = buffer(TEST_BATCH * 784);
-  const F = buffer(TEST_BATCH * 784);
-  const dY = buffer(TEST_BATCH * 64);
-  const tanh = kernels.activationKind("tanh");
-  const shapes: Array<[string, number, () => void]> = [];
-  // Layer 1 multiplies by W as stored (dot products of rows); the narrow layers by a copy of Wᵀ.
-  const forward = (label: string, batch: number, outSize: number, inSize: number, kind: number, transposed = inSize < 784) =>
-    shapes.push([`${label}: X[${batch}×${inSize}]·${transposed ? "(Wᵀ)" : "Wᵀ"} + b${kind ? ", tanh" : ""}`, 2 * batch * outSize * inSize,
-      () => k.denseForward(C, F, X, W, transposed ? W : 0, b, batch, inSize, outSize, kind, 0)]);
-  const weightGradient = (label: string, outSize: number, inSize: number) =>
-    shapes.push([`${label}: dW[${outSize}×${inSize}] = dZᵀ·X`, 2 * BATCH * outSize * inSize,
-      () => k.gemmBroadcast(W, dY, 1, outSize, X, 0, outSize, inSize, BATCH, 0, 0, 0, 0)]);
-  const inputGradient = (label: string, outSize: number, inSize: number) =>
-    shapes.push([`${label}: dX[${BATCH}×${inSize}] = dZ·W, tanh'`, 2 * BATCH * outSize * inSize,
-      () => k.gemmBroadcast(C, dY, outSize, 1, W, 0, BATCH, inSize, outSize, tanh, X, F, 0)]);
-  forward("layer 1", BATCH, 64, 784, 0);
-  forward("layer 1 (eval)", TEST_BATCH, 64, 784, 0);
-  forward("hidden 64", BATCH, 64, 64, tanh);
-  forward("hidden 48", BATCH, 48, 48, tanh);
-  weightGradient("layer 1", 64, 784);
-  weightGradient("hidden 64", 64, 64);
-  weightGradient("hidden 48", 48, 48);
-  inputGradient("hidden 64", 64, 64);
-  inputGradient("hidden 48", 48, 48);
-  return shapes.map(([shape, flops, fn]) => {
-    const us = lowPercentileUs(fn, 400);
-    return { shape, flops, us, gflops: flops / us / 1000 };
-  });
 }

@@ -4,6 +4,7 @@
     /usr/bin/python3 bench/pytorch_reference.py --net shallow --activation relu --steps 300
     /usr/bin/python3 bench/pytorch_reference.py --models shallow:relu,deeper:tanh --steps 500
     /usr/bin/python3 bench/pytorch_reference.py --whole-experiment [--epochs 30]
+    /usr/bin/python3 bench/pytorch_reference.py --models 3x1024:relu,40x64:relu --steps-list 20,300 --no-eval --threads 2
 
 Same work as actlab: MLP(784, 10, ...) from scripts/notebook_mlp.py, mean cross-entropy,
 SGD(lr 0.01, momentum 0.9), batch 64 reshuffled every epoch (the last batch of 32 kept, as a
@@ -41,6 +42,16 @@ NETS = {
 EXPERIMENTS = [("shallow", ["sigmoid", "tanh"]), ("deeper", ["sigmoid", "tanh", "relu", "leaky_relu"])]
 
 
+def net_shape(net):
+    """The notebook's nets by name, or "LxW": L Linear layers, hidden width W (the bench's scaling nets)."""
+    if net in NETS:
+        return NETS[net]
+    layers, _, width = net.partition("x")
+    if layers.isdigit() and width.isdigit() and int(layers) >= 2 and int(width) >= 1:
+        return {"hidden_size": int(width), "num_hidden_layers": int(layers)}
+    raise ValueError(net)
+
+
 def blas_in_use():
     """Debian's torch calls whichever libblas.so.3 the alternatives system points at; the reference
     (netlib) BLAS is several times slower than OpenBLAS, so the figures mean little without this."""
@@ -62,9 +73,9 @@ def timed_eval(model, x_test, y_test, batch_size):
     return acc, (time.perf_counter() - start) * 1000.0
 
 
-def train_model(net, activation, args, data, generator):
+def train_model(net, activation, args, data, generator, steps=None):
     x_train, y_train, x_test, y_test = data
-    model = MLP(784, 10, activation=activation, leaky_slope=args.leaky_slope, **NETS[net])
+    model = MLP(784, 10, activation=activation, leaky_slope=args.leaky_slope, **net_shape(net))
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     loss_fn = nn.CrossEntropyLoss()
     n = x_train.shape[0]
@@ -77,23 +88,27 @@ def train_model(net, activation, args, data, generator):
         optimizer.step()
         return loss.item()
 
-    if args.steps is not None:
-        # A short timing run: a few untimed warm-up steps, then exactly --steps timed ones.
+    if steps is not None:
+        # A short timing run: a few untimed warm-up steps, then exactly `steps` timed ones.
         perm = torch.randperm(n, generator=generator)
-        batches = [perm[(i * args.batch_size) % n :][: args.batch_size] for i in range(args.warmup + args.steps)]
+        batches = [perm[(i * args.batch_size) % n :][: args.batch_size] for i in range(args.warmup + steps)]
         for idx in batches[: args.warmup]:
             step(idx)
         start = time.perf_counter()
+        cpu_start = time.process_time()
         samples, losses = 0, []
         for idx in batches[args.warmup :]:
             losses.append(step(idx))
             samples += idx.shape[0]
         train_s = time.perf_counter() - start
-        acc, eval_ms = timed_eval(model, x_test, y_test, args.test_batch_size)
-        for _ in range(args.eval_repeats - 1):
-            eval_ms = min(eval_ms, timed_eval(model, x_test, y_test, args.test_batch_size)[1])
-        emit({**base, "steps": args.steps, "warmup_steps": args.warmup, "samples": samples, "train_s": train_s,
-              "samples_per_s": samples / train_s, "ms_per_step": 1000.0 * train_s / args.steps,
+        train_cpu_s = time.process_time() - cpu_start
+        acc, eval_ms = None, None
+        if not args.no_eval:
+            acc, eval_ms = timed_eval(model, x_test, y_test, args.test_batch_size)
+            for _ in range(args.eval_repeats - 1):
+                eval_ms = min(eval_ms, timed_eval(model, x_test, y_test, args.test_batch_size)[1])
+        emit({**base, "steps": steps, "warmup_steps": args.warmup, "samples": samples, "train_s": train_s, "train_cpu_s": train_cpu_s,
+              "samples_per_s": samples / train_s, "ms_per_step": 1000.0 * train_s / steps,
               "eval_ms": eval_ms, "train_loss": sum(losses) / len(losses), "test_acc": acc})
         return
 
@@ -119,6 +134,8 @@ def main():
     p.add_argument("--eval-repeats", type=int, default=1, help="time the evaluation this many times in a --steps run (keep the fastest)")
     p.add_argument("--epochs", type=int, default=None, help="default 1, or 30 with --whole-experiment")
     p.add_argument("--steps", type=int, default=None, help="time only this many training steps (after --warmup)")
+    p.add_argument("--steps-list", default=None, help="comma-separated steps, one per model of --models (instead of --steps)")
+    p.add_argument("--no-eval", action="store_true", help="skip the test-set evaluation after a --steps run")
     p.add_argument("--warmup", type=int, default=20, help="untimed steps before a --steps run")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--whole-experiment", action="store_true", help="the notebook's six models, one after another")
@@ -148,15 +165,22 @@ def main():
         models = [(net, act) for net, acts in EXPERIMENTS for act in acts]
     elif args.models:
         models = [tuple(item.split(":", 1)) for item in args.models.split(",")]
-        unknown = [net for net, _ in models if net not in NETS]
-        if unknown:
-            p.error(f"--models: unknown net {unknown[0]} (expected one of {', '.join(sorted(NETS))})")
+        for net, _ in models:
+            try:
+                net_shape(net)
+            except ValueError:
+                p.error(f"--models: unknown net {net} (expected one of {', '.join(sorted(NETS))}, or LxW)")
     else:
         models = [(args.net, args.activation)]
-    for net, activation in models:
-        train_model(net, activation, args, data, generator)
+    steps = [args.steps] * len(models)
+    if args.steps_list is not None:
+        steps = [int(item) for item in args.steps_list.split(",")]
+        if len(steps) != len(models) or min(steps) < 1:
+            p.error("--steps-list needs one positive count per model of --models")
+    for (net, activation), count in zip(models, steps):
+        train_model(net, activation, args, data, generator, count)
     emit({"summary": {"framework": "pytorch", "torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "models": len(models), "epochs": args.epochs if args.steps is None else None,
+                      "models": len(models), "epochs": args.epochs if args.steps is None and args.steps_list is None else None,
                       "data_load_s": load_s, "total_s": time.perf_counter() - wall,
                       # ru_maxrss is in KiB on Linux
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

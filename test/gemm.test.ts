@@ -30,9 +30,20 @@ function assertProductClose(actual: Float32Array, exact: Float64Array, magnitude
 
 // M, N, K: full tiles, every partial tile, and the first layer's 784.
 const SHAPES: Array<[number, number, number]> = [[1, 1, 1], [2, 4, 4], [3, 5, 7], [7, 10, 13], [9, 17, 6], [4, 8, 3], [64, 64, 784], [65, 11, 21]];
+// Sizes that are not multiples of any tile, in every position, a few drawn at random (seeded)...
+const ODD = [1, 3, 5, 17, 63, 65, 257];
+const drawn = Random.fromSeed(1234);
+const pick = () => ODD[drawn.nextInt(0, ODD.length - 1)];
+const ODD_SHAPES: Array<[number, number, number]> = [
+  [1, 257, 65], [3, 17, 257], [5, 63, 1], [17, 65, 5], [63, 5, 17], [65, 257, 3], [257, 3, 63],
+  ...Array.from({ length: 4 }, (): [number, number, number] => [pick(), pick(), pick()]),
+];
+// ...and ones large enough for gemmBroadcast's packed path (K·N above 16,384 floats), with partial
+// blocks of K (256) and of M (128) and a partial 8-column panel.
+const PACKED_SHAPES: Array<[number, number, number]> = [[65, 257, 257], [257, 65, 300], [130, 17, 1100], [5, 1030, 20], [3, 129, 600]];
 
 describe("gemmNT: C = A·Bᵀ + bias", () => {
-  for (const [M, N, K] of SHAPES) {
+  for (const [M, N, K] of [...SHAPES, ...ODD_SHAPES]) {
     it(`${M}×${N}, K = ${K}`, () => {
       const A = filled(M * K);
       const B = filled(N * K);
@@ -59,7 +70,7 @@ describe("gemmNT: C = A·Bᵀ + bias", () => {
 });
 
 describe("gemmBroadcast: C = bias + A(strided)·B, with the activation's backward fused", () => {
-  for (const [M, N, K] of SHAPES) {
+  for (const [M, N, K] of [...SHAPES, ...ODD_SHAPES, ...PACKED_SHAPES]) {
     for (const transposed of [false, true]) {
       it(`${M}×${N}, K = ${K}, A ${transposed ? "transposed" : "as stored"}`, () => {
         const A = filled(M * K);
@@ -94,6 +105,119 @@ describe("gemmBroadcast: C = bias + A(strided)·B, with the activation's backwar
         assert.deepEqual(kernels.floats(fused, M * N), kernels.floats(C, M * N));
       });
     }
+  }
+});
+
+describe("gemmBroadcast's packed path gives the bits of the direct kernel", () => {
+  for (const [M, N, K] of PACKED_SHAPES) {
+    for (const transposed of [false, true]) {
+      it(`${M}×${N}, K = ${K}, A ${transposed ? "transposed" : "as stored"}, with bias and relu's derivative`, () => {
+        const A = filled(M * K);
+        const B = filled(K * N);
+        const bias = filled(N);
+        const Z = filled(M * N, 3);
+        const F = kernels.allocFloats(M * N);
+        kernels.activationForward("relu")(F, Z.pointer, M * N, 0);
+        const [strideM, strideK] = transposed ? [1, M] : [K, 1];
+        const relu = kernels.activationKind("relu");
+        for (const [b, kind] of [[bias.pointer, 0], [0, relu]]) {
+          const packed = kernels.allocFloats(M * N);
+          const direct = kernels.allocFloats(M * N);
+          e.gemmBroadcast(packed, A.pointer, strideM, strideK, B.pointer, b, M, N, K, kind, Z.pointer, F, 0);
+          (e as unknown as { gemmBroadcastDirect: typeof e.gemmBroadcast }).gemmBroadcastDirect(
+            direct, A.pointer, strideM, strideK, B.pointer, b, M, N, K, kind, Z.pointer, F, 0);
+          assert.deepEqual(kernels.floats(packed, M * N), kernels.floats(direct, M * N));
+        }
+      });
+    }
+  }
+});
+
+describe("transpose and columnSums", () => {
+  // 256 and 1024 rows take the transpose's tiles for rows a multiple of 1 KB apart, 784 the others.
+  for (const [rows, cols] of [[1, 1], [3, 5], [17, 63], [65, 257], [256, 13], [1024, 9], [784, 65], [257, 784]]) {
+    it(`${rows}×${cols}`, () => {
+      const S = filled(rows * cols);
+      const T = kernels.allocFloats(rows * cols);
+      e.transpose(T, S.pointer, rows, cols);
+      const t = kernels.floats(T, rows * cols);
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++) if (t[c * rows + r] !== S.values[r * cols + c]) assert.fail(`T[${c}, ${r}] = ${t[c * rows + r]}`);
+      }
+      // Column sums in f32, each column from row 0 down, exactly.
+      const sums = kernels.allocFloats(cols);
+      e.columnSums(sums, S.pointer, rows, cols);
+      const actual = kernels.floats(sums, cols);
+      for (let c = 0; c < cols; c++) {
+        let acc = 0;
+        for (let r = 0; r < rows; r++) acc = Math.fround(acc + S.values[r * cols + c]);
+        assert.equal(actual[c], acc, `column ${c}`);
+      }
+    });
+  }
+});
+
+describe("sparse first layer kernels against float64", () => {
+  // 516 columns (2,064-byte rows) take the packed panels with partial blocks; 8 and 100 the direct loops.
+  for (const N of [8, 100, 516]) {
+    it(`784 pixels → ${N}, forward and weight gradient`, () => {
+      const K = 784;
+      const M = 5;
+      const pixels = kernels.alloc(M * K);
+      const bytes = kernels.bytes();
+      for (let i = 0; i < M * K; i++) bytes[pixels + i] = random.nextFloat() < 0.8 ? 0 : 1 + random.nextInt(0, 254);
+      const u = bytes.slice(pixels, pixels + M * K);
+      const table = kernels.allocFloats(512);
+      e.pixelTable(table, 0.1307, 0.3081);
+      const values = kernels.floats(table, 256).slice();
+      const starts = kernels.alloc(4 * (M + 1));
+      const offsets = kernels.alloc(4 * M * K);
+      const lists = kernels.allocFloats(M * K);
+      e.sparsePixels(offsets, lists, starts, pixels, M, K, table, N * 4, 0);
+      const W = filled(N * K);
+      const b = filled(N);
+      const Wt = kernels.allocFloats(K * N);
+      const rowSums = kernels.allocFloats(N);
+      e.transpose(Wt, W.pointer, N, K);
+      e.columnSums(rowSums, Wt, K, N);
+      const Z = kernels.allocFloats(M * N);
+      e.sparseForward(Z, starts, offsets, lists, Wt, b.pointer, rowSums, values[0], M, N);
+      const exact = new Float64Array(M * N);
+      const magnitude = new Float64Array(M * N);
+      for (let m = 0; m < M; m++) {
+        for (let n = 0; n < N; n++) {
+          let sum = b.values[n];
+          let size = Math.abs(sum);
+          for (let k = 0; k < K; k++) {
+            const term = values[u[m * K + k]] * W.values[n * K + k];
+            sum += term;
+            size += Math.abs(term) + Math.abs(values[0] * W.values[n * K + k]);
+          }
+          exact[m * N + n] = sum;
+          magnitude[m * N + n] = size;
+        }
+      }
+      assertProductClose(kernels.floats(Z, M * N), exact, magnitude, K, "Z");
+
+      // dWᵀ[k, n] = Σ_m x[m, k]·dZ[m, n], with db = Σ_m dZ[m, n] first.
+      const dZ = filled(M * N);
+      const db = kernels.allocFloats(N);
+      e.columnSums(db, dZ.pointer, M, N);
+      const dWt = kernels.allocFloats(K * N);
+      e.sparseWeightGradient(dWt, starts, offsets, lists, dZ.pointer, db, values[0], M, N, K);
+      const exactG = new Float64Array(K * N);
+      const magnitudeG = new Float64Array(K * N);
+      for (let k = 0; k < K; k++) {
+        for (let n = 0; n < N; n++) {
+          for (let m = 0; m < M; m++) {
+            const term = values[u[m * K + k]] * dZ.values[m * N + n];
+            exactG[k * N + n] += term;
+            magnitudeG[k * N + n] += Math.abs(term) + Math.abs(values[0] * dZ.values[m * N + n]);
+          }
+        }
+      }
+      assertProductClose(kernels.floats(dWt, K * N), exactG, magnitudeG, M + 2, "dWt");
+    });
   }
 });
 

@@ -1,0 +1,123 @@
+// How a training step's cost grows with the work: relu nets of 3 Linear layers from width 256 to
+// 2048, and of 5 to 80 layers at width 64, actlab (one model, one thread) beside PyTorch on one and
+// on two threads, in alternating rounds. Cost is µs per training sample (batch 64).
+import type { MnistData } from "../src/data/mnist.js";
+import { Mlp } from "../src/engine/mlp.js";
+import { mlpConfig } from "../src/model.js";
+import { Random } from "../src/random.js";
+import { identityOrder } from "../src/train/evaluate.js";
+import { renderPng, renderSvg, CHART_CONFIG } from "../src/plot/render.js";
+import type { TopLevelSpec } from "vega-lite";
+import { NORMALIZATION } from "./measure.js";
+
+export interface ScalingNet {
+  /** Linear layers, and the hidden width. */
+  layers: number;
+  width: number;
+  /** Which sweep it belongs to. */
+  sweep: "width" | "depth";
+}
+
+export const SCALING_NETS: ScalingNet[] = [
+  ...[256, 512, 1024, 2048].map((width): ScalingNet => ({ layers: 3, width, sweep: "width" })),
+  ...[5, 10, 20, 40, 80].map((layers): ScalingNet => ({ layers, width: 64, sweep: "depth" })),
+];
+/** The notebook's deeper net, measured beside the sweeps (its shallow one is 5 × 64). */
+export const EXTRA_NETS: ScalingNet[] = [{ layers: 10, width: 48, sweep: "depth" }];
+
+export const netLabel = (net: { layers: number; width: number }) => `${net.layers}x${net.width}`;
+const BATCH = 64;
+
+/** Multiply-add flops of one training sample, the first layer counted dense: 6 per weight (forward, dX, dW). */
+export function flopsPerSample(net: { layers: number; width: number }): number {
+  const widths = [784, ...Array<number>(net.layers - 1).fill(net.width), 10];
+  let weights = 0;
+  for (let i = 1; i < widths.length; i++) weights += widths[i - 1] * widths[i];
+  return 6 * weights;
+}
+
+/** Timed steps for a net: about `gflop` of work each round (between 10 and 150 steps). */
+export function stepsFor(net: ScalingNet, gflop: number): number {
+  return Math.max(10, Math.min(150, Math.round((gflop * 1e9) / (flopsPerSample(net) * BATCH))));
+}
+
+/** Samples per second of one relu model training on one thread, the trainer's way (loadBatch, then a step). */
+export function measureNet(data: MnistData, net: ScalingNet, steps: number, warmup: number, seed: number): number {
+  const model = new Mlp(mlpConfig({ inSize: 784, outSize: 10, hiddenSize: net.width, numHiddenLayers: net.layers, activation: "relu" }), BATCH);
+  model.initialize(Random.fromSeed(seed));
+  const order = identityOrder(data.train.count);
+  Random.fromSeed(seed + 1).shuffle(order);
+  const batches = Math.floor(data.train.count / BATCH);
+  const step = (i: number) => {
+    model.input.loadBatch(data.train.images, data.train.labels, order, (i % batches) * BATCH, BATCH, NORMALIZATION);
+    model.trainStep(BATCH, 0.01, 0.9);
+  };
+  for (let i = 0; i < warmup; i++) step(i);
+  const started = performance.now();
+  for (let i = warmup; i < warmup + steps; i++) step(i);
+  return (steps * BATCH) / ((performance.now() - started) / 1000);
+}
+
+export interface ScalingRow {
+  net: string;
+  layers: number;
+  width: number;
+  sweep: "width" | "depth";
+  mflopPerSample: number;
+  /** Best round's samples per second, and every round's. */
+  actlab: number;
+  pytorch1?: number;
+  pytorch2?: number;
+  rounds: { actlab: number[]; pytorch1: number[]; pytorch2: number[] };
+}
+
+const us = (samplesPerSecond: number | undefined) => (samplesPerSecond ? 1e6 / samplesPerSecond : NaN);
+
+export function formatScaling(rows: ScalingRow[], rounds: number): string[] {
+  const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "–");
+  const lines = [
+    `Cost per training sample against width and depth: relu, batch 64, µs per sample (best of ${rounds} alternating rounds); speed = PyTorch's cost ÷ actlab's`,
+    `  ${"net".padEnd(8)}${"MFLOP".padStart(7)}${"actlab 1w".padStart(11)}${"PyTorch 1t".padStart(12)}${"PyTorch 2t".padStart(12)} │${"samples/s".padStart(10)} │${"vs 1t".padStart(7)}${"vs 2t".padStart(7)}`,
+  ];
+  for (const row of rows) {
+    lines.push(`  ${`${row.layers}×${row.width}`.padEnd(8)}${fmt(row.mflopPerSample, 2).padStart(7)}${fmt(us(row.actlab), 1).padStart(11)}` +
+      `${fmt(us(row.pytorch1), 1).padStart(12)}${fmt(us(row.pytorch2), 1).padStart(12)} │${fmt(row.actlab).padStart(10)} │` +
+      `${(row.pytorch1 ? fmt(row.actlab / row.pytorch1, 2) + "×" : "–").padStart(7)}${(row.pytorch2 ? fmt(row.actlab / row.pytorch2, 2) + "×" : "–").padStart(7)}`);
+  }
+  return lines;
+}
+
+/** Two panels, cost per sample against width (3 layers) and against depth (width 64), log scales. */
+export function scalingPlotSpec(rows: ScalingRow[]): TopLevelSpec {
+  const values = rows.filter((r) => SCALING_NETS.some((n) => netLabel(n) === r.net)).flatMap((row) => [
+    ["actlab, 1 worker", row.actlab], ["PyTorch, 1 thread", row.pytorch1], ["PyTorch, 2 threads", row.pytorch2],
+  ].filter(([, v]) => v).map(([who, v]) => ({
+    who, sweep: row.sweep === "width" ? "3 Linear layers, against width" : "width 64, against Linear layers",
+    x: row.sweep === "width" ? row.width : row.layers, us: us(v as number),
+  })));
+  const panel = (sweep: string, title: string, ticks: number[]) => ({
+    transform: [{ filter: { field: "sweep", equal: sweep } }],
+    title: sweep,
+    width: 300, height: 240,
+    mark: { type: "line" as const, point: true },
+    encoding: {
+      x: { field: "x", type: "quantitative" as const, scale: { type: "log" as const, base: 2, domain: [ticks[0], ticks[ticks.length - 1]] }, axis: { values: ticks }, title },
+      y: { field: "us", type: "quantitative" as const, scale: { type: "log" as const }, title: "µs per training sample" },
+      color: { field: "who", type: "nominal" as const, title: null },
+    },
+  });
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    config: CHART_CONFIG,
+    data: { values },
+    hconcat: [
+      panel("3 Linear layers, against width", "hidden width", [256, 512, 1024, 2048]),
+      panel("width 64, against Linear layers", "Linear layers", [5, 10, 20, 40, 80]),
+    ],
+  } as TopLevelSpec;
+}
+
+export async function scalingPlot(rows: ScalingRow[]): Promise<{ svg: string; png: Uint8Array }> {
+  const svg = await renderSvg(scalingPlotSpec(rows));
+  return { svg, png: renderPng(svg) };
+}
