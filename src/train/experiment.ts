@@ -11,7 +11,7 @@ import { loadSavedRun } from "./runConfig.js";
 import { RunDirectory, seriesName } from "./runDirectory.js";
 import type { TrainJob, TrainSettings } from "./settings.js";
 import { summarize, type SummaryRow } from "./summary.js";
-import type { EpochRecord, TrainEvent } from "./trainer.js";
+import { trainingMemoryProblems, type EpochRecord, type TrainEvent } from "./trainer.js";
 
 export interface ModelSpec {
   /** The models-dict key, shown in logs and tables. */
@@ -76,6 +76,9 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
     const names = spec.models.map((m) => m.model);
     const repeated = names.find((name, i) => names.indexOf(name) !== i);
     if (repeated) throw new InputError(`model "${repeated}" appears twice in experiment ${spec.name}`);
+    // Before any folder is made: a net too large for the kernels' memory is refused, not crashed on.
+    const tooLarge = trainingMemoryProblems(spec.models, spec.settings);
+    if (tooLarge.length > 0) throw new InputError(`experiment ${spec.name}: ${tooLarge.join("; ")}`);
   }
   // The run directories are locked (and their writability checked) before the data are read, so a
   // refusal comes at once.

@@ -3,12 +3,13 @@
 // (the terminal, the run directory). It never touches the file system itself.
 import type { MnistData } from "../data/mnist.js";
 import type { ResumeState as CheckpointResumeState } from "../checkpoint/modelCheckpoint.js";
-import { Mlp, type Normalization } from "../engine/mlp.js";
+import { memoryProblem, Mlp, type Normalization } from "../engine/mlp.js";
+import type { MlpConfig } from "../model.js";
 import { tensorView } from "../layout.js";
 import { Random } from "../random.js";
 import { evaluate, identityOrder } from "./evaluate.js";
 import { diagnoseEpoch, UnitStatistics, type EpochDiagnostics } from "./diagnostics.js";
-import type { TrainJob } from "./settings.js";
+import type { TrainJob, TrainSettings } from "./settings.js";
 
 export interface EpochRecord {
   model: string;
@@ -58,12 +59,31 @@ export function streamSeed(seed: number, stream: "init" | "shuffle"): number {
   return (Math.imul(seed ^ (stream === "init" ? 0x9e3779b9 : 0x85ebca6b), 0xc2b2ae35) ^ 0x27d4eb2f) | 0;
 }
 
+/** The rows a training job's model holds at once: its training batches and its evaluation batches share the buffers. */
+export function modelBatchRows(settings: Pick<TrainSettings, "batchSize" | "testBatchSize">): number {
+  return Math.max(settings.batchSize, settings.testBatchSize);
+}
+
+/**
+ * Why models of these configs cannot be trained with these settings in a kernel instance's memory
+ * (one phrase per model that does not fit); empty when all fit. Checked before a run folder is made.
+ */
+export function trainingMemoryProblems(
+  models: ReadonlyArray<{ model: string; config: MlpConfig }>, settings: Pick<TrainSettings, "batchSize" | "testBatchSize">,
+): string[] {
+  const rows = modelBatchRows(settings);
+  return models.flatMap(({ model, config }) => {
+    const problem = memoryProblem(config, rows);
+    return problem ? [`model ${model}: ${problem}`] : [];
+  });
+}
+
 export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEvent) => void, control: TrainControl = {}): void {
   const { settings } = job;
   const normalization: Normalization = { mean: settings.mean, std: settings.std };
   const trainCount = Math.min(job.trainLimit ?? data.train.count, data.train.count);
   const stepsPerEpoch = Math.ceil(trainCount / settings.batchSize);
-  const model = new Mlp(job.config, Math.max(settings.batchSize, settings.testBatchSize));
+  const model = new Mlp(job.config, modelBatchRows(settings));
   const resume = control.resume;
   let shuffle: Random;
   if (resume) {
