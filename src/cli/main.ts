@@ -23,7 +23,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   registerExperiment(program, exit);
   registerTrain(program, exit);
   registerParams(program);
-  registerEval(program);
+  registerEval(program, exit);
   registerPlot(program, exit);
   registerServe(program, exit);
   registerReport(program, exit);

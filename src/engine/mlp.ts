@@ -108,8 +108,9 @@ export function memoryProblem(config: MlpConfig, maxBatch: number, plan = mlpMem
   const widths = config.hiddenSizes.length > 0 && config.hiddenSizes.every((h) => h === config.hiddenSizes[0])
     ? `${config.hiddenSizes.length} hidden layers of ${config.hiddenSizes[0]}` : `hidden widths ${JSON.stringify(config.hiddenSizes)}`;
   return `a ${config.inSize}-input net with ${widths} and batches of ${maxBatch} needs ${formatBytes(plan.end - plan.base)} ` +
-    `(${plan.end - plan.base} bytes) of kernel memory, but WebAssembly (wasm32) memory holds at most ${formatBytes(maxBytes - heapBase)} ` +
-    `(${formatBytes(maxBytes)} less the kernels' own ${heapBase} bytes); use narrower or fewer layers, or smaller batches`;
+    `(${plan.end - plan.base} bytes) of kernel memory, but the kernels' WebAssembly memory holds at most ${formatBytes(maxBytes)} ` +
+    `(${maxBytes} bytes, the wasm32 limit), of which their own data take ${heapBase}: ${maxBytes - heapBase} bytes are left for a model; ` +
+    "use narrower or fewer layers, or smaller batches";
 }
 
 function requireMemoryFits(plan: MemoryPlan, config: MlpConfig, maxBatch: number): void {

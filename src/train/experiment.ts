@@ -91,6 +91,7 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
     for (const run of runs) run.close();
     throw error;
   }
+  let written = false;
   try {
     const data = options.data ?? loadMnist({ dir: options.dataDir, shared: (options.workers ?? 1) > 0 });
     for (const spec of specs) {
@@ -113,13 +114,17 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
         jobs.push(job);
         owners.push(s);
       }
-      if (options.resume) run.rewriteHistory(planned.kept);
       histories.push(planned.kept);
-      run.writeConfig({
+    });
+    // Written only once every run was checked and planned: a refusal leaves each folder as it was.
+    specs.forEach((spec, s) => {
+      if (options.resume) runs[s].rewriteHistory(histories[s]);
+      runs[s].writeConfig({
         name: spec.name, models: spec.models, seeds: spec.seeds, settings: spec.settings, trainLimit: spec.trainLimit,
         data: data.source, versions: { actlab: packageVersion(), node: process.versions.node, v8: process.versions.v8 },
       });
     });
+    written = true;
     const stopFlag = options.stopFlag ?? new StopFlag();
     let ended = 0;
     await runJobs(jobs, data, options.workers ?? defaultWorkerCount(), stopFlag, (index, event) => {
@@ -137,6 +142,10 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
       runs[s].writeSummary({ experiment: spec.name, status, rows, settings: spec.settings, seeds: spec.seeds });
       return { spec, rows, status };
     });
+  } catch (error) {
+    // Refused before anything was written: the folders open() made go again (resume/ is never made early).
+    if (!written) for (const run of runs) run.abandon();
+    throw error;
   } finally {
     for (const run of runs) run.close();
   }

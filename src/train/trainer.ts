@@ -1,6 +1,7 @@
 // The epoch loop for one model and one seed. It runs the same way on the main thread or in a
 // worker: everything it has to say leaves through `emit`, and the caller decides where it goes
 // (the terminal, the run directory). It never touches the file system itself.
+import type { DataIdentity } from "../data/identity.js";
 import type { MnistData } from "../data/mnist.js";
 import type { ResumeState as CheckpointResumeState } from "../checkpoint/modelCheckpoint.js";
 import { memoryProblem, Mlp, type Normalization } from "../engine/mlp.js";
@@ -43,7 +44,11 @@ export type TrainEvent =
     /** Where to continue from if the process dies before the next epoch ends; absent after the last epoch and on divergence. */
     resume?: ResumeState;
   }
-  | { type: "end"; model: string; seed: number; status: "finished" | "diverged" | "interrupted"; params: Float32Array; velocity: Float32Array; resume?: ResumeState; history: EpochRecord[] };
+  | {
+    type: "end"; model: string; seed: number; status: "finished" | "diverged" | "interrupted"; params: Float32Array; velocity: Float32Array; resume?: ResumeState; history: EpochRecord[];
+    /** How the model was trained and on what, for its checkpoint's metadata (trainingMetadata). */
+    trainedOn: { mean: number; std: number; testBatchSize: number; data?: DataIdentity };
+  };
 
 export interface TrainControl {
   /** Asked after every step; true stops the job cleanly with a resumable state. */
@@ -103,7 +108,10 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
   const unitStatistics = new UnitStatistics(model);
   const interval = control.stepEventIntervalMs ?? 100;
   const end = (status: "finished" | "diverged" | "interrupted", resumeState?: ResumeState) =>
-    emit({ type: "end", model: job.model, seed: job.seed, status, params: model.parameters(), velocity: model.momentum(), resume: resumeState, history });
+    emit({
+      type: "end", model: job.model, seed: job.seed, status, params: model.parameters(), velocity: model.momentum(), resume: resumeState, history,
+      trainedOn: { mean: settings.mean, std: settings.std, testBatchSize: settings.testBatchSize, data: data.identity },
+    });
 
   for (let epoch = startEpoch; epoch < settings.epochs; epoch++) {
     const shuffleStateAtEpochStart = shuffle.state();
@@ -154,6 +162,9 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
     const evaluation = diverged
       ? { accuracy: NaN, loss: NaN }
       : evaluate(model, data.test, settings.testBatchSize, normalization, (m, count) => unitStatistics.observe(count), testOrder);
+    // A test loss that is NaN or infinite after finite training steps is divergence all the same: the
+    // model's outputs are no longer numbers on some test image. Marked at the epoch's last step.
+    if (!diverged && !Number.isFinite(evaluation.loss)) diverged = { epoch: epoch + 1, step: stepsDone };
     const record: EpochRecord = {
       model: job.model,
       seed: job.seed,
