@@ -159,12 +159,16 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
       gradWeight: tensorView(grads, linear.weight).slice(),
     }));
     unitStatistics.reset();
-    const evaluation = diverged
+    const evaluation: { accuracy: number; loss: number } = diverged
       ? { accuracy: NaN, loss: NaN }
       : evaluate(model, data.test, settings.testBatchSize, normalization, (m, count) => unitStatistics.observe(count), testOrder);
     // A test loss that is NaN or infinite after finite training steps is divergence all the same: the
     // model's outputs are no longer numbers on some test image. Marked at the epoch's last step.
-    if (!diverged && !Number.isFinite(evaluation.loss)) diverged = { epoch: epoch + 1, step: stepsDone };
+    // Its accuracy then counts argmaxes of NaN or infinite logits: no number to report.
+    if (!diverged && !Number.isFinite(evaluation.loss)) {
+      diverged = { epoch: epoch + 1, step: stepsDone };
+      evaluation.accuracy = NaN;
+    }
     const record: EpochRecord = {
       model: job.model,
       seed: job.seed,

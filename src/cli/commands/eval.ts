@@ -64,7 +64,7 @@ export function registerEval(program: Command, exit: (code: number) => void = ()
     const differences = recorded.data ? dataDifferences(recorded.data, data.identity) : undefined;
     const recordedCorrect = recorded.testAcc !== undefined && Number.isFinite(recorded.testAcc)
       ? Math.round(recorded.testAcc * result.count) : undefined;
-    let mismatch = false;
+    let mismatch = false; // exit 1: a number printed that cannot be trusted
     if (!differences) {
       notes.push(`${path} records no data identity (written before actlab recorded it): its accuracy cannot be checked against the data`);
     } else if (differences.length > 0) {
@@ -82,6 +82,10 @@ export function registerEval(program: Command, exit: (code: number) => void = ()
           "the checkpoint, the kernels or the evaluation no longer give the number the run reported",
         );
       }
+    }
+    if (!Number.isFinite(result.loss)) {
+      mismatch = true;
+      notes.push("error: the test loss is not finite: the model's outputs overflow on some test images, so its accuracy counts argmaxes of non-numbers");
     }
     const matches = differences?.length === 0 && recordedCorrect !== undefined ? recordedCorrect === result.correct : null;
 
