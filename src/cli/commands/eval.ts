@@ -10,6 +10,8 @@
 //   be the recorded one, to the image. A difference means the checkpoint, the kernels or the
 //   evaluation no longer give the number the run reported; it is printed, said loudly, and the
 //   command exits 1, because a lab must not hand back an unexplained number with exit 0.
+// - A test loss that is not finite: the outputs overflow, the accuracy counts argmaxes of
+//   non-numbers; said, and exit 1 for the same reason.
 // - Other data: scored all the same (that is a legitimate use: another test set), with a note naming
 //   the files that differ; there is nothing to compare against.
 import type { Command } from "commander";
@@ -72,7 +74,9 @@ export function registerEval(program: Command, exit: (code: number) => void = ()
     } else if (recorded.testAcc !== undefined && Number.isNaN(recorded.testAcc)) {
       notes.push(`${path} records no accuracy: the model diverged in training`);
     } else if (recordedCorrect !== undefined && recordedCorrect !== result.correct) {
-      const recordedText = `${(100 * recorded.testAcc!).toFixed(2)}% (${recordedCorrect}/${result.count})`;
+      const batches = recorded.testBatchSize !== undefined && recorded.testBatchSize !== flags.testBatchSize
+        ? ` (measured with batches of ${recorded.testBatchSize}, this one with ${flags.testBatchSize})` : "";
+      const recordedText = `${(100 * recorded.testAcc!).toFixed(2)}% (${recordedCorrect}/${result.count})${batches}`;
       if (overridden) {
         notes.push(`the recorded accuracy ${recordedText} was measured with the checkpoint's own normalisation`);
       } else {
