@@ -78,6 +78,8 @@ export function mlpMemoryPlan(config: MlpConfig, maxBatch: number): { plan: Memo
   });
   const transposedWeights = layers.map((layer, k) => (k === 0 ? 0 : plan.takeFloats(`layer${k}.Wt`, layer.inSize * layer.outSize)));
   const sparse = sparseFits ? SparseFirstLayer.plan(plan, first.inSize, first.outSize) : undefined;
+  // Kernel scratch (a GEMM's packing buffers, say) goes here: plan.take("gemm.<what>", bytes), and
+  // the pointer into MlpRegions, so that it is counted in the size checked before a run.
   // Reserved with the model, not when diagnostics first run: memory never grows under views handed out earlier.
   const scratchFloats = Math.max(1, ...config.hiddenSizes) * maxBatch;
   const diagnosticScratch = { ones: plan.takeFloats("diagnostics.ones", scratchFloats), derivative: plan.takeFloats("diagnostics.derivative", scratchFloats) };
