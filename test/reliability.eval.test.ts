@@ -7,12 +7,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { loadModelCheckpoint, saveModelCheckpoint } from "../src/checkpoint/modelCheckpoint.js";
-import { loadMnist, type MnistSplit } from "../src/data/mnist.js";
+import { loadMnist, type MnistData, type MnistSplit } from "../src/data/mnist.js";
 import { Mlp } from "../src/engine/mlp.js";
 import { InputError } from "../src/errors.js";
 import { mlpConfig } from "../src/model.js";
 import { Random } from "../src/random.js";
 import { evaluate } from "../src/train/evaluate.js";
+import { DEFAULT_SETTINGS } from "../src/train/settings.js";
+import { trainJob } from "../src/train/trainer.js";
 import { runCli } from "./support/cliProcess.js";
 import { craftDataFolder } from "./support/craftedData.js";
 import { temporaryDir } from "./support/scratch.js";
@@ -160,6 +162,14 @@ describe("evaluate (the library)", () => {
     assert.throws(() => evaluate(model, split([0, 1, 2, 3, 0]), 4, { mean: 0, std: 1 }),
       (error: unknown) => error instanceof InputError && /label 3 of image 3 has no logit: the model has 3 outputs/.test(error.message));
     assert.equal(evaluate(model, split([0, 1, 2, 2, 0]), 4, { mean: 0, std: 1 }).count, 5);
+  });
+
+  test("trainJob refuses a training label without a logit before the first step", () => {
+    const data = { train: split([0, 1, 5, 2]), test: split([0, 1]), source: "crafted", classes: 6 } as unknown as MnistData;
+    const events: string[] = [];
+    assert.throws(() => trainJob({ model: "m", seed: 0, config, settings: { ...DEFAULT_SETTINGS, batchSize: 2, testBatchSize: 2, epochs: 1 } }, data, (e) => events.push(e.type)),
+      (error: unknown) => error instanceof InputError && /label 5 of image 2 has no logit/.test(error.message));
+    assert.deepEqual(events, []);
   });
 
   test("refuses images of another pixel count", () => {

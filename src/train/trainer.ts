@@ -8,7 +8,7 @@ import { memoryProblem, Mlp, type Normalization } from "../engine/mlp.js";
 import type { MlpConfig } from "../model.js";
 import { tensorView } from "../layout.js";
 import { Random } from "../random.js";
-import { evaluate, identityOrder } from "./evaluate.js";
+import { evaluate, identityOrder, requireSplitFitsModel } from "./evaluate.js";
 import { diagnoseEpoch, UnitStatistics, type EpochDiagnostics } from "./diagnostics.js";
 import type { TrainJob, TrainSettings } from "./settings.js";
 
@@ -89,6 +89,8 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
   const trainCount = Math.min(job.trainLimit ?? data.train.count, data.train.count);
   const stepsPerEpoch = Math.ceil(trainCount / settings.batchSize);
   const model = new Mlp(job.config, modelBatchRows(settings));
+  // No label is ever read as a class the model has no logit for (the loss kernels would read past the row).
+  requireSplitFitsModel(model, data.train);
   const resume = control.resume;
   let shuffle: Random;
   if (resume) {
