@@ -2,7 +2,7 @@
 // one call at a time against the core's own ceiling (simdCeiling: independent multiply-adds on
 // registers, measured here rather than computed from a clock rate that the CPU name may not give).
 import type { MnistData } from "../src/data/mnist.js";
-import { Kernels, type KernelExports } from "../src/engine/kernels.js";
+import { Kernels, MemoryPlan, type KernelExports } from "../src/engine/kernels.js";
 import { InputPipeline } from "../src/engine/inputPipeline.js";
 import { SparseFirstLayer } from "../src/engine/sparseFirstLayer.js";
 import { identityOrder } from "../src/train/evaluate.js";
@@ -101,9 +101,13 @@ export function measureShapes(data: MnistData, widths = SHAPE_WIDTHS): ShapeFigu
     add(`eval forward X[256×${w}]·Wᵀ`, 2 * TEST_BATCH * w * w, () => k.denseForward(Z, A, X, 0, W, b, TEST_BATCH, w, w, 0, 0));
     add(`layer 1 dense X[64×784]·Wᵀ`, 2 * BATCH * w * PIXELS, () => k.gemmNT(Z, X, W, b, BATCH, w, PIXELS));
     if (SparseFirstLayer.fits(w)) {
-      const sparse = new SparseFirstLayer(kernels, PIXELS, w);
       // The input pipeline lists the batch's nonzero pixels, as in training (the first 64 images in order).
-      const input = new InputPipeline(kernels, PIXELS, TEST_BATCH, w);
+      const plan = new MemoryPlan(kernels.allocated);
+      const sparseRegions = SparseFirstLayer.plan(plan, PIXELS, w);
+      const inputRegions = InputPipeline.plan(plan, PIXELS, TEST_BATCH, w);
+      kernels.allocatePlan(plan);
+      const sparse = new SparseFirstLayer(kernels, PIXELS, w, sparseRegions);
+      const input = new InputPipeline(kernels, PIXELS, TEST_BATCH, w, inputRegions);
       input.loadBatch(data.train.images, data.train.labels, identityOrder(BATCH), 0, BATCH, NORMALIZATION);
       const pixelLists = input.prepareForward(BATCH)!;
       let nonzero = 0;

@@ -11,6 +11,7 @@ import { readEventDir, type DecodedEvent } from "../src/log/eventReader.js";
 import { mlpConfig } from "../src/model.js";
 import { RunDirectory } from "../src/train/runDirectory.js";
 import { runCli } from "./support/cliProcess.js";
+import { craftDataFolder } from "./support/craftedData.js";
 import { temporaryDir } from "./support/scratch.js";
 
 const scratch = temporaryDir("divergence");
@@ -83,6 +84,52 @@ describe("a model whose loss turns NaN or infinite", () => {
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /warning: 1 model\(s\) diverged/);
     assert.deepEqual(JSON.parse(readFileSync(join(strict, "jobs.json"), "utf8")), { relu: "diverged", tanh: "finished" });
+  });
+});
+
+// A test loss that is not finite while every training step's loss is: training images all 0 and
+// normalised with mean 0 stay 0 (finite logits), while test pixels of 255 divided by std 1e-45 (the
+// smallest float32) are infinite, so the test logits, and the test loss, are NaN.
+describe("a model whose test loss turns NaN or infinite while its training loss stays finite", () => {
+  const data = craftDataFolder(join(scratch.path, "overflowing-test-set"), { count: 128, pixel: () => 0 }, { count: 20, pixel: () => 255 });
+  const testArgs = (dir: string) => ["train", "--data", data, "--mean", "0", "--std", "1e-45", "--batch-size", "64", "--epochs", "3", "--workers", "1", "--logdir", dir];
+  const plain = join(scratch.path, "test-loss");
+  const strict = join(scratch.path, "test-loss-strict");
+  const results = Promise.all([runCli(testArgs(plain)), runCli([...testArgs(strict), "--fail-on-divergence"])]);
+
+  test("is marked diverged at the epoch's last step in metrics.jsonl, summary.json, jobs.json, its checkpoint, the table and the event files; no accuracy is reported", async () => {
+    const [result] = await results;
+    assert.equal(result.code, 0, result.stderr);
+    const records = parseJsonLines(readFileSync(join(plain, "metrics.jsonl"), "utf8"), "metrics.jsonl") as Array<Record_ & { test_loss: number | null }>;
+    assert.equal(records.length, 1, "training stops in the epoch whose test loss was not finite");
+    assert.ok(Number.isFinite(records[0].train_loss), "the training loss was finite");
+    assert.equal(records[0].test_loss, null);
+    assert.equal(records[0].test_acc, null, "no accuracy counted from non-finite logits");
+    assert.deepEqual(records[0].diverged, { epoch: 1, step: 2 });
+    const summary = JSON.parse(readFileSync(join(plain, "summary.json"), "utf8"));
+    assert.deepEqual(summary.rows[0].diverged, [{ seed: 0, epoch: 1, step: 2 }]);
+    assert.deepEqual(JSON.parse(readFileSync(join(plain, "jobs.json"), "utf8")), { relu: "diverged" });
+    const { metadata } = loadModelCheckpoint(join(plain, "relu.safetensors"));
+    assert.equal(metadata.status, "diverged");
+    assert.equal(metadata.test_loss, "NaN");
+    const row = result.stdout.split("\n").find((line) => line.startsWith("relu "));
+    assert.ok(row?.endsWith("diverged: seed 0 epoch 1 step 2"), `table row: ${row}`);
+    assert.match(result.stderr, /warning: 1 model\(s\) diverged/);
+    const marks = allEvents(plain).flatMap(({ event }) => event.scalars.filter((s) => s.tag.startsWith("diverged/")).map((s) => ({ tag: s.tag, value: s.value, step: event.step })));
+    assert.deepEqual(marks, [{ tag: "diverged/relu", value: 2, step: 1 }]);
+  });
+
+  test("makes the run exit with 1 under --fail-on-divergence", async () => {
+    const [, result] = await results;
+    assert.equal(result.code, 1, result.stderr);
+    assert.deepEqual(JSON.parse(readFileSync(join(strict, "jobs.json"), "utf8")), { relu: "diverged" });
+  });
+
+  test("makes eval of that checkpoint exit 1 rather than print an accuracy of non-numbers", async () => {
+    await results;
+    const result = await runCli(["eval", join(plain, "relu.safetensors"), "--data", data]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /error: the test loss is not finite/);
   });
 });
 

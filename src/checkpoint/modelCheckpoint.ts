@@ -2,12 +2,90 @@
 // load_state_dict(strict=True): state_dict names and shapes, float32, the config in the metadata.
 // A resumable checkpoint adds the momentum buffers and the training position.
 import { DEFAULT_LEAKY_SLOPE, isActivationName } from "../activations.js";
+import { DATA_FILES, type DataIdentity } from "../data/identity.js";
 import { InputError } from "../errors.js";
 import { parameterLayout, stateDictOf } from "../layout.js";
 import type { MlpConfig } from "../model.js";
 import { readSafetensors, writeSafetensorsSync, type Tensor } from "./safetensors.js";
 
 export const CHECKPOINT_FORMAT = "actlab-mlp/1";
+
+/**
+ * What a model checkpoint records about how its parameters were made and scored, beside the
+ * config: the normalisation it was trained with, the data it was trained and tested on, and its
+ * final test accuracy and loss there. `actlab eval` uses the normalisation, compares the data, and
+ * says so when it scores the same data differently.
+ */
+export interface TrainingRecord {
+  mean: number;
+  std: number;
+  /** The evaluation batch size (the sparse and dense paths may differ in the last bits between sizes). */
+  testBatchSize: number;
+  /** Absent where the caller's data carried no identity. */
+  data?: DataIdentity;
+  testLoss: number;
+}
+
+/** The metadata keys of a TrainingRecord (test_acc is the checkpoint's own key, written beside them). */
+export function trainingMetadata(record: TrainingRecord): Record<string, string> {
+  return {
+    mean: String(record.mean),
+    std: String(record.std),
+    test_batch_size: String(record.testBatchSize),
+    test_loss: String(record.testLoss),
+    ...(record.data ? { data_sha256: record.data.sha256, data_files: JSON.stringify(record.data.files) } : {}),
+  };
+}
+
+export interface RecordedTraining {
+  normalization?: { mean: number; std: number };
+  testBatchSize?: number;
+  data?: DataIdentity;
+  testAcc?: number;
+  testLoss?: number;
+}
+
+/**
+ * What a checkpoint's metadata records of its training (each part undefined where an older
+ * checkpoint lacks it); a key that is there but malformed is refused, naming the file and key.
+ */
+export function recordedTraining(metadata: Record<string, string>, source: string): RecordedTraining {
+  const bad = (key: string, why: string) => new InputError(`${source}: metadata ${key} ${why}`);
+  const number = (key: string, check: (x: number) => boolean = Number.isFinite): number | undefined => {
+    const raw = metadata[key];
+    if (raw === undefined) return undefined;
+    const value = raw.trim() === "" ? NaN : Number(raw);
+    if (!check(value)) throw bad(key, `is not a valid number ("${raw.slice(0, 40)}")`);
+    return value;
+  };
+  const mean = number("mean");
+  const std = number("std", (x) => Number.isFinite(x) && x > 0);
+  if ((mean === undefined) !== (std === undefined)) throw bad(mean === undefined ? "mean" : "std", "is missing while the other is there");
+  // A diverged model's accuracy and loss are recorded as NaN.
+  const testAcc = number("test_acc", (x) => Number.isNaN(x) || (x >= 0 && x <= 1));
+  const testLoss = number("test_loss", (x) => !Number.isFinite(x) || x >= 0);
+  const testBatchSize = number("test_batch_size", (x) => Number.isInteger(x) && x >= 1);
+  let data: DataIdentity | undefined;
+  if (metadata.data_sha256 !== undefined || metadata.data_files !== undefined) {
+    const hex = /^[0-9a-f]{64}$/;
+    let files: unknown;
+    try {
+      files = JSON.parse(metadata.data_files ?? "null");
+    } catch {
+      throw bad("data_files", "is not JSON");
+    }
+    const valid = hex.test(metadata.data_sha256 ?? "") && files !== null && typeof files === "object" && DATA_FILES.every((name) => {
+      const file = (files as Record<string, { bytes?: unknown; sha256?: unknown } | undefined>)[name];
+      return file !== null && typeof file === "object" && Number.isSafeInteger(file.bytes) && (file.bytes as number) >= 0 && typeof file.sha256 === "string" && hex.test(file.sha256);
+    });
+    if (!valid) throw bad("data_sha256/data_files", "do not describe the four data files (sizes and SHA-256 each)");
+    data = { sha256: metadata.data_sha256!, files: files as DataIdentity["files"] };
+  }
+  return {
+    normalization: mean !== undefined && std !== undefined ? { mean, std } : undefined,
+    testBatchSize, data, testAcc, testLoss,
+  };
+}
 
 /**
  * Everything needed to continue a job exactly where it stopped. `History` is the job's epoch record

@@ -24,7 +24,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   registerExperiment(program, exit);
   registerTrain(program, exit);
   registerParams(program);
-  registerEval(program);
+  registerEval(program, exit);
   registerExport(program);
   registerPlot(program, exit);
   registerServe(program, exit);

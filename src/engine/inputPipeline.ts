@@ -4,7 +4,7 @@
 // pixels, keeping the lists of a split read in order (the test set, evaluated after every epoch).
 // None of this depends on the weights, so none of it lives in the model. Everything is allocated
 // in the constructor; loading a batch only moves bytes.
-import type { Kernels } from "./kernels.js";
+import type { Kernels, MemoryPlan } from "./kernels.js";
 
 /** Above this fraction of nonzero pixels the dense product is as fast. */
 export const SPARSE_MAX_DENSITY = 0.5;
@@ -38,6 +38,16 @@ interface ListArea {
   starts: number;
   offsets: number;
   values: number;
+}
+
+/** Where the pipeline's buffers lie (pointers), as InputPipeline.plan placed them. */
+export interface InputRegions {
+  x: number;
+  pixels: number;
+  labels: number;
+  pixelTable: number;
+  batchLists: ListArea | undefined;
+  kept: ListArea | undefined;
 }
 
 function isRun(order: ArrayLike<number>, start: number, count: number): boolean {
@@ -86,28 +96,41 @@ export class InputPipeline {
   private readonly lists: PixelLists = { starts: 0, offsets: 0, values: 0, zeroValue: 0 };
 
   /**
-   * `sparseWidth`: the width of the first layer where it can take the sparse path (the lists hold
-   * offsets into its Wᵀ rows), undefined where it cannot.
+   * Places the pipeline's buffers in a model's memory plan (mlp.ts). `sparseWidth`: the width of
+   * the first layer where it can take the sparse path (the lists hold offsets into its Wᵀ rows),
+   * undefined where it cannot.
    */
-  constructor(private readonly kernels: Kernels, readonly inSize: number, readonly maxBatch: number, private readonly sparseWidth?: number) {
-    this.x = kernels.allocFloats(maxBatch * inSize);
-    this.pixels = kernels.alloc(maxBatch * inSize);
-    this.labels = kernels.alloc(maxBatch);
-    this.pixelTable = kernels.allocFloats(512);
-    if (sparseWidth !== undefined) {
-      this.batchLists = {
-        starts: kernels.alloc(4 * (maxBatch + 1)),
-        offsets: kernels.alloc(4 * maxBatch * inSize),
-        values: kernels.allocFloats(maxBatch * inSize),
-      };
-      // Keeping lists only pays for image-sized inputs (and is reserved once, at construction,
-      // so that the memory never grows under views handed out earlier).
-      this.kept = inSize >= 256 ? {
-        starts: kernels.alloc(4 * (KEPT_IMAGES + 1)),
-        offsets: kernels.alloc(4 * KEPT_ENTRIES),
-        values: kernels.allocFloats(KEPT_ENTRIES),
-      } : undefined;
-    }
+  static plan(plan: MemoryPlan, inSize: number, maxBatch: number, sparseWidth?: number): InputRegions {
+    const x = plan.takeFloats("input.x", maxBatch * inSize);
+    const pixels = plan.take("input.pixels", maxBatch * inSize);
+    const labels = plan.take("input.labels", maxBatch);
+    const pixelTable = plan.takeFloats("input.pixelTable", 512);
+    const batchLists = sparseWidth === undefined ? undefined : {
+      starts: plan.take("input.lists.starts", 4 * (maxBatch + 1)),
+      offsets: plan.take("input.lists.offsets", 4 * maxBatch * inSize),
+      values: plan.takeFloats("input.lists.values", maxBatch * inSize),
+    };
+    // Keeping lists only pays for image-sized inputs (and is reserved once, with the model, so that
+    // the memory never grows under views handed out earlier).
+    const kept = sparseWidth !== undefined && inSize >= 256 ? {
+      starts: plan.take("input.kept.starts", 4 * (KEPT_IMAGES + 1)),
+      offsets: plan.take("input.kept.offsets", 4 * KEPT_ENTRIES),
+      values: plan.takeFloats("input.kept.values", KEPT_ENTRIES),
+    } : undefined;
+    return { x, pixels, labels, pixelTable, batchLists, kept };
+  }
+
+  /** `regions`: where InputPipeline.plan placed the buffers, in memory the kernels have allocated. */
+  constructor(
+    private readonly kernels: Kernels, readonly inSize: number, readonly maxBatch: number, private readonly sparseWidth: number | undefined,
+    regions: InputRegions,
+  ) {
+    this.x = regions.x;
+    this.pixels = regions.pixels;
+    this.labels = regions.labels;
+    this.pixelTable = regions.pixelTable;
+    this.batchLists = regions.batchLists;
+    this.kept = regions.kept;
   }
 
   /** Loads rows of f32 input directly (for tests and plots); labels are optional. */

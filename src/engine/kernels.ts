@@ -63,6 +63,90 @@ function enableRelaxedSimd(): void {
 }
 
 const PAGE_BYTES = 65536;
+/** wasm32 addresses 2^16 pages of 64 KiB at most: 4 GiB. */
+const WASM32_MAX_PAGES = 65536;
+/** Every allocation starts on a 64-byte boundary (a cache line; SIMD loads never straddle two). */
+export const ALLOCATION_ALIGN = 64;
+
+/**
+ * The largest memory the kernel module's instance may grow to: the maximum its memory section
+ * declares, or wasm32's 4 GiB when it declares none. Read from the module's own bytes, so that a
+ * build with another limit is honoured without a copy of the number here.
+ */
+function declaredMaximumPages(bytes: Uint8Array): number {
+  let at = 8; // magic and version
+  const leb = (): number => {
+    let value = 0;
+    let shift = 0;
+    for (;;) {
+      const byte = bytes[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+      if ((byte & 0x80) === 0) return value;
+    }
+  };
+  while (at < bytes.length) {
+    const id = bytes[at++];
+    const size = leb();
+    const end = at + size;
+    if (id === 5) { // the memory section: count, then flags (bit 0: has a maximum), initial, maximum
+      if (leb() > 0) {
+        const flags = leb();
+        leb();
+        if (flags & 1) return Math.min(leb(), WASM32_MAX_PAGES);
+      }
+      return WASM32_MAX_PAGES;
+    }
+    at = end;
+  }
+  return WASM32_MAX_PAGES;
+}
+
+let memoryLimits: { heapBase: number; maxBytes: number } | undefined;
+
+/**
+ * Where a fresh instance's arenas start (after the module's static data) and the most bytes its
+ * memory can hold: an arena must end at or below maxBytes.
+ */
+export function kernelMemoryLimits(): { heapBase: number; maxBytes: number } {
+  if (!memoryLimits) {
+    const probe = new Kernels();
+    memoryLimits = { heapBase: probe.allocated, maxBytes: declaredMaximumPages(new Uint8Array(readFileSync(KERNELS_WASM_URL))) * PAGE_BYTES };
+  }
+  return memoryLimits;
+}
+
+/**
+ * A bump allocation done ahead, without memory: regions are placed exactly as Kernels.alloc would
+ * place them from `base`, so that a model can know its size before its instance exists, and then
+ * allocate exactly that (Kernels.allocatePlan). The one place where the engine's layout in memory
+ * is decided; a component that needs memory (scratch for a kernel included) takes it here.
+ */
+export class MemoryPlan {
+  readonly regions: Array<{ name: string; offset: number; bytes: number }> = [];
+  private next: number;
+
+  constructor(readonly base: number = kernelMemoryLimits().heapBase) {
+    this.next = align(base, ALLOCATION_ALIGN);
+  }
+
+  /** Places `bytes` (64-byte aligned) and returns their pointer. */
+  take(name: string, bytes: number): number {
+    const offset = this.next;
+    this.next = align(offset + bytes, ALLOCATION_ALIGN);
+    this.regions.push({ name, offset, bytes });
+    return offset;
+  }
+
+  takeFloats(name: string, count: number): number {
+    return this.take(name, count * 4);
+  }
+
+  /** The first byte past the plan: what the instance's memory must hold. */
+  get end(): number {
+    return this.next;
+  }
+}
 
 /** One kernel instance and the memory it owns. */
 export class Kernels {
@@ -83,22 +167,41 @@ export class Kernels {
     });
     this.functions = instance.exports as Record<string, unknown>;
     this.exports = instance.exports as unknown as KernelExports;
-    this.next = align(this.exports.heapBase(), 64);
+    this.next = align(this.exports.heapBase(), ALLOCATION_ALIGN);
     this.bytesView = new Uint8Array(this.exports.memory.buffer);
     this.floatsView = new Float32Array(this.exports.memory.buffer);
     this.wordsView = new Uint32Array(this.exports.memory.buffer);
   }
 
+  /** The bump pointer: the first byte not yet allocated. */
+  get allocated(): number {
+    return this.next;
+  }
+
   /** Reserves bytes (64-byte aligned, zeroed) and returns their pointer. */
   alloc(bytes: number): number {
     const pointer = this.next;
-    this.next = align(pointer + bytes, 64);
+    this.next = align(pointer + bytes, ALLOCATION_ALIGN);
+    this.growTo(this.next);
+    return pointer;
+  }
+
+  /**
+   * Allocates every region of a plan made from this instance's first free byte, at once (the memory
+   * grows once); the plan's pointers are then this instance's.
+   */
+  allocatePlan(plan: MemoryPlan): void {
+    if (plan.base !== this.next) throw new Error(`memory plan starts at ${plan.base}, the allocator is at ${this.next}`);
+    this.growTo(plan.end);
+    this.next = plan.end;
+  }
+
+  private growTo(end: number): void {
     const memory = this.exports.memory;
-    if (this.next > memory.buffer.byteLength) {
-      memory.grow(Math.ceil((this.next - memory.buffer.byteLength) / PAGE_BYTES));
+    if (end > memory.buffer.byteLength) {
+      memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE_BYTES));
       this.refreshViews();
     }
-    return pointer;
   }
 
   allocFloats(count: number): number {

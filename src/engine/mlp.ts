@@ -11,8 +11,10 @@ import { parameterLayout, stateDictOf, type LinearModule, type NamedTensor, type
 import type { MlpConfig } from "../model.js";
 import type { Random } from "../random.js";
 import { InputPipeline, type PixelLists } from "./inputPipeline.js";
-import { Kernels } from "./kernels.js";
-import { SparseFirstLayer } from "./sparseFirstLayer.js";
+import { InputError } from "../errors.js";
+import { Kernels, kernelMemoryLimits, MemoryPlan } from "./kernels.js";
+import { SparseFirstLayer, type SparseRegions } from "./sparseFirstLayer.js";
+import type { InputRegions } from "./inputPipeline.js";
 
 export type { Normalization } from "./inputPipeline.js";
 
@@ -28,6 +30,95 @@ export interface DiagnosticScratch {
   /** All ones: the upstream gradient that makes an activation's backward kernel give f'(z). */
   ones: number;
   derivative: number;
+}
+
+/** Where everything a model holds lies in its instance's memory (pointers), as mlpMemoryPlan placed it. */
+export interface MlpRegions {
+  layout: ParameterLayout;
+  params: number;
+  grads: number;
+  velocity: number;
+  input: InputRegions;
+  probs: number;
+  gradientA: number;
+  gradientB: number;
+  layers: DenseLayer[];
+  transposedWeights: number[];
+  sparse: SparseRegions | undefined;
+  diagnosticScratch: DiagnosticScratch;
+  scratchFloats: number;
+}
+
+/**
+ * Everything a model of `config` with batches of up to `maxBatch` rows allocates, placed in order
+ * from the kernels' first free byte: parameters, gradients and momentum, the input pipeline, the
+ * softmax, the backward's two gradient buffers, each layer's Z and A, the narrow layers' Wᵀ, the
+ * sparse path's buffers and the diagnostics' scratch. The model allocates exactly this plan
+ * (Kernels.allocatePlan), so its size (plan.end) is known, and checked, before any memory is.
+ * A kernel that needs scratch of its own takes it here too.
+ */
+export function mlpMemoryPlan(config: MlpConfig, maxBatch: number): { plan: MemoryPlan; regions: MlpRegions } {
+  const plan = new MemoryPlan();
+  const layout = parameterLayout(config);
+  const widest = Math.max(config.inSize, ...config.hiddenSizes, config.outSize);
+  const params = plan.takeFloats("params", layout.size);
+  const grads = plan.takeFloats("grads", layout.size);
+  const velocity = plan.takeFloats("velocity", layout.size);
+  const first = layout.linears[0];
+  const sparseFits = SparseFirstLayer.fits(first.outSize);
+  const input = InputPipeline.plan(plan, config.inSize, maxBatch, sparseFits ? first.outSize : undefined);
+  const probs = plan.takeFloats("probs", maxBatch * config.outSize);
+  const gradientA = plan.takeFloats("gradientA", maxBatch * widest);
+  const gradientB = plan.takeFloats("gradientB", maxBatch * widest);
+  const last = layout.linears.length - 1;
+  const layers = layout.linears.map((linear) => {
+    const Z = plan.takeFloats(`layer${linear.linear}.Z`, maxBatch * linear.outSize);
+    // The last layer's output is the logits: no activation, so A is Z.
+    const A = linear.linear === last ? Z : plan.takeFloats(`layer${linear.linear}.A`, maxBatch * linear.outSize);
+    return { ...linear, Z, A };
+  });
+  const transposedWeights = layers.map((layer, k) => (k === 0 ? 0 : plan.takeFloats(`layer${k}.Wt`, layer.inSize * layer.outSize)));
+  const sparse = sparseFits ? SparseFirstLayer.plan(plan, first.inSize, first.outSize) : undefined;
+  // Kernel scratch (a GEMM's packing buffers, say) goes here: plan.take("gemm.<what>", bytes), and
+  // the pointer into MlpRegions, so that it is counted in the size checked before a run.
+  // Reserved with the model, not when diagnostics first run: memory never grows under views handed out earlier.
+  const scratchFloats = Math.max(1, ...config.hiddenSizes) * maxBatch;
+  const diagnosticScratch = { ones: plan.takeFloats("diagnostics.ones", scratchFloats), derivative: plan.takeFloats("diagnostics.derivative", scratchFloats) };
+  return {
+    plan,
+    regions: { layout, params, grads, velocity, input, probs, gradientA, gradientB, layers, transposedWeights, sparse, diagnosticScratch, scratchFloats },
+  };
+}
+
+function formatBytes(bytes: number): string {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} bytes` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+}
+
+/**
+ * Why a model of `config` with batches of `maxBatch` rows cannot be built (its memory plan ends
+ * past what a kernel instance can hold), or undefined when it fits.
+ */
+export function memoryProblem(config: MlpConfig, maxBatch: number, plan = mlpMemoryPlan(config, maxBatch).plan): string | undefined {
+  const { maxBytes, heapBase } = kernelMemoryLimits();
+  if (plan.end <= maxBytes) return undefined;
+  const widths = config.hiddenSizes.length > 0 && config.hiddenSizes.every((h) => h === config.hiddenSizes[0])
+    ? `${config.hiddenSizes.length} hidden layers of ${config.hiddenSizes[0]}` : `hidden widths ${JSON.stringify(config.hiddenSizes)}`;
+  return `a ${config.inSize}-input net with ${widths} and batches of ${maxBatch} needs ${formatBytes(plan.end - plan.base)} ` +
+    `(${plan.end - plan.base} bytes) of kernel memory, but the kernels' WebAssembly memory holds at most ${formatBytes(maxBytes)} ` +
+    `(${maxBytes} bytes, the wasm32 limit), of which their own data take ${heapBase}: ${maxBytes - heapBase} bytes are left for a model; ` +
+    "use narrower or fewer layers, or smaller batches";
+}
+
+function requireMemoryFits(plan: MemoryPlan, config: MlpConfig, maxBatch: number): void {
+  const problem = memoryProblem(config, maxBatch, plan);
+  if (problem) throw new InputError(problem);
 }
 
 export class Mlp {
@@ -61,35 +152,30 @@ export class Mlp {
   private sparseLists: PixelLists | undefined;
 
   constructor(readonly config: MlpConfig, readonly maxBatch: number) {
+    // Planned, and checked against the memory's limit, before the instance exists: a model too
+    // large is refused with its size and the limit instead of failing in memory.grow.
+    const { plan, regions } = mlpMemoryPlan(config, maxBatch);
+    requireMemoryFits(plan, config, maxBatch);
     const kernels = new Kernels();
     this.kernels = kernels;
-    this.layout = parameterLayout(config);
+    kernels.allocatePlan(plan);
+    this.layout = regions.layout;
     this.parameterCount = this.layout.size;
-    const widest = Math.max(config.inSize, ...config.hiddenSizes, config.outSize);
-    this.params = kernels.allocFloats(this.parameterCount);
-    this.grads = kernels.allocFloats(this.parameterCount);
-    this.velocity = kernels.allocFloats(this.parameterCount);
+    this.params = regions.params;
+    this.grads = regions.grads;
+    this.velocity = regions.velocity;
     const first = this.layout.linears[0];
-    const sparseFits = SparseFirstLayer.fits(first.outSize);
-    this.input = new InputPipeline(kernels, config.inSize, maxBatch, sparseFits ? first.outSize : undefined);
-    this.probs = kernels.allocFloats(maxBatch * config.outSize);
-    this.gradientA = kernels.allocFloats(maxBatch * widest);
-    this.gradientB = kernels.allocFloats(maxBatch * widest);
-    const last = this.layout.linears.length - 1;
-    this.layers = this.layout.linears.map((linear) => {
-      const Z = kernels.allocFloats(maxBatch * linear.outSize);
-      // The last layer's output is the logits: no activation, so A is Z.
-      const A = linear.linear === last ? Z : kernels.allocFloats(maxBatch * linear.outSize);
-      return { ...linear, Z, A };
-    });
-    this.transposedWeights = this.layers.map((layer, k) => (k === 0 ? 0 : kernels.allocFloats(layer.inSize * layer.outSize)));
-    this.sparse = sparseFits ? new SparseFirstLayer(kernels, first.inSize, first.outSize) : undefined;
+    this.input = new InputPipeline(kernels, config.inSize, maxBatch, regions.sparse ? first.outSize : undefined, regions.input);
+    this.probs = regions.probs;
+    this.gradientA = regions.gradientA;
+    this.gradientB = regions.gradientB;
+    this.layers = regions.layers;
+    this.transposedWeights = regions.transposedWeights;
+    this.sparse = regions.sparse ? new SparseFirstLayer(kernels, first.inSize, first.outSize, regions.sparse) : undefined;
     this.activationKind = kernels.activationKind(config.activation);
     this.activationParam = config.leakySlope;
-    // Reserved here, not when diagnostics first run: memory never grows under views handed out earlier.
-    const scratchFloats = Math.max(1, ...config.hiddenSizes) * maxBatch;
-    this.diagnosticScratch = { ones: kernels.allocFloats(scratchFloats), derivative: kernels.allocFloats(scratchFloats) };
-    kernels.floats(this.diagnosticScratch.ones, scratchFloats).fill(1);
+    this.diagnosticScratch = regions.diagnosticScratch;
+    kernels.floats(this.diagnosticScratch.ones, regions.scratchFloats).fill(1);
   }
 
   /**

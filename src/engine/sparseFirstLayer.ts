@@ -5,7 +5,14 @@
 // pipeline's (inputPipeline.ts): they do not depend on the weights. What does (Wᵀ and its row
 // sums) is kept here and rebuilt after the model says its weights changed.
 import type { PixelLists } from "./inputPipeline.js";
-import type { Kernels } from "./kernels.js";
+import type { Kernels, MemoryPlan } from "./kernels.js";
+
+/** Where the layer's derived buffers lie (pointers), as SparseFirstLayer.plan placed them. */
+export interface SparseRegions {
+  transposed: number;
+  rowSums: number;
+  gradientTransposed: number;
+}
 
 export class SparseFirstLayer {
   /** Wᵀ [in, out] and Σ_k W[n, k], derived from the weights: refreshed before use once stale. */
@@ -15,10 +22,19 @@ export class SparseFirstLayer {
   /** dWᵀ [in, out], turned into dW in the gradient block after each backward. */
   private readonly gradientTransposed: number;
 
-  constructor(private readonly kernels: Kernels, readonly inSize: number, readonly outSize: number) {
-    this.transposed = kernels.allocFloats(inSize * outSize);
-    this.rowSums = kernels.allocFloats(outSize);
-    this.gradientTransposed = kernels.allocFloats(inSize * outSize);
+  /** Places the layer's buffers in a model's memory plan (mlp.ts). */
+  static plan(plan: MemoryPlan, inSize: number, outSize: number): SparseRegions {
+    return {
+      transposed: plan.takeFloats("sparse.transposed", inSize * outSize),
+      rowSums: plan.takeFloats("sparse.rowSums", outSize),
+      gradientTransposed: plan.takeFloats("sparse.gradientTransposed", inSize * outSize),
+    };
+  }
+
+  constructor(private readonly kernels: Kernels, readonly inSize: number, readonly outSize: number, regions: SparseRegions) {
+    this.transposed = regions.transposed;
+    this.rowSums = regions.rowSums;
+    this.gradientTransposed = regions.gradientTransposed;
   }
 
   /** Whether a layer of this shape can take the sparse path at all. */

@@ -2,7 +2,7 @@
 // logged into one run directory. Several experiments can share one worker pool.
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { loadMnist, type MnistData } from "../data/mnist.js";
+import { loadMnist, requireDataFitsModel, type MnistData } from "../data/mnist.js";
 import { InputError } from "../errors.js";
 import { mlpConfig, parameterCount, type MlpConfig } from "../model.js";
 import { loadResumeState } from "../checkpoint/modelCheckpoint.js";
@@ -12,7 +12,7 @@ import { seriesName, type SummaryStatus } from "../runFormat.js";
 import { RunDirectory } from "./runDirectory.js";
 import type { TrainJob, TrainSettings } from "./settings.js";
 import { summarize, type SummaryRow } from "./summary.js";
-import type { EpochRecord, TrainEvent } from "./trainer.js";
+import { trainingMemoryProblems, type EpochRecord, type TrainEvent } from "./trainer.js";
 
 export interface ModelSpec {
   /** The models-dict key, shown in logs and tables. */
@@ -78,6 +78,9 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
     const names = spec.models.map((m) => m.model);
     const repeated = names.find((name, i) => names.indexOf(name) !== i);
     if (repeated) throw new InputError(`model "${repeated}" appears twice in experiment ${spec.name}`);
+    // Before any folder is made: a net too large for the kernels' memory is refused, not crashed on.
+    const tooLarge = trainingMemoryProblems(spec.models, spec.settings);
+    if (tooLarge.length > 0) throw new InputError(`experiment ${spec.name}: ${tooLarge.join("; ")}`);
   }
   // The run directories are locked (and their writability checked) before the data are read, so a
   // refusal comes at once.
@@ -90,6 +93,7 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
     for (const run of runs) run.close();
     throw error;
   }
+  let written = false;
   try {
     const data = options.data ?? loadMnist({ dir: options.dataDir, shared: (options.workers ?? 1) > 0 });
     if (options.resume) {
@@ -97,14 +101,7 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
       for (const spec of specs) requireSameData(spec.dir, loadSavedRun(spec.dir).dataIdentity, data, warn);
     }
     for (const spec of specs) {
-      for (const { model, config } of spec.models) {
-        if (data.classes > config.outSize) {
-          throw new InputError(`the data have ${data.classes} classes but model ${model} has ${config.outSize} outputs`);
-        }
-        if (data.train.rows * data.train.cols !== config.inSize) {
-          throw new InputError(`the data's images have ${data.train.rows}×${data.train.cols} pixels but model ${model} takes ${config.inSize} inputs`);
-        }
-      }
+      for (const { model, config } of spec.models) requireDataFitsModel(data, config.inSize, config.outSize, `model ${model}`);
     }
     const jobs: PoolJob[] = [];
     const owners: number[] = [];
@@ -116,13 +113,17 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
         jobs.push(job);
         owners.push(s);
       }
-      if (options.resume) run.rewriteHistory(planned.kept);
       histories.push(planned.kept);
-      run.writeConfig({
+    });
+    // Written only once every run was checked and planned: a refusal leaves each folder as it was.
+    specs.forEach((spec, s) => {
+      if (options.resume) runs[s].rewriteHistory(histories[s]);
+      runs[s].writeConfig({
         name: spec.name, models: spec.models, seeds: spec.seeds, settings: spec.settings, trainLimit: spec.trainLimit,
         data: data.source, dataIdentity: data.identity, versions: { actlab: packageVersion(), node: process.versions.node, v8: process.versions.v8 },
       });
     });
+    written = true;
     const stopFlag = options.stopFlag ?? new StopFlag();
     let ended = 0;
     await runJobs(jobs, data, options.workers ?? defaultWorkerCount(), stopFlag, (index, event) => {
@@ -140,6 +141,10 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
       runs[s].writeSummary({ experiment: spec.name, status, rows, settings: spec.settings, seeds: spec.seeds });
       return { spec, rows, status };
     });
+  } catch (error) {
+    // Refused before anything was written: the folders open() made go again (resume/ is never made early).
+    if (!written) for (const run of runs) run.abandon();
+    throw error;
   } finally {
     for (const run of runs) run.close();
   }

@@ -1,10 +1,10 @@
 // The one writer of a run directory: config.json, metrics.jsonl, TensorBoard event files,
 // checkpoints, resumable states and summary.json. Every file is written whole (atomic rename) or
 // appended a whole line at a time, and a lock keeps a second process out.
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { appendLineDurableSync, writeFileAtomicSync } from "../checkpoint/atomicFile.js";
-import { saveModelCheckpoint, saveResumeState } from "../checkpoint/modelCheckpoint.js";
+import { saveModelCheckpoint, saveResumeState, trainingMetadata } from "../checkpoint/modelCheckpoint.js";
 import { InputError } from "../errors.js";
 import { mkdirFailureReason } from "../fsChecks.js";
 import { DEFAULT_INIT, type InitName } from "../init.js";
@@ -19,10 +19,14 @@ import type { TrainEvent } from "./trainer.js";
 
 export { seriesName, type JobStatus };
 
-/** Creates (or checks) the folder and makes sure this process may write there. */
-export function prepareWritableDir(dir: string, what: string): void {
+/**
+ * Creates (or checks) the folder and makes sure this process may write there. Returns the first
+ * folder it created (undefined when `dir` was there), so that a refusal can take it away again.
+ */
+export function prepareWritableDir(dir: string, what: string): string | undefined {
+  let created: string | undefined;
   try {
-    mkdirSync(dir, { recursive: true });
+    created = mkdirSync(dir, { recursive: true });
   } catch (error) {
     throw new InputError(`${what} ${dir} cannot be created: ${mkdirFailureReason(error, dir)}`);
   }
@@ -31,6 +35,20 @@ export function prepareWritableDir(dir: string, what: string): void {
     accessSync(dir, constants.W_OK);
   } catch {
     throw new InputError(`${what} ${dir} is not writable`);
+  }
+  return created;
+}
+
+/** Removes `dir` and its parents up to `created` (the first folder made for it), each only while empty. */
+function removeCreatedFolders(dir: string, created: string | undefined): void {
+  if (created === undefined) return;
+  for (let folder = dir; ; folder = dirname(folder)) {
+    try {
+      rmdirSync(folder);
+    } catch {
+      return; // not empty (or gone): what is left is not ours to remove
+    }
+    if (folder === created || dirname(folder) === folder) return;
   }
 }
 
@@ -70,6 +88,8 @@ export class RunDirectory {
   /** Each series' initialisation scheme, for its checkpoint's metadata. */
   private readonly inits = new Map<string, InitName>();
   private jobs: JobsFile = {};
+  /** The first folder open() created for this run (undefined when the folder was there). */
+  private created: string | undefined;
 
   private constructor(readonly dir: string, private readonly multipleSeeds: boolean) {
     this.writer = new SummaryWriter(dir);
@@ -81,7 +101,7 @@ export class RunDirectory {
    * metrics.jsonl would mix two runs); `resume` continues it.
    */
   static open(dir: string, options: OpenOptions): RunDirectory {
-    prepareWritableDir(dir, "log directory");
+    const created = prepareWritableDir(dir, "log directory");
     const warn = options.warn ?? ((message: string) => process.stderr.write(`actlab: warning: ${message}\n`));
     const release = lockRunDirectory(dir, warn);
     try {
@@ -92,15 +112,31 @@ export class RunDirectory {
         );
       }
       removeLeftoverTemporaries(dir);
-      mkdirSync(join(dir, "resume"), { recursive: true });
+      // resume/ is made when a state is first saved (saveResume), so that a refused run leaves none behind.
       const run = new RunDirectory(dir, options.multipleSeeds);
       run.release = release;
+      run.created = created;
       run.jobs = readJobsIfAny(join(dir, "jobs.json"));
       return run;
     } catch (error) {
       release();
+      removeCreatedFolders(dir, created);
       throw error;
     }
+  }
+
+  /**
+   * Closes a run refused before it wrote anything: releases the lock and removes the folders open()
+   * made, so that the file system is as it was before the command.
+   */
+  abandon(): void {
+    this.close();
+    removeCreatedFolders(this.dir, this.created);
+  }
+
+  private saveResume(series: string, state: Parameters<typeof saveResumeState>[2]): void {
+    mkdirSync(join(this.dir, "resume"), { recursive: true });
+    saveResumeState(this.resumePath(series), this.configFor(series), state);
   }
 
   get path(): string {
@@ -180,7 +216,7 @@ export class RunDirectory {
     this.writer.flush();
     // Written after the epoch's log lines, so that a crash leaves the logs at or past this state;
     // a resume drops what lies past it.
-    if (resume) saveResumeState(this.resumePath(series), this.configFor(series), resume);
+    if (resume) this.saveResume(series, resume);
   }
 
   private configFor(series: string): MlpConfig {
@@ -208,7 +244,7 @@ export class RunDirectory {
     const series = seriesName(event.model, event.seed, this.multipleSeeds);
     const config = this.configFor(series);
     if (event.status === "interrupted" && event.resume) {
-      saveResumeState(this.resumePath(series), config, event.resume);
+      this.saveResume(series, event.resume);
     } else {
       const last = event.history[event.history.length - 1];
       saveModelCheckpoint(this.checkpointPath(series), config, event.params, {
@@ -218,6 +254,7 @@ export class RunDirectory {
         test_acc: String(last?.test_acc ?? NaN),
         status: event.status,
         init: this.inits.get(series) ?? DEFAULT_INIT,
+        ...trainingMetadata({ ...event.trainedOn, testLoss: last?.test_loss ?? NaN }),
       });
     }
     this.jobs[series] = event.status;

@@ -1,14 +1,16 @@
 // The epoch loop for one model and one seed. It runs the same way on the main thread or in a
 // worker: everything it has to say leaves through `emit`, and the caller decides where it goes
 // (the terminal, the run directory). It never touches the file system itself.
+import type { DataIdentity } from "../data/identity.js";
 import type { MnistData } from "../data/mnist.js";
 import type { ResumeState as CheckpointResumeState } from "../checkpoint/modelCheckpoint.js";
-import { Mlp, type Normalization } from "../engine/mlp.js";
+import { memoryProblem, Mlp, type Normalization } from "../engine/mlp.js";
+import type { MlpConfig } from "../model.js";
 import { tensorView } from "../layout.js";
 import { Random } from "../random.js";
-import { evaluate, identityOrder } from "./evaluate.js";
+import { evaluate, identityOrder, requireSplitFitsModel } from "./evaluate.js";
 import { diagnoseEpoch, UnitStatistics, type EpochDiagnostics } from "./diagnostics.js";
-import type { TrainJob } from "./settings.js";
+import type { TrainJob, TrainSettings } from "./settings.js";
 
 // One epoch's record is a line of metrics.jsonl: its shape is defined with the run folder's formats.
 export type { EpochRecord } from "../runFormat.js";
@@ -32,7 +34,11 @@ export type TrainEvent =
     /** Where to continue from if the process dies before the next epoch ends; absent after the last epoch and on divergence. */
     resume?: ResumeState;
   }
-  | { type: "end"; model: string; seed: number; status: "finished" | "diverged" | "interrupted"; params: Float32Array; velocity: Float32Array; resume?: ResumeState; history: EpochRecord[] };
+  | {
+    type: "end"; model: string; seed: number; status: "finished" | "diverged" | "interrupted"; params: Float32Array; velocity: Float32Array; resume?: ResumeState; history: EpochRecord[];
+    /** How the model was trained and on what, for its checkpoint's metadata (trainingMetadata). */
+    trainedOn: { mean: number; std: number; testBatchSize: number; data?: DataIdentity };
+  };
 
 export interface TrainControl {
   /** Asked after every step; true stops the job cleanly with a resumable state. */
@@ -48,12 +54,33 @@ export function streamSeed(seed: number, stream: "init" | "shuffle"): number {
   return (Math.imul(seed ^ (stream === "init" ? 0x9e3779b9 : 0x85ebca6b), 0xc2b2ae35) ^ 0x27d4eb2f) | 0;
 }
 
+/** The rows a training job's model holds at once: its training batches and its evaluation batches share the buffers. */
+export function modelBatchRows(settings: Pick<TrainSettings, "batchSize" | "testBatchSize">): number {
+  return Math.max(settings.batchSize, settings.testBatchSize);
+}
+
+/**
+ * Why models of these configs cannot be trained with these settings in a kernel instance's memory
+ * (one phrase per model that does not fit); empty when all fit. Checked before a run folder is made.
+ */
+export function trainingMemoryProblems(
+  models: ReadonlyArray<{ model: string; config: MlpConfig }>, settings: Pick<TrainSettings, "batchSize" | "testBatchSize">,
+): string[] {
+  const rows = modelBatchRows(settings);
+  return models.flatMap(({ model, config }) => {
+    const problem = memoryProblem(config, rows);
+    return problem ? [`model ${model}: ${problem}`] : [];
+  });
+}
+
 export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEvent) => void, control: TrainControl = {}): void {
   const { settings } = job;
   const normalization: Normalization = { mean: settings.mean, std: settings.std };
   const trainCount = Math.min(job.trainLimit ?? data.train.count, data.train.count);
   const stepsPerEpoch = Math.ceil(trainCount / settings.batchSize);
-  const model = new Mlp(job.config, Math.max(settings.batchSize, settings.testBatchSize));
+  const model = new Mlp(job.config, modelBatchRows(settings));
+  // No label is ever read as a class the model has no logit for (the loss kernels would read past the row).
+  requireSplitFitsModel(model, data.train);
   const resume = control.resume;
   let shuffle: Random;
   if (resume) {
@@ -73,7 +100,10 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
   const unitStatistics = new UnitStatistics(model);
   const interval = control.stepEventIntervalMs ?? 100;
   const end = (status: "finished" | "diverged" | "interrupted", resumeState?: ResumeState) =>
-    emit({ type: "end", model: job.model, seed: job.seed, status, params: model.parameters(), velocity: model.momentum(), resume: resumeState, history });
+    emit({
+      type: "end", model: job.model, seed: job.seed, status, params: model.parameters(), velocity: model.momentum(), resume: resumeState, history,
+      trainedOn: { mean: settings.mean, std: settings.std, testBatchSize: settings.testBatchSize, data: data.identity },
+    });
 
   for (let epoch = startEpoch; epoch < settings.epochs; epoch++) {
     const shuffleStateAtEpochStart = shuffle.state();
@@ -121,9 +151,16 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
       gradWeight: tensorView(grads, linear.weight).slice(),
     }));
     unitStatistics.reset();
-    const evaluation = diverged
+    const evaluation: { accuracy: number; loss: number } = diverged
       ? { accuracy: NaN, loss: NaN }
       : evaluate(model, data.test, settings.testBatchSize, normalization, (m, count) => unitStatistics.observe(count), testOrder);
+    // A test loss that is NaN or infinite after finite training steps is divergence all the same: the
+    // model's outputs are no longer numbers on some test image. Marked at the epoch's last step.
+    // Its accuracy then counts argmaxes of NaN or infinite logits: no number to report.
+    if (!diverged && !Number.isFinite(evaluation.loss)) {
+      diverged = { epoch: epoch + 1, step: stepsDone };
+      evaluation.accuracy = NaN;
+    }
     const record: EpochRecord = {
       model: job.model,
       seed: job.seed,

@@ -2,6 +2,8 @@
 import type { Command } from "commander";
 import { join } from "node:path";
 import { notebookExperiment, NOTEBOOK_EXPERIMENTS, type NotebookExperiment } from "../../train/experiment.js";
+import { InputError } from "../../errors.js";
+import { trainingMemoryProblems } from "../../train/trainer.js";
 import { addFlags, parseFlags } from "../flags.js";
 import { EXPERIMENT_RUN, TRAINING } from "../flagTable.js";
 import { shellCommand } from "../shellQuote.js";
@@ -41,6 +43,9 @@ export function registerExperiment(program: Command, exit: (code: number) => voi
     const specs = names.map((name) => notebookExperiment(name, flags.logdir, training.settings, training.seeds, {
       activations: flags.activations, leakySlope: training.leakySlope, trainLimit: training.trainLimit,
     }));
+    // The notebook's nets with the batch sizes typed: refused here, with the other flag problems' exit 2.
+    const tooLarge = specs.flatMap((spec) => trainingMemoryProblems(spec.models, spec.settings));
+    if (tooLarge.length > 0) throw new InputError(tooLarge.join("\n"));
     exit(await runFromCli(specs, { ...training, resumeCommand }));
   });
 }

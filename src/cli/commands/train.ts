@@ -1,7 +1,8 @@
 // `actlab train`: one models dict built from flags.
 import type { Command } from "commander";
 import { mlpConfig } from "../../model.js";
-import type { ExperimentSpec } from "../../train/experiment.js";
+import type { ExperimentSpec, ModelSpec } from "../../train/experiment.js";
+import { trainingMemoryProblems } from "../../train/trainer.js";
 import { addFlags, parseFlags, type FlagValues } from "../flags.js";
 import { SHAPE, TRAIN_RUN, TRAINING } from "../flagTable.js";
 import { shellCommand } from "../shellQuote.js";
@@ -23,12 +24,25 @@ export function shapeProblems(flags: FlagValues<typeof SHAPE>): string[] {
   return [];
 }
 
+/** The models dict the flags describe: one model per activation. */
+function trainModels(flags: FlagValues<typeof TRAIN_FLAGS>): ModelSpec[] {
+  return flags.activations.map((activation) => ({
+    model: activation,
+    config: mlpConfig({
+      inSize: flags.in, outSize: flags.out, numHiddenLayers: flags.layers, activation, leakySlope: flags.leakySlope, hiddenSize: flags.hidden,
+    }),
+  }));
+}
+
 export function registerTrain(program: Command, exit: (code: number) => void): void {
   const command = addFlags(program
     .command("train")
     .description("train one models dict (one model per activation) and log it into a run folder"), TRAIN_FLAGS);
   command.action(async () => {
-    const flags = parseFlags(command, TRAIN_FLAGS, shapeProblems, trainingFlagConflicts(command, TRAIN_FLAGS));
+    const flags = parseFlags(command, TRAIN_FLAGS, (values) => {
+      const shape = shapeProblems(values);
+      return shape.length > 0 ? shape : trainingMemoryProblems(trainModels(values), values);
+    }, trainingFlagConflicts(command, TRAIN_FLAGS));
     const training = toTrainingFlags(flags);
     const resumeCommand = (dirs: string[]) => shellCommand(["actlab", "train", "--resume", dirs[0]]);
     if (flags.resume !== undefined) {
@@ -42,12 +56,7 @@ export function registerTrain(program: Command, exit: (code: number) => void): v
       seeds: training.seeds,
       settings: training.settings,
       trainLimit: training.trainLimit,
-      models: flags.activations.map((activation) => ({
-        model: activation,
-        config: mlpConfig({
-          inSize: flags.in, outSize: flags.out, numHiddenLayers: flags.layers, activation, leakySlope: training.leakySlope, hiddenSize: flags.hidden,
-        }),
-      })),
+      models: trainModels(flags),
     };
     exit(await runFromCli([spec], { ...training, resumeCommand }));
   });
