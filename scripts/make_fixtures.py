@@ -223,7 +223,17 @@ def make_mlp_step(activation):
             "note": KINK_NOTE,
         },
         "num_exact_zero_entries_in_grads_step1": zero_grads,
+        **kink_margin_of_row(activation, z),
     }
+
+
+def kink_margin_of_row(activation, abs_z):
+    """The distance of the hidden pre-activations from the row's own kinks (6, +-3, +-0.5): a new key,
+    present only for rows that have kinks, so the first twelve files stay as they were."""
+    kinks = ACTIVATIONS[activation].kinks
+    if not kinks:
+        return {}
+    return {"min_distance_to_own_kinks": {str(k): float((abs_z - abs(k)).abs().min()) for k in kinks}}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,6 +257,19 @@ CURVES_DESCRIPTION = (
     "F.silu, F.softplus(beta=1, threshold=20), F.mish, F.hardtanh(-1,1), F.softsign."
 )
 SPECIAL_POINTS = (-1.0, 0.0, 1.0)
+# A row's own kinks (ACTIVATIONS[name].kinks) are evaluated in a tensor of KINK_COPIES copies, so that
+# PyTorch takes its vectorised path, the one every tensor but a short tail takes (they differ at
+# hardswish's x = 3); -1, 0 and 1 stay single elements, as they always were.
+KINK_COPIES = 64
+KINKS_DESCRIPTION = (
+    "Activations added after the first twelve (celu, relu6, hardsigmoid, hardswish, logsigmoid, tanhshrink, "
+    "softshrink, hardshrink, sin, gaussian) are nn.CELU(), nn.ReLU6(), nn.Hardsigmoid(), nn.Hardswish(), "
+    "nn.LogSigmoid(), nn.Tanhshrink(), nn.Softshrink(0.5), nn.Hardshrink(0.5), torch.sin and torch.exp(-x * x). "
+    "Their special_points also hold their own kinks (relu6: 6; hardsigmoid, hardswish: -3 and 3; the shrinks: "
+    "-0.5 and 0.5), marked path='vectorised': evaluated in a tensor of 64 copies so that PyTorch takes its "
+    "vectorised kernel. That matters at hardswish'(3): 1.0 vectorised (and on the grid, x[800] = 3 exactly), "
+    "1.5 on the scalar path a single element takes."
+)
 
 
 def value_and_derivative(module, x):
@@ -275,6 +298,11 @@ def make_activation_curves():
             for dtype, label in ((torch.float32, "float32"), (torch.float64, "float64")):
                 y0, d0 = value_and_derivative(module, torch.tensor([point], dtype=dtype))
                 special[name].append({"x": point, "dtype": label, "y": float(y0[0]), "dydx": float(d0[0])})
+        for point in row.kinks:
+            for dtype, label in ((torch.float32, "float32"), (torch.float64, "float64")):
+                y0, d0 = value_and_derivative(module, torch.full((KINK_COPIES,), point, dtype=dtype))
+                entry = {"x": point, "dtype": label, "y": float(y0[0]), "dydx": float(d0[0]), "path": "vectorised"}
+                special[name].append(entry)
     return {
         "description": CURVES_DESCRIPTION,
         "torch_version": torch.__version__,
@@ -284,6 +312,7 @@ def make_activation_curves():
         "x_nearest_zero_exact": xs[nearest_zero],
         "activations": curves,
         "special_points": special,
+        "description_added_activations": KINKS_DESCRIPTION,
     }
 
 
