@@ -110,11 +110,11 @@ def step_model(activation):
     return MLP(net["in_size"], net["out_size"], net["hidden_sizes"], net["num_hidden_layers"], activation).double()
 
 
-def step_batch():
+def step_batch(input_scale=1.0):
     g = torch.Generator().manual_seed(DATA_SEED)
     x = torch.randn(STEP_BATCH, STEP_NET["in_size"], dtype=torch.float64, generator=g)
     y = torch.randint(0, STEP_NET["out_size"], (STEP_BATCH,), generator=g)
-    return x, y
+    return (x * input_scale if input_scale != 1.0 else x), y
 
 
 def forward_recording(model, x):
@@ -149,7 +149,8 @@ def finite_difference_error(model, x, y, loss_fn, eps=1e-6):
 
 def make_mlp_step(activation):
     model = step_model(activation)
-    x, y = step_batch()
+    input_scale = ACTIVATIONS[activation].step_input_scale
+    x, y = step_batch(input_scale)
     loss_fn = nn.CrossEntropyLoss()
     fd_error = finite_difference_error(model, x, y, loss_fn)
     if not fd_error < 1e-7:
@@ -196,8 +197,14 @@ def make_mlp_step(activation):
     sequential = []
     for layer in model.layers:
         sequential.append(f"Linear({layer.in_features},{layer.out_features})" if isinstance(layer, nn.Linear) else activation)
+    description = STEP_DESCRIPTION.format(activation=activation)
+    if input_scale != 1.0:
+        description += (
+            f" Inputs here are {input_scale:g} times that randn batch, so that the pre-activations "
+            "leave the activation's dead zone and the gradients are not almost all 0."
+        )
     return {
-        "description": STEP_DESCRIPTION.format(activation=activation),
+        "description": description,
         "activation": activation,
         "activation_params": ACTIVATIONS[activation].params,
         "config": {**STEP_NET, "sequential": sequential, "param_count": sum(p.numel() for p in model.parameters())},

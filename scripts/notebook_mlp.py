@@ -20,12 +20,15 @@ MNIST_STD = 0.3081
 class Activation:
     """One row of the activation table: the PyTorch module (with the defaults the notebook uses) and
     the parameters and formula that the fixtures record beside its numbers; kinks are the points
-    besides -1, 0 and 1 where activation_curves.json records PyTorch's value and derivative."""
+    besides -1, 0 and 1 where activation_curves.json records PyTorch's value and derivative;
+    step_input_scale multiplies mlp_step's inputs where the shared batch would leave almost every
+    pre-activation in a dead zone (the shrinks' [-0.5, 0.5]) and so almost every gradient 0."""
 
-    def __init__(self, module, params, kinks=()):
+    def __init__(self, module, params, kinks=(), step_input_scale=1.0):
         self.module = module  # leaky_slope -> a fresh nn.Module
         self.params = params
         self.kinks = tuple(kinks)
+        self.step_input_scale = step_input_scale
 
 
 class Sin(nn.Module):
@@ -121,11 +124,13 @@ ACTIVATIONS = {
             "torch_value_at_nan": "0.0 (actlab passes NaN through instead)",
         },
         kinks=(-0.5, 0.5),
+        step_input_scale=3.0,
     ),
     "hardshrink": Activation(
         lambda slope: nn.Hardshrink(),
         {"lambd": 0.5, "formula": "x if |x|>lambd else 0", "torch_derivative_at_plus_minus_lambd": 0.0},
         kinks=(-0.5, 0.5),
+        step_input_scale=3.0,
     ),
     "sin": Activation(lambda slope: Sin(), {"formula": "sin(x) (SIREN)"}),
     "gaussian": Activation(lambda slope: Gaussian(), {"formula": "exp(-x^2), as torch.exp(-x * x)"}),
