@@ -19,6 +19,8 @@ export interface ScalarReference {
    * as wide as the kernel stays that close, so the tails are checked too.
    */
   window: readonly [number, number];
+  /** Where the derivative jumps (its value there is PyTorch's convention); none if it is continuous. */
+  kinks?: readonly number[];
 }
 
 /** An activation's one tunable constant, as PyTorch's module names it. */
@@ -105,14 +107,14 @@ const CATALOGUE = {
     torchModule: "nn.ReLU()", formula: "max(0, x)",
     zeroCentered: false, saturates: "negative side", deadUnits: true, saturationDiagnostic: false, deadUnitDiagnostic: true,
     // relu'(0) = 0, as PyTorch's threshold_backward gives.
-    reference: { output: (x) => (x < 0 ? 0 : x), der: (x) => (x > 0 ? 1 : 0), window: [-10, 10] },
+    reference: { output: (x) => (x < 0 ? 0 : x), der: (x) => (x > 0 ? 1 : 0), window: [-10, 10], kinks: [0] },
   },
   leaky_relu: {
     torchModule: "nn.LeakyReLU(negative_slope)", formula: "x if x > 0 else slope * x",
     zeroCentered: false, saturates: "no", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true,
     parameter: { name: "negative_slope", default: DEFAULT_LEAKY_SLOPE, description: "leaky_relu's slope for x < 0" },
     // leaky_relu'(0) = slope (the x ≤ 0 branch).
-    reference: { output: (x, slope) => (x > 0 ? x : slope * x), der: (x, slope) => (x > 0 ? 1 : slope), window: [-10, 10] },
+    reference: { output: (x, slope) => (x > 0 ? x : slope * x), der: (x, slope) => (x > 0 ? 1 : slope), window: [-10, 10], kinks: [0] },
   },
   elu: {
     torchModule: "nn.ELU(alpha=1.0)", formula: "x if x > 0 else exp(x) - 1",
@@ -128,6 +130,7 @@ const CATALOGUE = {
       output: (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),
       der: (x) => SELU_SCALE * (x > 0 ? 1 : SELU_ALPHA * Math.exp(x)),
       window: [-40, 10],
+      kinks: [0],
     },
   },
   gelu: {
@@ -162,7 +165,7 @@ const CATALOGUE = {
     torchModule: "nn.Hardtanh(-1, 1)", formula: "clamp(x, -1, 1)",
     zeroCentered: true, saturates: "both sides", deadUnits: true, saturationDiagnostic: true, deadUnitDiagnostic: false,
     // hardtanh'(±1) = 0: PyTorch's hardtanh_backward passes the gradient strictly inside (−1, 1).
-    reference: { output: (x) => (x < -1 ? -1 : x > 1 ? 1 : x), der: (x) => (x > -1 && x < 1 ? 1 : 0), window: [-3, 3] },
+    reference: { output: (x) => (x < -1 ? -1 : x > 1 ? 1 : x), der: (x) => (x > -1 && x < 1 ? 1 : 0), window: [-3, 3], kinks: [-1, 1] },
   },
   softsign: {
     torchModule: "nn.Softsign()", formula: "x / (1 + |x|)",
@@ -183,13 +186,13 @@ const CATALOGUE = {
     torchModule: "nn.ReLU6()", formula: "min(max(0, x), 6)",
     zeroCentered: false, saturates: "both sides", deadUnits: true, saturationDiagnostic: false, deadUnitDiagnostic: true,
     // relu6'(0) = relu6'(6) = 0: PyTorch's relu6 is hardtanh(0, 6), whose gradient passes strictly inside.
-    reference: { output: (x) => clamp(x, 0, 6), der: (x) => (x > 0 && x < 6 ? 1 : 0), window: [-10, 10] },
+    reference: { output: (x) => clamp(x, 0, 6), der: (x) => (x > 0 && x < 6 ? 1 : 0), window: [-10, 10], kinks: [0, 6] },
   },
   hardsigmoid: {
     torchModule: "nn.Hardsigmoid()", formula: "min(max(x + 3, 0), 6) / 6",
     zeroCentered: false, saturates: "both sides", deadUnits: true, saturationDiagnostic: true, deadUnitDiagnostic: false,
     // hardsigmoid'(±3) = 0 (strictly inside only), and the slope is float32's 1/6 even in float64.
-    reference: { output: (x) => clamp(x + 3, 0, 6) / 6, der: (x) => (x > -3 && x < 3 ? HARDSIGMOID_SLOPE : 0), window: [-6, 6] },
+    reference: { output: (x) => clamp(x + 3, 0, 6) / 6, der: (x) => (x > -3 && x < 3 ? HARDSIGMOID_SLOPE : 0), window: [-6, 6], kinks: [-3, 3] },
   },
   hardswish: {
     torchModule: "nn.Hardswish()", formula: "x * min(max(x + 3, 0), 6) / 6",
@@ -200,6 +203,7 @@ const CATALOGUE = {
       output: (x) => (x * clamp(x + 3, 0, 6)) / 6,
       der: (x) => (x < -3 ? 0 : x < 3 ? x / 3 + 0.5 : 1),
       window: [-10, 10],
+      kinks: [-3, 3],
     },
   },
   logsigmoid: {
@@ -226,6 +230,7 @@ const CATALOGUE = {
       output: (x) => (x > SHRINK_LAMBDA ? x - SHRINK_LAMBDA : x < -SHRINK_LAMBDA ? x + SHRINK_LAMBDA : Number.isNaN(x) ? x : 0),
       der: (x) => (x >= -SHRINK_LAMBDA && x <= SHRINK_LAMBDA ? 0 : 1),
       window: [-10, 10],
+      kinks: [-SHRINK_LAMBDA, SHRINK_LAMBDA],
     },
   },
   hardshrink: {
@@ -236,6 +241,7 @@ const CATALOGUE = {
       output: (x) => (x >= -SHRINK_LAMBDA && x <= SHRINK_LAMBDA ? 0 : x),
       der: (x) => (x >= -SHRINK_LAMBDA && x <= SHRINK_LAMBDA ? 0 : 1),
       window: [-10, 10],
+      kinks: [-SHRINK_LAMBDA, SHRINK_LAMBDA],
     },
   },
   sin: {
