@@ -308,3 +308,11 @@ const ONE_SIXTH: f32 = 1.0 / 6.0;
   // (dA·a)·z first, as autograd does: a = 0 then makes a finite z of any size give 0, not inf·0.
   return f32x4.mul(f32x4.mul(f32x4.mul(dA, a), z), f32x4.splat(-2));
 }
+
+// prelu (nn.PReLU(): one learned slope per layer, initially 0.25) ---------------------------------
+// The pair is leaky_relu's with p the layer's slope; prelu'(0) = slope, as PyTorch's x > 0 test
+// gives. The slope's own gradient, Σ dA·z over z ≤ 0, is preluSlopeBackward in activations.ts.
+// @ts-ignore: decorator
+@inline export function preluForward4(z: v128, slope: f32): v128 { return leaky_reluForward4(z, slope); }
+// @ts-ignore: decorator
+@inline export function preluBackward4(dA: v128, z: v128, a: v128, slope: f32): v128 { return leaky_reluBackward4(dA, z, a, slope); }

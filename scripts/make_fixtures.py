@@ -21,6 +21,7 @@ number, or at all in any string, key, or shape; it prints the largest absolute d
 """
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -198,6 +199,12 @@ def make_mlp_step(activation):
     for layer in model.layers:
         sequential.append(f"Linear({layer.in_features},{layer.out_features})" if isinstance(layer, nn.Linear) else activation)
     description = STEP_DESCRIPTION.format(activation=activation)
+    if any(True for _ in model.layers[1].parameters()):
+        description += (
+            f" The {activation} modules have a learned parameter each (layers.1.weight and layers.3.weight, shape [1], "
+            "nn.PReLU's slope, initially 0.25, drawing nothing): it is in param_names, the gradients, the momentum "
+            "buffers and the parameters after each step, like the Linear ones."
+        )
     if input_scale != 1.0:
         description += (
             f" Inputs here are {input_scale:g} times that randn batch, so that the pre-activations "
@@ -270,8 +277,9 @@ SPECIAL_POINTS = (-1.0, 0.0, 1.0)
 KINK_COPIES = 64
 KINKS_DESCRIPTION = (
     "Activations added after the first twelve (celu, relu6, hardsigmoid, hardswish, logsigmoid, tanhshrink, "
-    "softshrink, hardshrink, sin, gaussian) are nn.CELU(), nn.ReLU6(), nn.Hardsigmoid(), nn.Hardswish(), "
-    "nn.LogSigmoid(), nn.Tanhshrink(), nn.Softshrink(0.5), nn.Hardshrink(0.5), torch.sin and torch.exp(-x * x). "
+    "softshrink, hardshrink, sin, gaussian, prelu) are nn.CELU(), nn.ReLU6(), nn.Hardsigmoid(), nn.Hardswish(), "
+    "nn.LogSigmoid(), nn.Tanhshrink(), nn.Softshrink(0.5), nn.Hardshrink(0.5), torch.sin, torch.exp(-x * x) and "
+    "nn.PReLU() at its initial slope 0.25 (the derivative with respect to x; in float64 the module is cast). "
     "Their special_points also hold their own kinks (relu6: 6; hardsigmoid, hardswish: -3 and 3; the shrinks: "
     "-0.5 and 0.5), marked path='vectorised': evaluated in a tensor of 64 copies so that PyTorch takes its "
     "vectorised kernel. That matters at hardswish'(3): 1.0 vectorised (and on the grid, x[800] = 3 exactly), "
@@ -280,6 +288,7 @@ KINKS_DESCRIPTION = (
 
 
 def value_and_derivative(module, x):
+    module = copy.deepcopy(module).to(x.dtype)  # a learned slope (PReLU's) in x's dtype; others have none
     x = x.detach().clone().requires_grad_(True)
     y = module(x)
     y.backward(torch.ones(x.size(), dtype=x.dtype))

@@ -134,6 +134,15 @@ ACTIVATIONS = {
     ),
     "sin": Activation(lambda slope: Sin(), {"formula": "sin(x) (SIREN)"}),
     "gaussian": Activation(lambda slope: Gaussian(), {"formula": "exp(-x^2), as torch.exp(-x * x)"}),
+    "prelu": Activation(
+        lambda slope: nn.PReLU(),
+        {
+            "weight": 0.25,
+            "num_parameters": 1,
+            "formula": "x if x>0 else a*x, a = layers.<k>.weight (shape [1], one per layer, learned, initially 0.25)",
+            "torch_derivative_at_0": "a (the x<=0 branch)",
+        },
+    ),
 }
 
 

@@ -47,6 +47,11 @@ interface ActivationSpec {
   deadUnitDiagnostic: boolean;
   /** The parameter the kernels take as `param`; none for most activations (then param is ignored). */
   parameter?: ActivationParameter;
+  /**
+   * A learned parameter: the activation module has a state_dict tensor `weight` of shape [1] (one
+   * per layer, as nn.PReLU() has), initialised to `parameter.default` and trained with the weights.
+   */
+  learned?: true;
   reference: ScalarReference;
 }
 
@@ -253,6 +258,14 @@ const CATALOGUE = {
     torchModule: "torch.exp(-x * x)", formula: "exp(-x^2)",
     zeroCentered: false, saturates: "both sides", deadUnits: false, saturationDiagnostic: true, deadUnitDiagnostic: false,
     reference: { output: (x) => Math.exp(-x * x), der: (x) => -2 * x * Math.exp(-x * x), window: [-10, 10] },
+  },
+  prelu: {
+    torchModule: "nn.PReLU()", formula: "x if x > 0 else a * x, a learned (one per layer, initially 0.25)",
+    zeroCentered: false, saturates: "no", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true,
+    parameter: { name: "weight", default: 0.25, description: "PReLU's slope for x < 0 before training (learned, one per layer)" },
+    learned: true,
+    // prelu'(0) = a (the x ≤ 0 branch), as leaky_relu's.
+    reference: { output: (x, a) => (x > 0 ? x : a * x), der: (x, a) => (x > 0 ? 1 : a), window: [-10, 10], kinks: [0] },
   },
 } satisfies Record<string, ActivationSpec>;
 

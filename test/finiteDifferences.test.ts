@@ -26,6 +26,10 @@ describe("gradients agree with central finite differences", () => {
       const random = Random.fromSeed(7);
       const model = new Mlp(config, batch);
       model.initialize(random);
+      // A learned slope (PReLU's) set to the same 0.05 through the parameter block, not its initial 0.25.
+      const params = model.parameters();
+      for (const module of model.layout.modules) if (module.kind === "activation" && module.weight) params[module.weight.offset] = slope;
+      model.writeParameters(params);
       const x = new Float32Array(batch * config.inSize);
       random.fillUniform(x, 2);
       const labels = Array.from({ length: batch }, () => random.nextInt(0, 9));
@@ -39,6 +43,7 @@ describe("gradients agree with central finite differences", () => {
         shapes: linearShapes(config),
         params: Float64Array.from(model.parameters()),
         activation: referenceActivation(activation, slope),
+        learnedSlope: ACTIVATIONS[activation].learned === true,
       };
       const x64 = Float64Array.from(x);
       // Where the derivative jumps, as the catalogue says; elsewhere it is continuous.

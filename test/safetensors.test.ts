@@ -397,11 +397,16 @@ describe("PyTorch loads our checkpoints", { skip: torchMissing }, () => {
     const first = randomLayers(sizes, 999)[0];
     const z1 = firstLayer(first, images, count);
     names.forEach((activation, k) => {
-      const slope = activation === "leaky_relu" ? 0.2 : 0.01;
+      // A learned slope (PReLU's, one tensor [1] per hidden layer) away from its initial 0.25.
+      const learned = ACTIVATIONS[activation as keyof typeof ACTIVATIONS].learned === true;
+      const slope = activation === "leaky_relu" ? 0.2 : learned ? 0.3 : 0.01;
       const layers = [first, ...randomLayers(sizes, 1000 + k).slice(1)];
       const tensors: Tensor[] = layers.flatMap((l, i) => [
         { name: `layers.${2 * i}.weight`, dtype: "F32" as const, shape: [l.outSize, l.inSize], data: l.w },
         { name: `layers.${2 * i}.bias`, dtype: "F32" as const, shape: [l.outSize], data: l.b },
+        ...(learned && i < layers.length - 1
+          ? [{ name: `layers.${2 * i + 1}.weight`, dtype: "F32" as const, shape: [1], data: Float32Array.of(slope) }]
+          : []),
       ]);
       const file = path.join(dir, `${activation}.safetensors`);
       writeSafetensorsSync(file, tensors, {
