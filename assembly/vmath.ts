@@ -194,3 +194,38 @@ const TANH_SATURATION: f32 = 7.99881172180175781;
   // 0 − z rather than neg(z): one instruction instead of V8's three, and e^(+0) = e^(−0).
   return f32x4.div(one, f32x4.add(one, expAboveTiny4(f32x4.sub(f32x4.splat(0), z))));
 }
+
+// sin and cos: Cephes sinf/cosf's polynomials on |r| ≤ π/4, after a three-part Cody–Waite reduction
+// z = n·π/2 + r. PIO2_1 has 9 significant bits, so n·PIO2_1 is exact for |n| < 2^15; the reduction
+// keeps a few ulp up to |z| ≈ 1e3 (the catalogue's window) and loses accuracy slowly beyond.
+const TWO_OVER_PI: f32 = 0.636619772367581343;
+const PIO2_1: f32 = 1.5703125;
+const PIO2_2: f32 = 4.837512969970703125e-4;
+const PIO2_3: f32 = 7.54978995489188216e-8;
+
+/**
+ * sin(z + shift·π/2) for shift 0 (sin) or 1 (cos): the quadrant n + shift picks the sine or cosine
+ * polynomial of r and the sign. inf and NaN give NaN (r = inf − inf). For |z| past ~1e6, where the
+ * reduction has no accurate bits left, r is clamped to [−1, 1] so that the result stays finite.
+ */
+// @ts-ignore: decorator
+@inline export function sinQuadrant4(z: v128, shift: i32): v128 {
+  const n = f32x4.nearest(f32x4.mul(z, f32x4.splat(TWO_OVER_PI)));
+  let r = madd(n, f32x4.splat(-PIO2_1), z);
+  r = madd(n, f32x4.splat(-PIO2_2), r);
+  r = madd(n, f32x4.splat(-PIO2_3), r);
+  r = clampTo(r, -1, 1);
+  const q = i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(shift));
+  const r2 = f32x4.mul(r, r);
+  let s = f32x4.splat(-1.9515295891e-4);
+  s = madd(s, r2, f32x4.splat(8.3321608736e-3));
+  s = madd(s, r2, f32x4.splat(-1.6666654611e-1));
+  const sine = madd(f32x4.mul(s, r2), r, r);
+  let c = f32x4.splat(2.443315711809948e-5);
+  c = madd(c, r2, f32x4.splat(-1.388731625493765e-3));
+  c = madd(c, r2, f32x4.splat(4.166664568298827e-2));
+  const cosine = madd(f32x4.mul(c, r2), r2, madd(r2, f32x4.splat(-0.5), f32x4.splat(1)));
+  const odd = i32x4.eq(v128.and(q, i32x4.splat(1)), i32x4.splat(1));
+  const sign = i32x4.shl(v128.and(q, i32x4.splat(2)), 30);
+  return v128.xor(v128.bitselect(cosine, sine, odd), sign);
+}

@@ -22,6 +22,7 @@ number, or at all in any string, key, or shape; it prints the largest absolute d
 """
 
 import argparse
+import copy
 import json
 import math
 import os
@@ -111,11 +112,11 @@ def step_model(activation):
     return MLP(net["in_size"], net["out_size"], net["hidden_sizes"], net["num_hidden_layers"], activation).double()
 
 
-def step_batch():
+def step_batch(input_scale=1.0):
     g = torch.Generator().manual_seed(DATA_SEED)
     x = torch.randn(STEP_BATCH, STEP_NET["in_size"], dtype=torch.float64, generator=g)
     y = torch.randint(0, STEP_NET["out_size"], (STEP_BATCH,), generator=g)
-    return x, y
+    return (x * input_scale if input_scale != 1.0 else x), y
 
 
 def forward_recording(model, x):
@@ -150,7 +151,8 @@ def finite_difference_error(model, x, y, loss_fn, eps=1e-6):
 
 def make_mlp_step(activation):
     model = step_model(activation)
-    x, y = step_batch()
+    input_scale = ACTIVATIONS[activation].step_input_scale
+    x, y = step_batch(input_scale)
     loss_fn = nn.CrossEntropyLoss()
     fd_error = finite_difference_error(model, x, y, loss_fn)
     if not fd_error < 1e-7:
@@ -197,8 +199,20 @@ def make_mlp_step(activation):
     sequential = []
     for layer in model.layers:
         sequential.append(f"Linear({layer.in_features},{layer.out_features})" if isinstance(layer, nn.Linear) else activation)
+    description = STEP_DESCRIPTION.format(activation=activation)
+    if any(True for _ in model.layers[1].parameters()):
+        description += (
+            f" The {activation} modules have a learned parameter each (layers.1.weight and layers.3.weight, shape [1], "
+            "nn.PReLU's slope, initially 0.25, drawing nothing): it is in param_names, the gradients, the momentum "
+            "buffers and the parameters after each step, like the Linear ones."
+        )
+    if input_scale != 1.0:
+        description += (
+            f" Inputs here are {input_scale:g} times that randn batch, so that the pre-activations "
+            "leave the activation's dead zone and the gradients are not almost all 0."
+        )
     return {
-        "description": STEP_DESCRIPTION.format(activation=activation),
+        "description": description,
         "activation": activation,
         "activation_params": ACTIVATIONS[activation].params,
         "config": {**STEP_NET, "sequential": sequential, "param_count": sum(p.numel() for p in model.parameters())},
@@ -224,7 +238,17 @@ def make_mlp_step(activation):
             "note": KINK_NOTE,
         },
         "num_exact_zero_entries_in_grads_step1": zero_grads,
+        **kink_margin_of_row(activation, z),
     }
+
+
+def kink_margin_of_row(activation, abs_z):
+    """The distance of the hidden pre-activations from the row's own kinks (6, +-3, +-0.5): a new key,
+    present only for rows that have kinks, so the first twelve files stay as they were."""
+    kinks = ACTIVATIONS[activation].kinks
+    if not kinks:
+        return {}
+    return {"min_distance_to_own_kinks": {str(k): float((abs_z - abs(k)).abs().min()) for k in kinks}}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,9 +272,24 @@ CURVES_DESCRIPTION = (
     "F.silu, F.softplus(beta=1, threshold=20), F.mish, F.hardtanh(-1,1), F.softsign."
 )
 SPECIAL_POINTS = (-1.0, 0.0, 1.0)
+# A row's own kinks (ACTIVATIONS[name].kinks) are evaluated in a tensor of KINK_COPIES copies, so that
+# PyTorch takes its vectorised path, the one every tensor but a short tail takes (they differ at
+# hardswish's x = 3); -1, 0 and 1 stay single elements, as they always were.
+KINK_COPIES = 64
+KINKS_DESCRIPTION = (
+    "Activations added after the first twelve (celu, relu6, hardsigmoid, hardswish, logsigmoid, tanhshrink, "
+    "softshrink, hardshrink, sin, gaussian, prelu) are nn.CELU(), nn.ReLU6(), nn.Hardsigmoid(), nn.Hardswish(), "
+    "nn.LogSigmoid(), nn.Tanhshrink(), nn.Softshrink(0.5), nn.Hardshrink(0.5), torch.sin, torch.exp(-x * x) and "
+    "nn.PReLU() at its initial slope 0.25 (the derivative with respect to x; in float64 the module is cast). "
+    "Their special_points also hold their own kinks (relu6: 6; hardsigmoid, hardswish: -3 and 3; the shrinks: "
+    "-0.5 and 0.5), marked path='vectorised': evaluated in a tensor of 64 copies so that PyTorch takes its "
+    "vectorised kernel. That matters at hardswish'(3): 1.0 vectorised (and on the grid, x[800] = 3 exactly), "
+    "1.5 on the scalar path a single element takes."
+)
 
 
 def value_and_derivative(module, x):
+    module = copy.deepcopy(module).to(x.dtype)  # a learned slope (PReLU's) in x's dtype; others have none
     x = x.detach().clone().requires_grad_(True)
     y = module(x)
     y.backward(torch.ones(x.size(), dtype=x.dtype))
@@ -276,6 +315,11 @@ def make_activation_curves():
             for dtype, label in ((torch.float32, "float32"), (torch.float64, "float64")):
                 y0, d0 = value_and_derivative(module, torch.tensor([point], dtype=dtype))
                 special[name].append({"x": point, "dtype": label, "y": float(y0[0]), "dydx": float(d0[0])})
+        for point in row.kinks:
+            for dtype, label in ((torch.float32, "float32"), (torch.float64, "float64")):
+                y0, d0 = value_and_derivative(module, torch.full((KINK_COPIES,), point, dtype=dtype))
+                entry = {"x": point, "dtype": label, "y": float(y0[0]), "dydx": float(d0[0]), "path": "vectorised"}
+                special[name].append(entry)
     return {
         "description": CURVES_DESCRIPTION,
         "torch_version": torch.__version__,
@@ -285,6 +329,7 @@ def make_activation_curves():
         "x_nearest_zero_exact": xs[nearest_zero],
         "activations": curves,
         "special_points": special,
+        "description_added_activations": KINKS_DESCRIPTION,
     }
 
 

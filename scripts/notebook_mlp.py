@@ -19,11 +19,30 @@ MNIST_STD = 0.3081
 
 class Activation:
     """One row of the activation table: the PyTorch module (with the defaults the notebook uses) and
-    the parameters and formula that the fixtures record beside its numbers."""
+    the parameters and formula that the fixtures record beside its numbers; kinks are the points
+    besides -1, 0 and 1 where activation_curves.json records PyTorch's value and derivative;
+    step_input_scale multiplies mlp_step's inputs where the shared batch would leave almost every
+    pre-activation in a dead zone (the shrinks' [-0.5, 0.5]) and so almost every gradient 0."""
 
-    def __init__(self, module, params):
+    def __init__(self, module, params, kinks=(), step_input_scale=1.0):
         self.module = module  # leaky_slope -> a fresh nn.Module
         self.params = params
+        self.kinks = tuple(kinks)
+        self.step_input_scale = step_input_scale
+
+
+class Sin(nn.Module):
+    """sin(x), SIREN's periodic activation (torch has the function but no module)."""
+
+    def forward(self, x):
+        return torch.sin(x)
+
+
+class Gaussian(nn.Module):
+    """exp(-x^2) (torch has no module); autograd differentiates it as written."""
+
+    def forward(self, x):
+        return torch.exp(-x * x)
 
 
 # The one table of activations. Adding an activation here adds it to the model, to
@@ -66,6 +85,64 @@ ACTIVATIONS = {
         {"min_val": -1.0, "max_val": 1.0, "formula": "clamp(x,-1,1)", "torch_derivative_at_plus_minus_1": 0.0},
     ),
     "softsign": Activation(lambda slope: nn.Softsign(), {"formula": "x/(1+|x|)"}),
+    "celu": Activation(
+        lambda slope: nn.CELU(),
+        {"alpha": 1.0, "formula": "max(0,x) + min(0, alpha*(exp(x/alpha)-1))", "torch_derivative_at_0": 1.0},
+    ),
+    "relu6": Activation(
+        lambda slope: nn.ReLU6(),
+        {"formula": "min(max(0,x),6)", "torch_derivative_at_0": 0.0, "torch_derivative_at_6": 0.0},
+        kinks=(6.0,),
+    ),
+    "hardsigmoid": Activation(
+        lambda slope: nn.Hardsigmoid(),
+        {
+            "formula": "min(max(x+3,0),6)/6",
+            "torch_derivative_at_plus_minus_3": 0.0,
+            "torch_derivative_inside": "float32(1/6) = 0.1666666716337204, in float64 too",
+        },
+        kinks=(-3.0, 3.0),
+    ),
+    "hardswish": Activation(
+        lambda slope: nn.Hardswish(),
+        {
+            "formula": "x*min(max(x+3,0),6)/6",
+            "torch_derivative_at_minus_3": -0.5,
+            "torch_derivative_at_3": "1.0 on the vectorised path (every tensor but a short tail), 1.5 on the "
+            "scalar path (tensors under 16 float32 or 8 float64 elements, and tails)",
+        },
+        kinks=(-3.0, 3.0),
+    ),
+    "logsigmoid": Activation(lambda slope: nn.LogSigmoid(), {"formula": "log(sigmoid(x)) = -softplus(-x)"}),
+    "tanhshrink": Activation(lambda slope: nn.Tanhshrink(), {"formula": "x - tanh(x)"}),
+    "softshrink": Activation(
+        lambda slope: nn.Softshrink(),
+        {
+            "lambd": 0.5,
+            "formula": "x-lambd if x>lambd, x+lambd if x<-lambd, else 0",
+            "torch_derivative_at_plus_minus_lambd": 0.0,
+            "torch_value_at_nan": "0.0 (actlab passes NaN through instead)",
+        },
+        kinks=(-0.5, 0.5),
+        step_input_scale=3.0,
+    ),
+    "hardshrink": Activation(
+        lambda slope: nn.Hardshrink(),
+        {"lambd": 0.5, "formula": "x if |x|>lambd else 0", "torch_derivative_at_plus_minus_lambd": 0.0},
+        kinks=(-0.5, 0.5),
+        step_input_scale=3.0,
+    ),
+    "sin": Activation(lambda slope: Sin(), {"formula": "sin(x) (SIREN)"}),
+    "gaussian": Activation(lambda slope: Gaussian(), {"formula": "exp(-x^2), as torch.exp(-x * x)"}),
+    "prelu": Activation(
+        lambda slope: nn.PReLU(),
+        {
+            "weight": 0.25,
+            "num_parameters": 1,
+            "formula": "x if x>0 else a*x, a = layers.<k>.weight (shape [1], one per layer, learned, initially 0.25)",
+            "torch_derivative_at_0": "a (the x<=0 branch)",
+        },
+    ),
 }
 
 

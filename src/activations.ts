@@ -19,6 +19,8 @@ export interface ScalarReference {
    * as wide as the kernel stays that close, so the tails are checked too.
    */
   window: readonly [number, number];
+  /** Where the derivative jumps (its value there is PyTorch's convention); none if it is continuous. */
+  kinks?: readonly number[];
 }
 
 /** An activation's one tunable constant, as PyTorch's module names it. */
@@ -36,7 +38,7 @@ interface ActivationSpec {
   /** Zero-centred output: the mean activation of symmetric inputs is near 0. */
   zeroCentered: boolean;
   /** Where the derivative goes to 0 (the gradient vanishes). */
-  saturates: "both sides" | "negative side" | "no";
+  saturates: "both sides" | "negative side" | "positive side" | "no";
   /** Whether units can die: a zero derivative over a whole half-line. */
   deadUnits: boolean;
   /** Sigmoid-like: "saturated" means the derivative is below 1% of its maximum. */
@@ -45,6 +47,11 @@ interface ActivationSpec {
   deadUnitDiagnostic: boolean;
   /** The parameter the kernels take as `param`; none for most activations (then param is ignored). */
   parameter?: ActivationParameter;
+  /**
+   * A learned parameter: the activation module has a state_dict tensor `weight` of shape [1] (one
+   * per layer, as nn.PReLU() has), initialised to `parameter.default` and trained with the weights.
+   */
+  learned?: true;
   reference: ScalarReference;
 }
 
@@ -53,9 +60,15 @@ const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
 /** nn.Softplus's threshold: above it, softplus(x) = x and its derivative is 1. */
 const SOFTPLUS_THRESHOLD = 20;
+/** nn.CELU's alpha and nn.Softshrink's/nn.Hardshrink's lambd: PyTorch's defaults, fixed (not tunable). */
+const CELU_ALPHA = 1;
+const SHRINK_LAMBDA = 0.5;
+/** hardsigmoid's slope as PyTorch's backward has it: 1/6 rounded to float32, even in float64. */
+const HARDSIGMOID_SLOPE = Math.fround(1 / 6);
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const softplus = (x: number) => (x > SOFTPLUS_THRESHOLD ? x : Math.log1p(Math.exp(x)));
+const clamp = (x: number, lo: number, hi: number) => (x < lo ? lo : x > hi ? hi : x);
 const normalPdf = (x: number) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
 /** Φ(x) = ½·erfc(−x/√2), accurate in both tails. */
 const normalCdf = (x: number) => 0.5 * erfc(-x / Math.SQRT2);
@@ -99,14 +112,14 @@ const CATALOGUE = {
     torchModule: "nn.ReLU()", formula: "max(0, x)",
     zeroCentered: false, saturates: "negative side", deadUnits: true, saturationDiagnostic: false, deadUnitDiagnostic: true,
     // relu'(0) = 0, as PyTorch's threshold_backward gives.
-    reference: { output: (x) => (x < 0 ? 0 : x), der: (x) => (x > 0 ? 1 : 0), window: [-10, 10] },
+    reference: { output: (x) => (x < 0 ? 0 : x), der: (x) => (x > 0 ? 1 : 0), window: [-10, 10], kinks: [0] },
   },
   leaky_relu: {
     torchModule: "nn.LeakyReLU(negative_slope)", formula: "x if x > 0 else slope * x",
     zeroCentered: false, saturates: "no", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true,
     parameter: { name: "negative_slope", default: DEFAULT_LEAKY_SLOPE, description: "leaky_relu's slope for x < 0" },
     // leaky_relu'(0) = slope (the x ≤ 0 branch).
-    reference: { output: (x, slope) => (x > 0 ? x : slope * x), der: (x, slope) => (x > 0 ? 1 : slope), window: [-10, 10] },
+    reference: { output: (x, slope) => (x > 0 ? x : slope * x), der: (x, slope) => (x > 0 ? 1 : slope), window: [-10, 10], kinks: [0] },
   },
   elu: {
     torchModule: "nn.ELU(alpha=1.0)", formula: "x if x > 0 else exp(x) - 1",
@@ -122,6 +135,7 @@ const CATALOGUE = {
       output: (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),
       der: (x) => SELU_SCALE * (x > 0 ? 1 : SELU_ALPHA * Math.exp(x)),
       window: [-40, 10],
+      kinks: [0],
     },
   },
   gelu: {
@@ -156,12 +170,102 @@ const CATALOGUE = {
     torchModule: "nn.Hardtanh(-1, 1)", formula: "clamp(x, -1, 1)",
     zeroCentered: true, saturates: "both sides", deadUnits: true, saturationDiagnostic: true, deadUnitDiagnostic: false,
     // hardtanh'(±1) = 0: PyTorch's hardtanh_backward passes the gradient strictly inside (−1, 1).
-    reference: { output: (x) => (x < -1 ? -1 : x > 1 ? 1 : x), der: (x) => (x > -1 && x < 1 ? 1 : 0), window: [-3, 3] },
+    reference: { output: (x) => (x < -1 ? -1 : x > 1 ? 1 : x), der: (x) => (x > -1 && x < 1 ? 1 : 0), window: [-3, 3], kinks: [-1, 1] },
   },
   softsign: {
     torchModule: "nn.Softsign()", formula: "x / (1 + |x|)",
     zeroCentered: true, saturates: "both sides", deadUnits: false, saturationDiagnostic: true, deadUnitDiagnostic: false,
     reference: { output: (x) => x / (1 + Math.abs(x)), der: (x) => 1 / (1 + Math.abs(x)) ** 2, window: [-100, 100] },
+  },
+  celu: {
+    torchModule: "nn.CELU(alpha=1.0)", formula: "x if x > 0 else alpha * (exp(x / alpha) - 1)",
+    zeroCentered: true, saturates: "negative side", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true,
+    // celu'(0) = 1: PyTorch runs celu as elu with input scale 1/alpha (the x ≤ 0 branch, e^0).
+    reference: {
+      output: (x) => (x > 0 ? x : CELU_ALPHA * Math.expm1(x / CELU_ALPHA)),
+      der: (x) => (x > 0 ? 1 : Math.exp(x / CELU_ALPHA)),
+      window: [-40, 10],
+    },
+  },
+  relu6: {
+    torchModule: "nn.ReLU6()", formula: "min(max(0, x), 6)",
+    zeroCentered: false, saturates: "both sides", deadUnits: true, saturationDiagnostic: false, deadUnitDiagnostic: true,
+    // relu6'(0) = relu6'(6) = 0: PyTorch's relu6 is hardtanh(0, 6), whose gradient passes strictly inside.
+    reference: { output: (x) => clamp(x, 0, 6), der: (x) => (x > 0 && x < 6 ? 1 : 0), window: [-10, 10], kinks: [0, 6] },
+  },
+  hardsigmoid: {
+    torchModule: "nn.Hardsigmoid()", formula: "min(max(x + 3, 0), 6) / 6",
+    zeroCentered: false, saturates: "both sides", deadUnits: true, saturationDiagnostic: true, deadUnitDiagnostic: false,
+    // hardsigmoid'(±3) = 0 (strictly inside only), and the slope is float32's 1/6 even in float64.
+    reference: { output: (x) => clamp(x + 3, 0, 6) / 6, der: (x) => (x > -3 && x < 3 ? HARDSIGMOID_SLOPE : 0), window: [-6, 6], kinks: [-3, 3] },
+  },
+  hardswish: {
+    torchModule: "nn.Hardswish()", formula: "x * min(max(x + 3, 0), 6) / 6",
+    zeroCentered: false, saturates: "negative side", deadUnits: true, saturationDiagnostic: false, deadUnitDiagnostic: true,
+    // hardswish'(−3) = −0.5 and hardswish'(3) = 1: PyTorch's vectorised backward takes x/3 + 1/2
+    // on [−3, 3) and 1 from 3 on (its scalar path, for tensors under 16 floats, gives 1.5 at 3).
+    reference: {
+      output: (x) => (x * clamp(x + 3, 0, 6)) / 6,
+      der: (x) => (x < -3 ? 0 : x < 3 ? x / 3 + 0.5 : 1),
+      window: [-10, 10],
+      kinks: [-3, 3],
+    },
+  },
+  logsigmoid: {
+    torchModule: "nn.LogSigmoid()", formula: "log(1 / (1 + exp(-x)))",
+    zeroCentered: false, saturates: "positive side", deadUnits: false, saturationDiagnostic: true, deadUnitDiagnostic: false,
+    reference: {
+      output: (x) => (x < 0 ? x - Math.log1p(Math.exp(x)) : -Math.log1p(Math.exp(-x))),
+      der: (x) => sigmoid(-x),
+      window: [-80, 80],
+    },
+  },
+  tanhshrink: {
+    torchModule: "nn.Tanhshrink()", formula: "x - tanh(x)",
+    // f' = tanh² vanishes only around 0: units stuck there learn slowly, which "saturated" measures.
+    zeroCentered: true, saturates: "no", deadUnits: false, saturationDiagnostic: true, deadUnitDiagnostic: false,
+    reference: { output: (x) => x - Math.tanh(x), der: (x) => Math.tanh(x) ** 2, window: [-100, 100] },
+  },
+  softshrink: {
+    torchModule: "nn.Softshrink(lambd=0.5)", formula: "x - lambd if x > lambd, x + lambd if x < -lambd, else 0",
+    // f' = 0 on [−lambd, lambd]: a dead zone in the middle, not a half-line; "saturated" measures it.
+    zeroCentered: true, saturates: "no", deadUnits: false, saturationDiagnostic: true, deadUnitDiagnostic: false,
+    // softshrink'(±lambd) = 0: PyTorch's backward zeroes [−lambd, lambd], the ends included.
+    reference: {
+      output: (x) => (x > SHRINK_LAMBDA ? x - SHRINK_LAMBDA : x < -SHRINK_LAMBDA ? x + SHRINK_LAMBDA : Number.isNaN(x) ? x : 0),
+      der: (x) => (x >= -SHRINK_LAMBDA && x <= SHRINK_LAMBDA ? 0 : 1),
+      window: [-10, 10],
+      kinks: [-SHRINK_LAMBDA, SHRINK_LAMBDA],
+    },
+  },
+  hardshrink: {
+    torchModule: "nn.Hardshrink(lambd=0.5)", formula: "x if |x| > lambd else 0",
+    zeroCentered: true, saturates: "no", deadUnits: false, saturationDiagnostic: true, deadUnitDiagnostic: false,
+    // hardshrink'(±lambd) = 0, and hardshrink(±lambd) = 0: the ends belong to the zeroed interval.
+    reference: {
+      output: (x) => (x >= -SHRINK_LAMBDA && x <= SHRINK_LAMBDA ? 0 : x),
+      der: (x) => (x >= -SHRINK_LAMBDA && x <= SHRINK_LAMBDA ? 0 : 1),
+      window: [-10, 10],
+      kinks: [-SHRINK_LAMBDA, SHRINK_LAMBDA],
+    },
+  },
+  sin: {
+    torchModule: "torch.sin (SIREN)", formula: "sin(x)",
+    zeroCentered: true, saturates: "no", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: false,
+    reference: { output: Math.sin, der: Math.cos, window: [-1000, 1000] },
+  },
+  gaussian: {
+    torchModule: "torch.exp(-x * x)", formula: "exp(-x^2)",
+    zeroCentered: false, saturates: "both sides", deadUnits: false, saturationDiagnostic: true, deadUnitDiagnostic: false,
+    reference: { output: (x) => Math.exp(-x * x), der: (x) => -2 * x * Math.exp(-x * x), window: [-10, 10] },
+  },
+  prelu: {
+    torchModule: "nn.PReLU()", formula: "x if x > 0 else a * x, a learned (one per layer, initially 0.25)",
+    zeroCentered: false, saturates: "no", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true,
+    parameter: { name: "weight", default: 0.25, description: "PReLU's slope for x < 0 before training (learned, one per layer)" },
+    learned: true,
+    // prelu'(0) = a (the x ≤ 0 branch), as leaky_relu's.
+    reference: { output: (x, a) => (x > 0 ? x : a * x), der: (x, a) => (x > 0 ? 1 : a), window: [-10, 10], kinks: [0] },
   },
 } satisfies Record<string, ActivationSpec>;
 

@@ -7,6 +7,7 @@
 // modules are numbered as nn.Sequential numbers them, parameterless ones included, so that a module
 // added later (a norm layer between a Linear and its activation, a PReLU with a learnable slope)
 // takes its number here and every name after it follows.
+import { ACTIVATIONS } from "./activations.js";
 import type { MlpConfig } from "./model.js";
 
 /** What a tensor is to its module. Room for buffers and slopes: running_mean, running_var, PReLU's weight. */
@@ -43,6 +44,8 @@ export interface ActivationModule {
   /** The Linear layer whose output it transforms. */
   linear: number;
   width: number;
+  /** A learned activation's `weight` (nn.PReLU's slope, shape [1]); absent for the others. */
+  weight?: TensorSlot;
 }
 
 export type ModuleSlot = LinearModule | ActivationModule;
@@ -79,7 +82,13 @@ export function parameterLayout(config: MlpConfig): ParameterLayout {
     const slot: LinearModule = { kind: "linear", module, linear, inSize, outSize, weight, bias };
     modules.push(slot);
     linears.push(slot);
-    if (linear < widths.length - 2) modules.push({ kind: "activation", module: modules.length, linear, width: outSize });
+    if (linear < widths.length - 2) {
+      // After the Linear's tensors, as nn.Sequential's state_dict orders them: layers.0.weight,
+      // layers.0.bias, layers.1.weight (PReLU's slope), layers.2.weight, ...
+      const activation = modules.length;
+      const weight = ACTIVATIONS[config.activation].learned ? tensor(activation, "weight", [1]) : undefined;
+      modules.push({ kind: "activation", module: activation, linear, width: outSize, ...(weight ? { weight } : {}) });
+    }
   }
   return { modules, linears, tensors, size: offset };
 }

@@ -3,7 +3,7 @@
 // tiles, 4×4 tiles, row and column tails).
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ACTIVATION_NAMES } from "../src/activations.js";
+import { ACTIVATION_NAMES, ACTIVATIONS } from "../src/activations.js";
 import { Mlp } from "../src/engine/mlp.js";
 import { linearShapes, mlpConfig } from "../src/model.js";
 import { Random } from "../src/random.js";
@@ -26,6 +26,10 @@ describe("gradients agree with central finite differences", () => {
       const random = Random.fromSeed(7);
       const model = new Mlp(config, batch);
       model.initialize(random);
+      // A learned slope (PReLU's) set to the same 0.05 through the parameter block, not its initial 0.25.
+      const params = model.parameters();
+      for (const module of model.layout.modules) if (module.kind === "activation" && module.weight) params[module.weight.offset] = slope;
+      model.writeParameters(params);
       const x = new Float32Array(batch * config.inSize);
       random.fillUniform(x, 2);
       const labels = Array.from({ length: batch }, () => random.nextInt(0, 9));
@@ -39,10 +43,11 @@ describe("gradients agree with central finite differences", () => {
         shapes: linearShapes(config),
         params: Float64Array.from(model.parameters()),
         activation: referenceActivation(activation, slope),
+        learnedSlope: ACTIVATIONS[activation].learned === true,
       };
       const x64 = Float64Array.from(x);
-      // Only these have a derivative that jumps; the others are continuously differentiable.
-      const kinks = activation === "hardtanh" ? [-1, 1] : ["relu", "leaky_relu", "selu"].includes(activation) ? [0] : [];
+      // Where the derivative jumps, as the catalogue says; elsewhere it is continuous.
+      const kinks = ACTIVATIONS[activation].reference.kinks ?? [];
       const { preactivations } = referenceLoss(net, x64, labels);
       const margin = Math.min(Infinity, ...preactivations.flatMap((z) => kinks.map((k) => Math.abs(z - k))));
       assert.ok(margin > KINK_MARGIN, `inputs keep away from the kinks (closest ${margin})`);

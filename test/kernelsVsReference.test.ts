@@ -58,10 +58,13 @@ function assertWithin(actual: ArrayLike<number>, exact: ArrayLike<number>, bound
   }
 }
 
-/** Random pre-activations in [−6, 6], with the kinks 0, ±1 (and ±20, softplus's threshold) among them. */
-function preactivations(n: number): Float32Array {
+/**
+ * Random pre-activations in [−6, 6], with 0, ±1, ±20 (softplus's threshold) and the activation's own
+ * kinks from the catalogue (relu6's 6, hardswish's ±3, ...) among them.
+ */
+function preactivations(n: number, name: ActivationName): Float32Array {
   const z = filled(n, 6).values;
-  const kinks = [0, 1, -1, 20, -20];
+  const kinks = [...(ACTIVATIONS[name].reference.kinks ?? []), 0, 1, -1, 20, -20];
   for (let i = 0; i < Math.min(n, kinks.length); i++) z[(i * 7) % n] = kinks[i];
   return z;
 }
@@ -110,7 +113,7 @@ describe("activation kernels against the catalogue's float64 reference", () => {
     it(`${name} forward and backward, n in ${SIZES.join(", ")}`, () => {
       for (const p of params) {
         for (const n of SIZES) {
-          const z = preactivations(n);
+          const z = preactivations(n, name);
           const { A, dZ, dA } = runActivation(name, z, p);
           const a = reference.activationForward(name, z, p);
           const dz = reference.activationBackward(name, dA, z, p);
@@ -177,7 +180,7 @@ function checkBackward(
 ): void {
   // The layer's input is the activation of the layer below: X = f(Zbelow), computed by the kernel.
   const p = activationParam(name);
-  const zBelow = preactivations(batch * inSize);
+  const zBelow = preactivations(batch * inSize, name);
   const Zbelow = put(zBelow);
   const X = kernels.allocFloats(batch * inSize);
   kernels.activationForward(name)(X, Zbelow, batch * inSize, p);

@@ -14,7 +14,7 @@ const RTOL = 2e-5;
 
 interface StepFixture {
   activation_params: { negative_slope?: number };
-  config: { in_size: number; out_size: number; hidden_sizes: number[]; num_hidden_layers: number };
+  config: { in_size: number; out_size: number; hidden_sizes: number[]; num_hidden_layers: number; param_count: number };
   sgd: { lr: number; momentum: number };
   param_names: string[];
   params_initial: Record<string, FixtureTensor>;
@@ -54,7 +54,9 @@ describe("one SGD step of the small MLP matches PyTorch", () => {
       });
       const batch = f.labels.length;
       const model = new Mlp(config, batch);
-      assert.equal(model.parameterCount, 74);
+      // 74, and 76 with PReLU's two learned slopes (layers.1.weight, layers.3.weight), in PyTorch's order.
+      assert.equal(model.parameterCount, f.config.param_count);
+      assert.deepEqual(model.stateDict(model.parameters()).map((t) => t.name), f.param_names);
       model.loadStateDict(tensors(f.params_initial));
       model.input.setInput(new Float32Array(f.inputs.data), batch, f.labels);
 

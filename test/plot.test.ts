@@ -74,7 +74,7 @@ describe("activation plot", () => {
     assert.deepEqual(plotted, Array.from(curve.dydx));
   });
 
-  it("draws all twelve activations when none is named", async () => {
+  it("draws every activation in the catalogue when none is named", async () => {
     const { svg } = await plotActivations([], { points: 20 });
     assert.equal(linePaths(svg).length, 2 * ACTIVATION_NAMES.length);
   });
@@ -183,6 +183,17 @@ describe("activation table (ranges measured from the kernels)", () => {
     assert.ok(gelu.output.lowClosed);
     assert.ok(Math.abs(gelu.output.low - -0.169971) < 1e-4, `${gelu.output.low}`);
     assert.equal(gelu.output.text, "[−0.17, ∞)");
+  });
+
+  it("bounded and clipped ranges: sin is [−1, 1] (periodic, not growing), relu6 reaches 6, gaussian is even", () => {
+    assert.equal(rows.get("sin")!.output.text, "[−1, 1]");
+    assert.equal(rows.get("sin")!.symmetry, "odd");
+    assert.equal(rows.get("relu6")!.output.text, "[0, 6]");
+    assert.equal(rows.get("relu6")!.derivative.text, "{0, 1}");
+    assert.equal(rows.get("hardsigmoid")!.derivative.text, "{0, 0.167}");
+    assert.equal(rows.get("gaussian")!.output.text, "(0, 1]");
+    assert.equal(rows.get("gaussian")!.symmetry, "even");
+    assert.equal(rows.get("logsigmoid")!.output.text, "(−∞, 0)");
   });
 
   it("agrees with the catalogue on where each derivative vanishes", () => {

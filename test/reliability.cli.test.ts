@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { ACTIVATION_NAMES } from "../src/activations.js";
 import { runCli, startCli, type CliResult } from "./support/cliProcess.js";
 import { temporaryDir } from "./support/scratch.js";
 
@@ -19,7 +20,8 @@ writeFileSync(join(halfData, "train-images-idx3-ubyte"), "");
 writeFileSync(join(halfData, "t10k-labels-idx1-ubyte.gz"), "");
 /** Where a run would go: it must still not exist after a refused command. */
 const untouched = join(scratch.path, "never-created");
-const ALL_VALID = ["sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu", "silu", "softplus", "mish", "hardtanh", "softsign"].join(", ");
+// Every name in the catalogue, in its order: the message lists them all.
+const ALL_VALID = ACTIVATION_NAMES.join(", ");
 
 interface Case {
   what: string;

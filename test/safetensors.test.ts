@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { ACTIVATION_NAMES, ACTIVATIONS, activationParam } from "../src/activations.js";
 import { InputError } from "../src/errors.js";
 import {
   decodeSafetensors,
@@ -326,30 +327,10 @@ function readTestSet(): { images: Float64Array; labels: Uint8Array; count: numbe
   return { images, labels: lab.subarray(8, 8 + count), count };
 }
 
-function erf(x: number): number {
-  // Abramowitz & Stegun 7.1.26, |error| < 1.5e-7: float32-level, ample for comparing predictions.
-  const s = Math.sign(x);
-  const a = Math.abs(x);
-  const t = 1 / (1 + 0.3275911 * a);
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
-  return s * y;
-}
-
-const softplus = (x: number): number => (x > 20 ? x : Math.log1p(Math.exp(x)));
-const activationFns = (slope: number): Record<string, (x: number) => number> => ({
-  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-  tanh: Math.tanh,
-  relu: (x) => (x > 0 ? x : 0),
-  leaky_relu: (x) => (x > 0 ? x : slope * x),
-  elu: (x) => (x > 0 ? x : Math.expm1(x)),
-  selu: (x) => 1.0507009873554805 * (x > 0 ? x : 1.6732632423543772 * Math.expm1(x)),
-  gelu: (x) => 0.5 * x * (1 + erf(x / Math.SQRT2)),
-  silu: (x) => x / (1 + Math.exp(-x)),
-  softplus,
-  mish: (x) => x * Math.tanh(softplus(x)),
-  hardtanh: (x) => Math.min(1, Math.max(-1, x)),
-  softsign: (x) => x / (1 + Math.abs(x)),
-});
+/** Each activation by the catalogue's float64 reference (independent of the kernels), leaky_relu with `slope`. */
+const activationFns = (slope: number): Record<string, (x: number) => number> => Object.fromEntries(
+  ACTIVATION_NAMES.map((name) => [name, (x: number) => ACTIVATIONS[name].reference.output(x, activationParam(name, slope))]),
+);
 
 interface Layer { w: Float32Array; b: Float32Array; inSize: number; outSize: number }
 
@@ -405,7 +386,7 @@ function predict(layers: Layer[], act: (x: number) => number, z1: Float64Array, 
 }
 
 describe("PyTorch loads our checkpoints", { skip: torchMissing }, () => {
-  test("scripts/pytorch_load_check.py: strict load and the same predictions for all 12 activations", () => {
+  test("scripts/pytorch_load_check.py: strict load and the same predictions for every activation in the catalogue", () => {
     const dir = tempDir();
     const { images, labels, count } = readTestSet();
     const sizes = [784, 16, 12, 10];
@@ -416,11 +397,16 @@ describe("PyTorch loads our checkpoints", { skip: torchMissing }, () => {
     const first = randomLayers(sizes, 999)[0];
     const z1 = firstLayer(first, images, count);
     names.forEach((activation, k) => {
-      const slope = activation === "leaky_relu" ? 0.2 : 0.01;
+      // A learned slope (PReLU's, one tensor [1] per hidden layer) away from its initial 0.25.
+      const learned = ACTIVATIONS[activation as keyof typeof ACTIVATIONS].learned === true;
+      const slope = activation === "leaky_relu" ? 0.2 : learned ? 0.3 : 0.01;
       const layers = [first, ...randomLayers(sizes, 1000 + k).slice(1)];
       const tensors: Tensor[] = layers.flatMap((l, i) => [
         { name: `layers.${2 * i}.weight`, dtype: "F32" as const, shape: [l.outSize, l.inSize], data: l.w },
         { name: `layers.${2 * i}.bias`, dtype: "F32" as const, shape: [l.outSize], data: l.b },
+        ...(learned && i < layers.length - 1
+          ? [{ name: `layers.${2 * i + 1}.weight`, dtype: "F32" as const, shape: [1], data: Float32Array.of(slope) }]
+          : []),
       ]);
       const file = path.join(dir, `${activation}.safetensors`);
       writeSafetensorsSync(file, tensors, {

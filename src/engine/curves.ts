@@ -1,6 +1,6 @@
 // An activation and its derivative on a grid of points, computed by the very kernels that training
 // runs: the derivative is the backward kernel applied to an upstream gradient of ones.
-import { DEFAULT_LEAKY_SLOPE, type ActivationName } from "../activations.js";
+import { ACTIVATIONS, DEFAULT_LEAKY_SLOPE, activationParam, type ActivationName } from "../activations.js";
 import { Kernels } from "./kernels.js";
 
 export interface ActivationCurve {
@@ -9,7 +9,9 @@ export interface ActivationCurve {
   dydx: Float32Array;
 }
 
+/** leakySlope is the parameter where it is a setting (leaky_relu's); a learned one (PReLU's) is drawn at its initial value. */
 export function activationCurve(name: ActivationName, x: ArrayLike<number>, leakySlope = DEFAULT_LEAKY_SLOPE): ActivationCurve {
+  const param = ACTIVATIONS[name].learned ? activationParam(name) : leakySlope;
   const kernels = new Kernels();
   const n = x.length;
   const Z = kernels.allocFloats(n);
@@ -18,8 +20,8 @@ export function activationCurve(name: ActivationName, x: ArrayLike<number>, leak
   const dZ = kernels.allocFloats(n);
   kernels.floats(Z, n).set(x);
   kernels.floats(dA, n).fill(1);
-  kernels.activationForward(name)(A, Z, n, leakySlope);
-  kernels.activationBackward(name)(dZ, dA, Z, A, n, leakySlope);
+  kernels.activationForward(name)(A, Z, n, param);
+  kernels.activationBackward(name)(dZ, dA, Z, A, n, param);
   return { x: kernels.floats(Z, n).slice(), y: kernels.floats(A, n).slice(), dydx: kernels.floats(dZ, n).slice() };
 }
 

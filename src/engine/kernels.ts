@@ -15,6 +15,9 @@ export interface KernelExports {
   columnSums(s: number, M: number, rows: number, cols: number): void;
   activationForward(kind: number, A: number, Z: number, n: number, param: number): void;
   activationBackward(kind: number, dZ: number, dA: number, Z: number, A: number, n: number, param: number): void;
+  /** PReLU with its slope read from memory; the backward also writes the slope's gradient. */
+  preluWithSlopeForward(A: number, Z: number, n: number, slopePtr: number): void;
+  preluWithSlopeBackward(dZ: number, dSlopePtr: number, dA: number, Z: number, n: number, slopePtr: number): void;
   softmaxCrossEntropyForward(probs: number, logits: number, labels: number, batch: number, classes: number): number;
   softmaxCrossEntropyBackward(dLogits: number, probs: number, labels: number, batch: number, classes: number): void;
   countCorrect(logits: number, labels: number, batch: number, classes: number): number;

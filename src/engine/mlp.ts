@@ -6,6 +6,7 @@
 //
 // The parameters are read as copies and written through writeParameters, the one way in, which
 // marks what is derived from them (Wᵀ of the narrow layers, the sparse path's Wᵀ) for rebuilding.
+import { ACTIVATIONS } from "../activations.js";
 import { activationGain, DEFAULT_INIT, initialParameters, type InitName } from "../init.js";
 import { parameterLayout, stateDictOf, type LinearModule, type NamedTensor, type ParameterLayout } from "../layout.js";
 import type { MlpConfig } from "../model.js";
@@ -141,6 +142,11 @@ export class Mlp {
   private readonly activationKind: number;
   private readonly activationParam: number;
   /**
+   * A learned activation's (PReLU's) slope per Linear layer: its offset in the parameter block, or
+   * -1 for the last layer and for activations without one. The kernels read the slope from there.
+   */
+  private readonly slopeOffsets: number[];
+  /**
    * Wᵀ [in, out] of every layer after the first (0 for the first), derived from the weights and
    * rebuilt before a forward pass once they changed: the narrow layers multiply faster by rows of Wᵀ.
    */
@@ -174,6 +180,10 @@ export class Mlp {
     this.sparse = regions.sparse ? new SparseFirstLayer(kernels, first.inSize, first.outSize, regions.sparse) : undefined;
     this.activationKind = kernels.activationKind(config.activation);
     this.activationParam = config.leakySlope;
+    this.slopeOffsets = this.layout.linears.map((linear) => {
+      const module = this.layout.modules.find((m) => m.kind === "activation" && m.linear === linear.linear);
+      return module?.kind === "activation" && module.weight ? module.weight.offset : -1;
+    });
     this.diagnosticScratch = regions.diagnosticScratch;
     kernels.floats(this.diagnosticScratch.ones, regions.scratchFloats).fill(1);
   }
@@ -184,7 +194,11 @@ export class Mlp {
    */
   initialize(random: Random, init: InitName = DEFAULT_INIT): void {
     const { gain } = activationGain(this.config.activation, this.config.leakySlope);
-    this.writeParameters(initialParameters(this.layout, init, gain, random));
+    const block = initialParameters(this.layout, init, gain, random);
+    // nn.PReLU()'s slope: a constant, no draw (so the Linear layers get the same numbers as without it).
+    const slope = ACTIVATIONS[this.config.activation].parameter?.default ?? 0;
+    for (const offset of this.slopeOffsets) if (offset >= 0) block[offset] = slope;
+    this.writeParameters(block);
     this.writeMomentum(new Float32Array(this.parameterCount));
   }
 
@@ -264,7 +278,9 @@ export class Mlp {
     let input = this.input.x;
     for (let index = 0; index <= last; index++) {
       const layer = this.layers[index];
-      const kind = index < last ? this.activationKind : 0;
+      const slope = this.slopeOffsets[index];
+      // A learned slope is read from the parameter block by its own kernel, after the product.
+      const kind = index < last && slope < 0 ? this.activationKind : 0;
       const W = this.params + layer.weight.offset * 4;
       const b = this.params + layer.bias.offset * 4;
       if (index === 0 && this.sparseLists) {
@@ -273,6 +289,7 @@ export class Mlp {
       } else {
         k.denseForward(layer.Z, layer.A, input, W, this.transposedWeights[index], b, count, layer.inSize, layer.outSize, kind, this.activationParam);
       }
+      if (slope >= 0) k.preluWithSlopeForward(layer.A, layer.Z, count * layer.outSize, this.params + slope * 4);
       input = layer.A;
     }
     return this.layers[last].Z;
@@ -304,9 +321,15 @@ export class Mlp {
         this.sparse!.backward(dW, db, upstream, this.sparseLists, count);
         continue;
       }
+      // A learned slope (PReLU) needs dA itself for its gradient: the product unfused, then its kernel.
+      const slope = below ? this.slopeOffsets[index - 1] : -1;
+      const fused = below && slope < 0;
       k.denseBackward(below ? spare : 0, dW, db, upstream,
         below ? below.A : this.input.x, this.params + layer.weight.offset * 4, count, layer.inSize, layer.outSize,
-        below ? this.activationKind : 0, below ? below.Z : 0, this.activationParam);
+        fused ? this.activationKind : 0, fused ? below.Z : 0, this.activationParam);
+      if (below && slope >= 0) {
+        k.preluWithSlopeBackward(spare, this.grads + slope * 4, spare, below.Z, count * below.outSize, this.params + slope * 4);
+      }
       if (below) {
         const next = spare;
         spare = upstream;

@@ -42,11 +42,11 @@ const FAR_PROBE = 1e6;
 /** A tail that has fallen below this by x = ±1e6 is taken to go to 0 (softsign's f' falls like 1/x²). */
 const VANISHED = 1e-9;
 /**
- * A bound counts as attained only where the kernel reaches it within |x| ≤ 5. Further out, f32
+ * A bound counts as attained only where the kernel reaches it within |x| ≤ 6 (relu6 reaches 6 there). Further out, f32
  * rounds asymptotes onto their limits (tanh(9.1) is exactly 1 in f32; sigmoid(17) too), which
  * would make open ends look closed.
  */
-const ATTAINED_WITHIN = 5;
+const ATTAINED_WITHIN = 6;
 const SYMMETRY_TOLERANCE = 1e-5;
 
 function sampleGrid(): Float32Array {
@@ -67,8 +67,9 @@ export function formatBound(value: number): string {
 export function measureRange(x: Float32Array, values: Float32Array): MeasuredRange {
   const n = x.length;
   const tail = (far: number, near: number) => {
+    // Growing in magnitude, not just changing: sin changes by up to 2 between the probes and is bounded.
     const growth = values[far] - values[near];
-    if (Math.abs(growth) > 1) return Math.sign(growth) * Infinity;
+    if (Math.abs(values[far]) - Math.abs(values[near]) > 1) return Math.sign(growth) * Infinity;
     return Math.abs(values[far]) < VANISHED ? 0 : values[far];
   };
   const limits = { negative: tail(0, 1), positive: tail(n - 1, n - 2) };

@@ -7,16 +7,19 @@ import { ACTIVATIONS, type ActivationName } from "../../src/activations.js";
  * engine's code, so finite differences of this net check the kernels' derivatives, and the
  * catalogue's output too.
  */
-export function referenceActivation(name: ActivationName, param: number): (x: number) => number {
+export function referenceActivation(name: ActivationName, param: number): (x: number, learned?: number) => number {
   const { output } = ACTIVATIONS[name].reference;
-  return (x) => output(x, param);
+  return (x, learned) => output(x, learned ?? param);
 }
 
 export interface ReferenceNet {
   shapes: Array<[number, number]>;
-  /** Flat parameters in the engine's order: W0 [out, in], b0, W1, b1, ... */
+  /** Flat parameters in the engine's order: W0 [out, in], b0, W1, b1, ... (a0 after b0, ... if learnedSlope) */
   params: Float64Array;
-  activation: (x: number) => number;
+  /** `learned` is the layer's slope where the activation learns one (PReLU). */
+  activation: (x: number, learned?: number) => number;
+  /** Each hidden layer's activation has one learned parameter, stored after its Linear's bias. */
+  learnedSlope?: boolean;
 }
 
 /** Mean cross-entropy of the net on rows of x; also returns every hidden pre-activation. */
@@ -37,7 +40,8 @@ export function referenceLoss(net: ReferenceNet, x: Float64Array, labels: number
       offset += inSize * outSize + outSize;
       if (k < net.shapes.length - 1) {
         preactivations.push(...next);
-        h = next.map(net.activation);
+        const learned = net.learnedSlope ? net.params[offset++] : undefined;
+        h = next.map((z) => net.activation(z, learned));
       } else {
         h = next;
       }
