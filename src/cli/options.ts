@@ -9,6 +9,7 @@ import { validateDataDir } from "../data/mnist.js";
 import { InputError } from "../errors.js";
 import { danglingLinkReason } from "../fsChecks.js";
 import { unknownActivation } from "../model.js";
+import { isOptimizerName, OPTIMIZER_NAMES } from "../optim.js";
 import { SEED_MAX } from "../train/settings.js";
 
 /** The widest layer the engine builds (model.ts refuses wider). */
@@ -182,5 +183,28 @@ export function dataFolder(flag: string) {
       return z.NEVER;
     }
     return raw;
+  });
+}
+
+/** One of the optimiser table's names (optim.ts). */
+export function optimizerName(flag: string) {
+  return text(flag).transform((raw, ctx) => {
+    if (!isOptimizerName(raw)) {
+      ctx.addIssue({ code: "custom", message: `${flag} must be one of ${OPTIMIZER_NAMES.join(", ")}; got "${raw}"` });
+      return z.NEVER;
+    }
+    return raw;
+  });
+}
+
+/** Adam's "β1,β2", each in [0, 1) as torch.optim.Adam requires. */
+export function betasPair(flag: string) {
+  return text(flag).transform((raw, ctx) => {
+    const values = raw.split(",").map(readDecimal);
+    if (values.length !== 2 || !values.every((v) => v !== undefined && v >= 0 && v < 1)) {
+      ctx.addIssue({ code: "custom", message: `${flag} must be two numbers in [0, 1) separated by a comma, such as 0.9,0.999; got "${raw}"` });
+      return z.NEVER;
+    }
+    return values as [number, number];
   });
 }

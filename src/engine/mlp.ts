@@ -8,6 +8,7 @@
 // marks what is derived from them (Wᵀ of the narrow layers, the sparse path's Wᵀ) for rebuilding.
 import { parameterLayout, stateDictOf, type LinearModule, type NamedTensor, type ParameterLayout } from "../layout.js";
 import type { MlpConfig } from "../model.js";
+import { OPTIMIZERS, resolveHyper, type OptimizerHyper, type OptimizerName, type OptimizerState, type StepPointers } from "../optim.js";
 import type { Random } from "../random.js";
 import { InputPipeline, type PixelLists } from "./inputPipeline.js";
 import { Kernels } from "./kernels.js";
@@ -39,10 +40,15 @@ export class Mlp {
   /** The softmax of the last loss() call [maxBatch, out]. */
   readonly probs: number;
   readonly diagnosticScratch: DiagnosticScratch;
-  /** Pointers to the parameter, gradient and momentum blocks: the layout's order, parameterCount floats each. */
+  /** Pointers to the parameter and gradient blocks: the layout's order, parameterCount floats each. */
   private readonly params: number;
   private readonly grads: number;
-  private readonly velocity: number;
+  /** The optimiser's state blocks (OPTIMIZERS[optimizer].state), parameterCount floats each, and its step count. */
+  private readonly optimizerBlocks: number[];
+  private optimizerSteps = 0;
+  private readonly stepPointers: StepPointers;
+  private lastHyper: Partial<OptimizerHyper> | undefined;
+  private resolvedHyper: OptimizerHyper | undefined;
   private readonly gradientA: number;
   private readonly gradientB: number;
   /** The activation's kind for the fused kernels, and its parameter (leaky_relu's slope). */
@@ -59,7 +65,8 @@ export class Mlp {
   /** The nonzero-pixel lists the last forward pass used, or undefined where it went dense. */
   private sparseLists: PixelLists | undefined;
 
-  constructor(readonly config: MlpConfig, readonly maxBatch: number) {
+  /** `optimizer` decides how many state blocks are allocated beside the parameters (optimizerStateFloats). */
+  constructor(readonly config: MlpConfig, readonly maxBatch: number, readonly optimizer: OptimizerName = "sgd") {
     const kernels = new Kernels();
     this.kernels = kernels;
     this.layout = parameterLayout(config);
@@ -67,7 +74,8 @@ export class Mlp {
     const widest = Math.max(config.inSize, ...config.hiddenSizes, config.outSize);
     this.params = kernels.allocFloats(this.parameterCount);
     this.grads = kernels.allocFloats(this.parameterCount);
-    this.velocity = kernels.allocFloats(this.parameterCount);
+    this.optimizerBlocks = OPTIMIZERS[optimizer].state.map(() => kernels.allocFloats(this.parameterCount));
+    this.stepPointers = { params: this.params, grads: this.grads, state: this.optimizerBlocks, n: this.parameterCount };
     const first = this.layout.linears[0];
     const sparseFits = SparseFirstLayer.fits(first.outSize);
     this.input = new InputPipeline(kernels, config.inSize, maxBatch, sparseFits ? first.outSize : undefined);
@@ -91,7 +99,7 @@ export class Mlp {
     kernels.floats(this.diagnosticScratch.ones, scratchFloats).fill(1);
   }
 
-  /** nn.Linear's default initialisation: weight and bias uniform in ±1/√fan_in, layer by layer; no momentum. */
+  /** nn.Linear's default initialisation: weight and bias uniform in ±1/√fan_in, layer by layer; a fresh optimiser. */
   initialize(random: Random): void {
     const block = new Float32Array(this.parameterCount);
     for (const layer of this.layers) {
@@ -100,7 +108,7 @@ export class Mlp {
       random.fillUniform(block.subarray(layer.bias.offset, layer.bias.offset + layer.bias.size), bound);
     }
     this.writeParameters(block);
-    this.writeMomentum(new Float32Array(this.parameterCount));
+    this.resetOptimizer();
   }
 
   /** A copy of the parameters, in the layout's order. Reading changes nothing; write through writeParameters. */
@@ -111,9 +119,15 @@ export class Mlp {
   gradients(): Float32Array {
     return this.kernels.floats(this.grads, this.parameterCount).slice();
   }
-  /** A copy of SGD's momentum buffers. */
+  /** A copy of the optimiser's first state block: SGD's momentum buffer, Adam's exp_avg, RMSprop's square_avg. */
   momentum(): Float32Array {
-    return this.kernels.floats(this.velocity, this.parameterCount).slice();
+    return this.kernels.floats(this.optimizerBlocks[0], this.parameterCount).slice();
+  }
+
+  /** Copies of the optimiser's state blocks and its step count: what a resumable state keeps. */
+  optimizerState(): OptimizerState {
+    const buffers = this.optimizerBlocks.map((pointer) => this.kernels.floats(pointer, this.parameterCount).slice());
+    return { name: this.optimizer, step: this.optimizerSteps, buffers };
   }
 
   /**
@@ -127,10 +141,22 @@ export class Mlp {
     this.weightsChanged();
   }
 
-  /** Sets SGD's momentum buffers (nothing is derived from them). */
-  writeMomentum(values: ArrayLike<number>): void {
-    this.checkRange(values.length, 0, "momentum");
-    this.kernels.floats(this.velocity, this.parameterCount).set(values);
+  /** Sets the optimiser's state (nothing is derived from it); it must be this model's optimiser's. */
+  writeOptimizerState(state: OptimizerState): void {
+    if (state.name !== this.optimizer) throw new Error(`optimiser state of ${state.name} given to a model trained with ${this.optimizer}`);
+    if (state.buffers.length !== this.optimizerBlocks.length) throw new Error(`${state.name} keeps ${this.optimizerBlocks.length} state blocks, got ${state.buffers.length}`);
+    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`optimiser step count ${state.step} is not a whole number ≥ 0`);
+    state.buffers.forEach((values, index) => {
+      if (values.length !== this.parameterCount) throw new Error(`${OPTIMIZERS[state.name].state[index]} has ${values.length} values, the model ${this.parameterCount}`);
+      this.kernels.floats(this.optimizerBlocks[index], this.parameterCount).set(values);
+    });
+    this.optimizerSteps = state.step;
+  }
+
+  /** Zero state and step count, as a new torch.optim optimiser starts. */
+  resetOptimizer(): void {
+    for (const pointer of this.optimizerBlocks) this.kernels.floats(pointer, this.parameterCount).fill(0);
+    this.optimizerSteps = 0;
   }
 
   /** Copies of the parameters (or of the block given) under PyTorch's state_dict names and shapes. */
@@ -230,17 +256,21 @@ export class Mlp {
     }
   }
 
-  sgdStep(lr: number, momentum: number): void {
-    this.kernels.exports.sgdMomentumStep(this.params, this.grads, this.velocity, this.parameterCount, lr, momentum);
+  /** One step of the model's optimiser on the last gradients; knobs not given take the optimiser's defaults. */
+  optimizerStep(hyper: Partial<OptimizerHyper>): void {
+    // Resolved once per knobs object (the trainer passes the same one every step): no allocation per step.
+    if (hyper !== this.lastHyper) this.resolvedHyper = resolveHyper(this.optimizer, (this.lastHyper = hyper));
+    this.optimizerSteps++;
+    OPTIMIZERS[this.optimizer].step(this.kernels.exports, this.stepPointers, this.resolvedHyper!, this.optimizerSteps);
     this.weightsChanged();
   }
 
-  /** One SGD step on the current batch; returns the batch's mean loss before the step. */
-  trainStep(count: number, lr: number, momentum: number): number {
+  /** One optimiser step on the current batch; returns the batch's mean loss before the step. */
+  trainStep(count: number, hyper: Partial<OptimizerHyper>): number {
     this.forward(count);
     const loss = this.loss(count);
     this.backward(count);
-    this.sgdStep(lr, momentum);
+    this.optimizerStep(hyper);
     return loss;
   }
 

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { z } from "zod";
 import { InputError } from "../errors.js";
 import { mlpConfig, type MlpConfig } from "../model.js";
-import { SEED_MAX, type TrainSettings } from "./settings.js";
+import { hyperProblems, OPTIMIZER_NAMES } from "../optim.js";
+import { DEFAULT_SETTINGS, SEED_MAX, type TrainSettings } from "./settings.js";
 
 export interface SavedModel {
   model: string;
@@ -48,6 +49,13 @@ const savedRunSchema = z.object({
     epochs: positiveInteger,
     mean: z.number().finite(),
     std: positive,
+    // The optimiser's fields (optim.ts); a config.json from before them trained with SGD, their defaults.
+    optimizer: z.enum(OPTIMIZER_NAMES).default(DEFAULT_SETTINGS.optimizer),
+    weightDecay: z.number().finite().nonnegative().default(DEFAULT_SETTINGS.weightDecay),
+    betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default(DEFAULT_SETTINGS.betas),
+    eps: positive.default(DEFAULT_SETTINGS.eps),
+  }).superRefine((settings, ctx) => {
+    for (const message of hyperProblems(settings.optimizer, settings)) ctx.addIssue({ code: "custom", message });
   }),
   trainLimit: positiveInteger.optional().nullable(),
   data: z.string().optional(),

@@ -42,7 +42,7 @@ export type TrainEvent =
     /** Where to continue from if the process dies before the next epoch ends; absent after the last epoch and on divergence. */
     resume?: ResumeState;
   }
-  | { type: "end"; model: string; seed: number; status: "finished" | "diverged" | "interrupted"; params: Float32Array; velocity: Float32Array; resume?: ResumeState; history: EpochRecord[] };
+  | { type: "end"; model: string; seed: number; status: "finished" | "diverged" | "interrupted"; params: Float32Array; resume?: ResumeState; history: EpochRecord[] };
 
 export interface TrainControl {
   /** Asked after every step; true stops the job cleanly with a resumable state. */
@@ -63,12 +63,15 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
   const normalization: Normalization = { mean: settings.mean, std: settings.std };
   const trainCount = Math.min(job.trainLimit ?? data.train.count, data.train.count);
   const stepsPerEpoch = Math.ceil(trainCount / settings.batchSize);
-  const model = new Mlp(job.config, Math.max(settings.batchSize, settings.testBatchSize));
+  const model = new Mlp(job.config, Math.max(settings.batchSize, settings.testBatchSize), settings.optimizer);
   const resume = control.resume;
   let shuffle: Random;
   if (resume) {
     model.writeParameters(resume.params);
-    model.writeMomentum(resume.velocity);
+    if (resume.optimizer.name !== settings.optimizer) {
+      throw new Error(`the resumable state was trained with --optimizer ${resume.optimizer.name}, the run's settings say ${settings.optimizer}`);
+    }
+    model.writeOptimizerState(resume.optimizer);
     shuffle = Random.fromState(resume.shuffleStateAtEpochStart);
   } else {
     model.initialize(Random.fromSeed(streamSeed(job.seed, "init")));
@@ -83,7 +86,7 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
   const unitStatistics = new UnitStatistics(model);
   const interval = control.stepEventIntervalMs ?? 100;
   const end = (status: "finished" | "diverged" | "interrupted", resumeState?: ResumeState) =>
-    emit({ type: "end", model: job.model, seed: job.seed, status, params: model.parameters(), velocity: model.momentum(), resume: resumeState, history });
+    emit({ type: "end", model: job.model, seed: job.seed, status, params: model.parameters(), resume: resumeState, history });
 
   for (let epoch = startEpoch; epoch < settings.epochs; epoch++) {
     const shuffleStateAtEpochStart = shuffle.state();
@@ -100,7 +103,8 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
       const start = step * settings.batchSize;
       const count = Math.min(settings.batchSize, trainCount - start);
       model.input.loadBatch(data.train.images, data.train.labels, order, start, count, normalization);
-      const loss = model.trainStep(count, settings.lr, settings.momentum);
+      // settings is one object for the whole job, so the model resolves its knobs once.
+      const loss = model.trainStep(count, settings);
       lossSum += loss;
       if (!Number.isFinite(loss)) {
         diverged = { epoch: epoch + 1, step: step + 1 };
@@ -116,7 +120,7 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
         end("interrupted", {
           epoch, step: step + 1, shuffleStateAtEpochStart, lossSum,
           secondsSoFar: secondsBefore + (performance.now() - started) / 1000,
-          params: model.parameters(), velocity: model.momentum(), history,
+          params: model.parameters(), optimizer: model.optimizerState(), history,
         });
         return;
       }
@@ -149,7 +153,7 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
     history.push(record);
     const atEpochEnd: ResumeState | undefined = diverged || epoch === settings.epochs - 1 ? undefined : {
       epoch: epoch + 1, step: 0, shuffleStateAtEpochStart: shuffle.state(), lossSum: 0, secondsSoFar: 0,
-      params: model.parameters(), velocity: model.momentum(), history: [...history],
+      params: model.parameters(), optimizer: model.optimizerState(), history: [...history],
     };
     emit({ type: "epoch", record, layers, diagnostics: diagnoseEpoch(model, settings.lr, unitStatistics), resume: atEpochEnd });
     if (diverged) {
