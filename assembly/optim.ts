@@ -42,8 +42,9 @@ export function sgdStep(params: usize, grads: usize, velocity: usize, n: i32, lr
 //   g ← g + l2·p (Adam's weight decay, when l2 ≠ 0);  p ← decay·p (AdamW's 1 − lr·λ, when ≠ 1);
 //   m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;
 //   p ← p − stepSize · m / (√v / bias2Sqrt + eps),  stepSize = lr/(1 − β1ᵗ), bias2Sqrt = √(1 − β2ᵗ)
-// (eps added after the square root and the bias correction, as PyTorch does; the two scalars are
-// computed in float64 by the caller, as PyTorch computes them in Python floats).
+// (eps added after the square root and the bias correction, as PyTorch does; the scalars, 1 − β
+// included, are computed in float64 by the caller, as PyTorch computes them in Python floats: 1 − β1
+// rounded once to float32 is not 1 − (β1 rounded to float32)).
 // @ts-ignore: decorator
 @inline function adamLanes(params: usize, grads: usize, m: usize, v: usize, o: usize, count: i32, beta1: v128, beta2: v128, rest1: v128, rest2: v128, epsilon: v128, l2: v128, decay: v128, useL2: bool, useDecay: bool, size: v128, bias2: v128): void {
   let p = count == 4 ? v128.load(params + o) : loadLanes(params + o, count);
@@ -65,12 +66,12 @@ export function sgdStep(params: usize, grads: usize, velocity: usize, n: i32, lr
   }
 }
 
-/** params, grads, m (exp_avg), v (exp_avg_sq): [n]. */
-export function adamStep(params: usize, grads: usize, m: usize, v: usize, n: i32, beta1: f32, beta2: f32, eps: f32, l2: f32, decay: f32, stepSize: f32, bias2Sqrt: f32): void {
+/** params, grads, m (exp_avg), v (exp_avg_sq): [n]. rest1, rest2: 1 − β1 and 1 − β2, computed in float64 as PyTorch does. */
+export function adamStep(params: usize, grads: usize, m: usize, v: usize, n: i32, beta1: f32, beta2: f32, oneMinusBeta1: f32, oneMinusBeta2: f32, eps: f32, l2: f32, decay: f32, stepSize: f32, bias2Sqrt: f32): void {
   const b1 = f32x4.splat(beta1);
   const b2 = f32x4.splat(beta2);
-  const rest1 = f32x4.splat(<f32>1 - beta1);
-  const rest2 = f32x4.splat(<f32>1 - beta2);
+  const rest1 = f32x4.splat(oneMinusBeta1);
+  const rest2 = f32x4.splat(oneMinusBeta2);
   const epsilon = f32x4.splat(eps);
   const l2v = f32x4.splat(l2);
   const decayv = f32x4.splat(decay);
@@ -106,11 +107,11 @@ export function adamStep(params: usize, grads: usize, m: usize, v: usize, n: i32
   }
 }
 
-/** params, grads, square (square_avg), buffer (momentum_buffer): [n]. */
-export function rmspropStep(params: usize, grads: usize, square: usize, buffer: usize, n: i32, lr: f32, alpha: f32, eps: f32, weightDecay: f32, momentum: f32): void {
+/** params, grads, square (square_avg), buffer (momentum_buffer): [n]. oneMinusAlpha computed in float64, as PyTorch does. */
+export function rmspropStep(params: usize, grads: usize, square: usize, buffer: usize, n: i32, lr: f32, alpha: f32, oneMinusAlpha: f32, eps: f32, weightDecay: f32, momentum: f32): void {
   const rate = f32x4.splat(lr);
   const a = f32x4.splat(alpha);
-  const rest = f32x4.splat(<f32>1 - alpha);
+  const rest = f32x4.splat(oneMinusAlpha);
   const epsilon = f32x4.splat(eps);
   const decay = f32x4.splat(weightDecay);
   const mu = f32x4.splat(momentum);

@@ -86,7 +86,7 @@ export const OPTIMIZERS: Record<OptimizerName, Optimizer> = {
     defaults: { lr: 0.001, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8 },
     step: (k, p, h, t) => {
       const { stepSize, bias2Sqrt } = adamScalars(h, t);
-      k.adamStep(p.params, p.grads, p.state[0], p.state[1], p.n, h.betas[0], h.betas[1], h.eps, h.weightDecay, 1, stepSize, bias2Sqrt);
+      k.adamStep(p.params, p.grads, p.state[0], p.state[1], p.n, h.betas[0], h.betas[1], 1 - h.betas[0], 1 - h.betas[1], h.eps, h.weightDecay, 1, stepSize, bias2Sqrt);
     },
   },
   adamw: {
@@ -97,7 +97,7 @@ export const OPTIMIZERS: Record<OptimizerName, Optimizer> = {
     step: (k, p, h, t) => {
       const { stepSize, bias2Sqrt } = adamScalars(h, t);
       // PyTorch multiplies by 1 − lr·λ in the parameter's dtype; the factor itself is a Python float.
-      k.adamStep(p.params, p.grads, p.state[0], p.state[1], p.n, h.betas[0], h.betas[1], h.eps, 0, 1 - h.lr * h.weightDecay, stepSize, bias2Sqrt);
+      k.adamStep(p.params, p.grads, p.state[0], p.state[1], p.n, h.betas[0], h.betas[1], 1 - h.betas[0], 1 - h.betas[1], h.eps, 0, 1 - h.lr * h.weightDecay, stepSize, bias2Sqrt);
     },
   },
   rmsprop: {
@@ -108,7 +108,7 @@ export const OPTIMIZERS: Record<OptimizerName, Optimizer> = {
     state: ["square_avg", "momentum_buffer"],
     defaults: { lr: 0.01, momentum: 0, weightDecay: 0, eps: 1e-8 },
     fixed: { alpha: RMSPROP_ALPHA },
-    step: (k, p, h) => k.rmspropStep(p.params, p.grads, p.state[0], p.state[1], p.n, h.lr, RMSPROP_ALPHA, h.eps, h.weightDecay, h.momentum),
+    step: (k, p, h) => k.rmspropStep(p.params, p.grads, p.state[0], p.state[1], p.n, h.lr, RMSPROP_ALPHA, 1 - RMSPROP_ALPHA, h.eps, h.weightDecay, h.momentum),
   },
 };
 
