@@ -50,6 +50,13 @@ export interface Optimizer {
   fixed?: Record<string, number>;
   /** Runs the kernel; t is the step number, 1 on the first step (PyTorch's state["step"] after its increment). */
   step(k: KernelExports, p: StepPointers, h: OptimizerHyper, t: number): void;
+  /**
+   * Element i of the step just taken (p_before − p_after), from the state, gradient and parameters after
+   * step t: what the diagnostics' update-to-weight ratio measures. Exact where the state holds the whole
+   * step; where weight decay acts outside it (Nesterov's g + λp, AdamW's lr·λ·p) p_after stands for
+   * p_before, a relative error of lr·λ in that term.
+   */
+  update(state: Float32Array[], g: Float32Array, p: Float32Array, h: OptimizerHyper, t: number, i: number): number;
 }
 
 /** RMSprop's smoothing constant, PyTorch's default (not a flag: one knob fewer to explain). */
@@ -59,6 +66,12 @@ export const RMSPROP_ALPHA = 0.99;
 function adamScalars(h: OptimizerHyper, t: number): { stepSize: number; bias2Sqrt: number } {
   const [beta1, beta2] = h.betas;
   return { stepSize: h.lr / (1 - beta1 ** t), bias2Sqrt: Math.sqrt(1 - beta2 ** t) };
+}
+
+/** Adam's step without weight decay, from its moments: lr/(1 − β1ᵗ) · m / (√v / √(1 − β2ᵗ) + eps). */
+function adamUpdate(state: Float32Array[], h: OptimizerHyper, t: number, i: number): number {
+  const { stepSize, bias2Sqrt } = adamScalars(h, t);
+  return (stepSize * state[0][i]) / (Math.sqrt(state[1][i]) / bias2Sqrt + h.eps);
 }
 
 const SGD_STEP = (nesterov: number) => (k: KernelExports, p: StepPointers, h: OptimizerHyper) =>
@@ -71,6 +84,7 @@ export const OPTIMIZERS: Record<OptimizerName, Optimizer> = {
     state: ["momentum_buffer"],
     defaults: { lr: 0.01, momentum: 0.9, weightDecay: 0 },
     step: SGD_STEP(0),
+    update: (state, _g, _p, h, _t, i) => h.lr * state[0][i],
   },
   nesterov: {
     description: "SGD with Nesterov momentum",
@@ -78,6 +92,7 @@ export const OPTIMIZERS: Record<OptimizerName, Optimizer> = {
     state: ["momentum_buffer"],
     defaults: { lr: 0.01, momentum: 0.9, weightDecay: 0 },
     step: SGD_STEP(1),
+    update: (state, g, p, h, _t, i) => h.lr * (g[i] + h.weightDecay * p[i] + h.momentum * state[0][i]),
   },
   adam: {
     description: "Adam, weight decay as L2 added to the gradient",
@@ -88,6 +103,7 @@ export const OPTIMIZERS: Record<OptimizerName, Optimizer> = {
       const { stepSize, bias2Sqrt } = adamScalars(h, t);
       k.adamStep(p.params, p.grads, p.state[0], p.state[1], p.n, h.betas[0], h.betas[1], 1 - h.betas[0], 1 - h.betas[1], h.eps, h.weightDecay, 1, stepSize, bias2Sqrt);
     },
+    update: (state, _g, _p, h, t, i) => adamUpdate(state, h, t, i),
   },
   adamw: {
     description: "AdamW: Adam with decoupled weight decay",
@@ -99,6 +115,7 @@ export const OPTIMIZERS: Record<OptimizerName, Optimizer> = {
       // PyTorch multiplies by 1 − lr·λ in the parameter's dtype; the factor itself is a Python float.
       k.adamStep(p.params, p.grads, p.state[0], p.state[1], p.n, h.betas[0], h.betas[1], 1 - h.betas[0], 1 - h.betas[1], h.eps, 0, 1 - h.lr * h.weightDecay, stepSize, bias2Sqrt);
     },
+    update: (state, _g, p, h, t, i) => adamUpdate(state, h, t, i) + h.lr * h.weightDecay * p[i],
   },
   rmsprop: {
     description: "RMSprop (alpha 0.99, not centred)",
@@ -109,6 +126,7 @@ export const OPTIMIZERS: Record<OptimizerName, Optimizer> = {
     defaults: { lr: 0.01, momentum: 0, weightDecay: 0, eps: 1e-8 },
     fixed: { alpha: RMSPROP_ALPHA },
     step: (k, p, h) => k.rmspropStep(p.params, p.grads, p.state[0], p.state[1], p.n, h.lr, RMSPROP_ALPHA, 1 - RMSPROP_ALPHA, h.eps, h.weightDecay, h.momentum),
+    update: (state, _g, _p, h, _t, i) => h.lr * state[1][i],
   },
 };
 

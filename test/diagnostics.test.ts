@@ -59,7 +59,7 @@ describe("unit diagnostics", () => {
     params[model.layers[2].weight.offset] = NaN;
     params[model.layers[2].weight.offset + 1] = Infinity;
     model.writeParameters(params);
-    const result = diagnoseEpoch(model, 0.1, stats);
+    const result = diagnoseEpoch(model, stats);
     const grads = model.gradients();
     const velocity = model.momentum();
     const shapes = linearShapes(model.config);

@@ -101,7 +101,7 @@ describe("the model's parameters", () => {
     model.trainStep(COUNT, { lr: 0.1, momentum: 0.9 });
     logits(model, data, true);
     stats.observe(COUNT);
-    diagnoseEpoch(model, 0.1, stats);
+    diagnoseEpoch(model, stats);
     assert.equal(model.kernels.alloc(0), top);
     assert.equal(model.kernels.exports.memory.buffer.byteLength, memory);
   });

@@ -102,7 +102,12 @@ describe("three steps of each optimiser on the small MLP match PyTorch (float64)
       const knobs = { ...f.knobs };
       f.steps.forEach((expected, index) => {
         const what = `${name} step ${index + 1}`;
+        const before = model.parameters();
         const loss = model.trainStep(batch, knobs);
+        // The diagnostics' update: the step just taken, to float32 rounding of the parameters (~1e-7).
+        const after = model.parameters();
+        const taken = Float64Array.from(before, (p, i) => p - after[i]);
+        assertClose(model.lastUpdate(), taken, 2e-7, 1e-3, `${what} lastUpdate`);
         assertClose([loss], [expected.loss], ATOL, RTOL, `${what} loss`);
         for (const tensor of model.stateDict(model.gradients())) assertClose(tensor.data, expected.grads[tensor.name].data, ATOL, RTOL, `${what} grad ${tensor.name}`);
         for (const tensor of model.stateDict()) assertClose(tensor.data, expected.params[tensor.name].data, ATOL, RTOL, `${what} ${tensor.name}`);

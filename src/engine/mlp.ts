@@ -124,6 +124,21 @@ export class Mlp {
     return this.kernels.floats(this.optimizerBlocks[0], this.parameterCount).slice();
   }
 
+  /**
+   * The last step's update p_before − p_after, in float64 (OPTIMIZERS[…].update: exact but for the
+   * weight-decay terms outside the state); zeros before the first step.
+   */
+  lastUpdate(): Float64Array {
+    const update = new Float64Array(this.parameterCount);
+    if (this.optimizerSteps === 0 || !this.resolvedHyper) return update;
+    const { buffers } = this.optimizerState();
+    const grads = this.gradients();
+    const params = this.parameters();
+    const { update: of } = OPTIMIZERS[this.optimizer];
+    for (let i = 0; i < update.length; i++) update[i] = of(buffers, grads, params, this.resolvedHyper, this.optimizerSteps, i);
+    return update;
+  }
+
   /** Copies of the optimiser's state blocks and its step count: what a resumable state keeps. */
   optimizerState(): OptimizerState {
     const buffers = this.optimizerBlocks.map((pointer) => this.kernels.floats(pointer, this.parameterCount).slice());

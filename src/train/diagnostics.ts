@@ -11,7 +11,7 @@ export interface LayerDiagnostics {
   layer: number;
   weight_norm: number;
   grad_norm: number;
-  /** ‖∇W‖ / ‖W‖ and ‖lr·v‖ / ‖W‖ (the SGD update actually applied at the last step). */
+  /** ‖∇W‖ / ‖W‖ and ‖ΔW‖ / ‖W‖, ΔW the update the optimiser applied at the last step (lr·v for SGD). */
   grad_to_weight: number;
   update_to_weight: number;
   /** NaN and infinite values among this layer's weights and weight gradients. */
@@ -109,7 +109,7 @@ export class UnitStatistics {
   }
 }
 
-function norm(values: Float32Array): number {
+function norm(values: Float32Array | Float64Array): number {
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum += values[i] * values[i];
   return Math.sqrt(sum);
@@ -126,14 +126,14 @@ function nonFinite(values: Float32Array): { nan: number; inf: number } {
   return { nan, inf };
 }
 
-export function diagnoseEpoch(model: Mlp, lr: number, units: UnitStatistics): EpochDiagnostics {
+export function diagnoseEpoch(model: Mlp, units: UnitStatistics): EpochDiagnostics {
   const params = model.parameters();
   const grads = model.gradients();
-  const velocity = model.momentum();
+  const update = model.lastUpdate();
   const layers = model.layout.linears.map((linear) => {
     const w = tensorView(params, linear.weight);
     const g = tensorView(grads, linear.weight);
-    const v = tensorView(velocity, linear.weight);
+    const u = update.subarray(linear.weight.offset, linear.weight.offset + linear.weight.size);
     const weightNorm = norm(w);
     const gradNorm = norm(g);
     const bad = [nonFinite(w), nonFinite(g)];
@@ -142,7 +142,7 @@ export function diagnoseEpoch(model: Mlp, lr: number, units: UnitStatistics): Ep
       weight_norm: weightNorm,
       grad_norm: gradNorm,
       grad_to_weight: gradNorm / weightNorm,
-      update_to_weight: (lr * norm(v)) / weightNorm,
+      update_to_weight: norm(u) / weightNorm,
       nan_count: bad[0].nan + bad[1].nan,
       inf_count: bad[0].inf + bad[1].inf,
     };

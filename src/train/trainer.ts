@@ -155,7 +155,7 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
       epoch: epoch + 1, step: 0, shuffleStateAtEpochStart: shuffle.state(), lossSum: 0, secondsSoFar: 0,
       params: model.parameters(), optimizer: model.optimizerState(), history: [...history],
     };
-    emit({ type: "epoch", record, layers, diagnostics: diagnoseEpoch(model, settings.lr, unitStatistics), resume: atEpochEnd });
+    emit({ type: "epoch", record, layers, diagnostics: diagnoseEpoch(model, unitStatistics), resume: atEpochEnd });
     if (diverged) {
       end("diverged");
       return;
