@@ -13,14 +13,14 @@ import { optimizerStep } from "../src/engine/reference.js";
 import { InputError } from "../src/errors.js";
 import { mlpConfig } from "../src/model.js";
 import {
-  hyperProblems, OPTIMIZER_NAMES, OPTIMIZERS, optimizerStateFloats, resolveHyper, type OptimizerHyper, type OptimizerName,
+  hyperProblems, KNOBS as KNOBS_BY_NAME, OPTIMIZER_NAMES, type Knob, OPTIMIZERS, optimizerStateFloats, resolveHyper, type OptimizerHyper, type OptimizerName,
 } from "../src/optim.js";
 import { runExperiments, type ExperimentSpec } from "../src/train/experiment.js";
 import { StopFlag } from "../src/train/pool.js";
 import { DEFAULT_SETTINGS } from "../src/train/settings.js";
 import { toTrainingFlags, type ParsedTrainingFlags } from "../src/cli/commands/trainingFlags.js";
 import { TRAINING } from "../src/cli/flagTable.js";
-import { assertClose, readFixture, type FixtureTensor } from "./support/fixtures.js";
+import { assertClose, readFixture, REPO_ROOT, type FixtureTensor } from "./support/fixtures.js";
 import { seededRandom, temporaryDir } from "./support/scratch.js";
 
 /** Knobs away from every default, weight decay on: each path of each kernel runs. */
@@ -136,6 +136,15 @@ describe("the optimiser table", () => {
     assert.deepEqual(resolveHyper("adamw"), { lr: 0.001, momentum: 0, weightDecay: 0.01, betas: [0.9, 0.999], eps: 1e-8 });
     assert.equal(resolveHyper("rmsprop").momentum, 0);
     assert.equal(resolveHyper("sgd").momentum, 0.9);
+  });
+
+  test("the README's table has every optimiser with its PyTorch call, defaults and state", () => {
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    for (const name of OPTIMIZER_NAMES) {
+      const o = OPTIMIZERS[name];
+      const defaults = Object.entries(o.defaults).map(([k, v]) => `\`${KNOBS_BY_NAME[k as Knob].flag} ${Array.isArray(v) ? v.join(",") : v}\``).join(", ");
+      assert.ok(readme.includes(`| \`${name}\` | \`${o.torch}\` | ${defaults} | ${o.state.join(", ")} |`), `README row for ${name}`);
+    }
   });
 
   /** The training flags as parsed, with only `typed` given (the knobs have no flag defaults). */
