@@ -2,10 +2,11 @@
 // engine's steps against PyTorch's (test/fixtures/optim_<name>.json), the checks of their knobs, and
 // resume with an optimiser's state bit-identical to the run that was never stopped.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it, test } from "node:test";
 import { loadResumeState } from "../src/checkpoint/modelCheckpoint.js";
+import { writeSafetensorsSync } from "../src/checkpoint/safetensors.js";
 import { loadMnist } from "../src/data/mnist.js";
 import { Mlp } from "../src/engine/mlp.js";
 import { Kernels } from "../src/engine/kernels.js";
@@ -17,6 +18,7 @@ import {
 } from "../src/optim.js";
 import { runExperiments, type ExperimentSpec } from "../src/train/experiment.js";
 import { StopFlag } from "../src/train/pool.js";
+import { loadSavedRun } from "../src/train/runConfig.js";
 import { DEFAULT_SETTINGS } from "../src/train/settings.js";
 import { toTrainingFlags, type ParsedTrainingFlags } from "../src/cli/commands/trainingFlags.js";
 import { TRAINING } from "../src/cli/flagTable.js";
@@ -184,6 +186,30 @@ describe("the optimiser table", () => {
 describe("resume keeps every optimiser's state (library, one thread)", () => {
   const scratch = temporaryDir("optimizers");
   after(() => scratch.remove());
+
+  test("files from before the optimiser table read as SGD: config.json without its fields, a resume state with momentum_buffer only", () => {
+    const dir = scratch.fresh();
+    const settings = { lr: 0.01, momentum: 0.9, batchSize: 64, testBatchSize: 256, epochs: 1, mean: 0.1307, std: 0.3081 };
+    const model = { model: "relu", config: { inSize: 6, outSize: 3, hiddenSizes: [5], activation: "relu", leakySlope: 0.01 } };
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ name: "old", seeds: [0], models: [model], settings }));
+    assert.deepEqual(loadSavedRun(dir).settings, { ...DEFAULT_SETTINGS, epochs: 1 });
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ name: "bad", seeds: [0], models: [model], settings: { ...settings, optimizer: "nesterov", momentum: 0 } }));
+    assert.throws(() => loadSavedRun(dir), /nesterov needs --momentum > 0/);
+
+    const config = mlpConfig({ inSize: 6, outSize: 3, hiddenSize: 5, numHiddenLayers: 2, activation: "relu" });
+    const net = new Mlp(config, 1);
+    const params = Float32Array.from({ length: net.parameterCount }, (_, i) => i / 100);
+    const momentum = Float32Array.from({ length: net.parameterCount }, (_, i) => -i);
+    const position = { epoch: 1, step: 2, shuffleStateAtEpochStart: [1, 2, 3, 4], lossSum: 0.5, secondsSoFar: 1, history: [] };
+    const path = join(dir, "old.safetensors");
+    writeSafetensorsSync(path, [
+      ...net.stateDict(params).map((t) => ({ ...t, dtype: "F32" as const })),
+      ...net.stateDict(momentum).map((t) => ({ ...t, name: `momentum_buffer.${t.name}`, dtype: "F32" as const })),
+    ], { format: "actlab-mlp/1", in_size: "6", out_size: "3", hidden_sizes: "[5]", num_hidden_layers: "2", activation: "relu", leaky_slope: "0.01", resume: JSON.stringify(position) });
+    const { state } = loadResumeState(path);
+    assert.deepEqual([state.optimizer.name, state.optimizer.step, state.optimizer.buffers], ["sgd", 0, [momentum]]);
+    assert.deepEqual(state.params, params);
+  });
   const data = loadMnist();
   for (const optimizer of ["adam", "rmsprop"] as const) {
     test(`${optimizer}: stopped mid-epoch and resumed, the weights are those of the uninterrupted run`, async () => {
