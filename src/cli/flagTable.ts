@@ -50,7 +50,7 @@ export const TRAINING = {
   }),
   seed: flag({ name: "--seed", arg: "<n>", help: "a single seed (same as --seeds n)", parser: seedNumber, setting: true, list: false }),
   optimizer: flag({
-    name: "--optimizer", arg: "<name>", help: `the optimiser: ${OPTIMIZER_NAMES.map((n) => `${n} (${OPTIMIZERS[n].description})`).join(", ")}`,
+    name: "--optimizer", arg: "<name>", help: `the optimiser, PyTorch's update rule: ${OPTIMIZER_NAMES.join(", ")} (each knob below defaults to the optimiser's own)`,
     parser: optimizerName, default: d.optimizer, setting: true, list: true,
   }),
   // The optimiser's knobs have no flag default: each optimiser has its own (optim.ts), and one it does not take is refused.
