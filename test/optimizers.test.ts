@@ -64,6 +64,29 @@ describe("each optimiser's kernel matches its float64 reference on odd sizes", (
   }
 });
 
+test("sgd without weight decay is the old kernel's arithmetic to the bit: v = μ·v + g, p = p − lr·v in float32", () => {
+  const random = seededRandom(3);
+  const n = 1003;
+  const k = new Kernels();
+  const [params, grads, velocity] = [k.allocFloats(n), k.allocFloats(n), k.allocFloats(n)];
+  const p = Float32Array.from({ length: n }, () => random() - 0.5);
+  const v = new Float32Array(n);
+  k.floats(params, n).set(p);
+  const f = Math.fround;
+  const [lr, mu] = [f(0.01), f(0.9)];
+  for (let t = 1; t <= 3; t++) {
+    const g = Float32Array.from({ length: n }, () => random() - 0.5);
+    k.floats(grads, n).set(g);
+    OPTIMIZERS.sgd.step(k.exports, { params, grads, state: [velocity], n }, resolveHyper("sgd"), t);
+    for (let i = 0; i < n; i++) {
+      v[i] = f(f(mu * v[i]) + g[i]);
+      p[i] = f(p[i] - f(lr * v[i]));
+    }
+    assert.deepEqual(k.floats(velocity, n), v, `momentum after step ${t}`);
+    assert.deepEqual(k.floats(params, n), p, `params after step ${t}`);
+  }
+});
+
 interface OptimFixture {
   optimizer: OptimizerName;
   knobs: Partial<OptimizerHyper>;
