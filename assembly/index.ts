@@ -3,7 +3,7 @@ export * from "./gemm";
 export * from "./dense";
 export * from "./activations";
 export * from "./loss";
-export * from "./sgd";
+export * from "./optim";
 export * from "./data";
 export * from "./sparse";
 

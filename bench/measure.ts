@@ -64,9 +64,10 @@ function trainingModel(data: MnistData, net: NetName, activation: ActivationName
   const order = identityOrder(data.train.count);
   Random.fromSeed(seed + 1).shuffle(order);
   const batches = Math.floor(data.train.count / BATCH);
+  const sgd = { lr: LR, momentum: MOMENTUM };
   const step = (i: number) => {
     model.input.loadBatch(data.train.images, data.train.labels, order, (i % batches) * BATCH, BATCH, NORMALIZATION);
-    model.trainStep(BATCH, LR, MOMENTUM);
+    model.trainStep(BATCH, sgd);
   };
   return { model, step };
 }

@@ -50,7 +50,7 @@ export function measureNet(data: MnistData, net: ScalingNet, steps: number, warm
   const batches = Math.floor(data.train.count / BATCH);
   const step = (i: number) => {
     model.input.loadBatch(data.train.images, data.train.labels, order, (i % batches) * BATCH, BATCH, NORMALIZATION);
-    model.trainStep(BATCH, 0.01, 0.9);
+    model.trainStep(BATCH, { lr: 0.01, momentum: 0.9 });
   };
   for (let i = 0; i < warmup; i++) step(i);
   const started = performance.now();

@@ -12,8 +12,9 @@ was computed; this script is that description in code.
 What is made, and from which table:
 - mlp_step_<activation>.json: one per row of notebook_mlp.ACTIVATIONS (the one activation table);
 - activation_curves.json: every row of that table on the notebook's plotting grid;
-- param_counts.json: the rows of PARAM_CONFIGS and PARAM_ERRORS below.
-- init_gains.json: the --init schemes of INIT_SCHEMES below, as torch.nn.init draws them.
+- param_counts.json: the rows of PARAM_CONFIGS and PARAM_ERRORS below;
+- init_gains.json: the --init schemes of INIT_SCHEMES below, as torch.nn.init draws them;
+- optim_<optimiser>.json: one per row of OPTIMISERS below (the optimisers of src/optim.ts).
 A new activation is one row in ACTIVATIONS. A new kind of fixture (an optimiser, an initialiser, a
 norm layer) is one function returning a dict plus one line in fixture_makers().
 
@@ -561,6 +562,76 @@ def make_init_gains():
     return {"description": INIT_DESCRIPTION, "torch_version": torch.__version__, "gains": gains, "fans": fans, "schemes": schemes, "orthogonal": orthogonal}
 
 
+# optim_<name>.json: three steps of each optimiser of src/optim.ts on the small MLP, in float64
+
+# actlab's name -> (torch.optim class, its keywords). Every knob away from its default where the
+# optimiser takes it, weight decay included, so that each path of each kernel is exercised.
+OPTIMISERS = {
+    "sgd": ("SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01}),
+    "nesterov": ("SGD", {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.01, "nesterov": True}),
+    "adam": ("Adam", {"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.01}),
+    "adamw": ("AdamW", {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1}),
+    "rmsprop": ("RMSprop", {"lr": 0.01, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.01, "momentum": 0.9}),
+}
+OPTIM_STEPS = 3
+OPTIM_ACTIVATION = "tanh"
+
+OPTIM_DESCRIPTION = (
+    "{steps} steps of torch.optim.{cls}({kwargs}) on the SAME batch, for the model, initial parameters, inputs and "
+    "labels of mlp_step_{activation}.json (the notebook's MLP(6, 3, [5,4], 3, '{activation}'), float64, "
+    "torch.manual_seed(14) init, batch of 4 from torch.Generator seeded 1234), nn.CrossEntropyLoss() mean. "
+    "steps[i] holds, for step i+1: the loss and gradients at the parameters before it, then the parameters and "
+    "every entry of optimizer.state after it (tensors under their state_dict names; 'step' is state['step'], "
+    "the same for every parameter). knobs: the same keywords under actlab's settings names."
+)
+
+
+def make_optim(name):
+    cls_name, kwargs = OPTIMISERS[name]
+    model = step_model(OPTIM_ACTIVATION)
+    x, y = step_batch()
+    loss_fn = nn.CrossEntropyLoss()
+    optimiser = getattr(torch.optim, cls_name)(model.parameters(), **kwargs)
+    params_initial = named_tensors(model, lambda p: p)
+    steps = []
+    for _ in range(OPTIM_STEPS):
+        optimiser.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        grads = named_tensors(model, lambda p: p.grad)
+        optimiser.step()
+        first = optimiser.state[next(model.parameters())]
+        keys = [k for k in first if k != "step"]
+        steps.append({
+            "loss": float(loss),
+            "grads": grads,
+            "params": named_tensors(model, lambda p: p),
+            "state": {k: {n: tensor_json(optimiser.state[p][k]) for n, p in model.named_parameters()} for k in keys},
+            **({"step": int(first["step"])} if "step" in first else {}),
+        })
+    knobs = {"lr": kwargs["lr"], "weightDecay": kwargs["weight_decay"]}
+    for torch_key, knob in (("momentum", "momentum"), ("eps", "eps"), ("betas", "betas")):
+        if torch_key in kwargs:
+            knobs[knob] = list(kwargs[torch_key]) if torch_key == "betas" else kwargs[torch_key]
+    shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    return {
+        "description": OPTIM_DESCRIPTION.format(steps=OPTIM_STEPS, cls=cls_name, kwargs=shown, activation=OPTIM_ACTIVATION),
+        "optimizer": name,
+        "torch": {"class": f"torch.optim.{cls_name}", "kwargs": {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}},
+        "knobs": knobs,
+        "activation": OPTIM_ACTIVATION,
+        "config": STEP_NET,
+        "dtype": "float64",
+        "torch_version": torch.__version__,
+        "init_seed": INIT_SEED,
+        "data_seed": DATA_SEED,
+        "params_initial": params_initial,
+        "inputs": tensor_json(x),
+        "labels": y.tolist(),
+        "steps": steps,
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # The files, writing and checking
 
@@ -571,6 +642,7 @@ def fixture_makers():
     makers["init_gains.json"] = make_init_gains
     for name in ACTIVATIONS:
         makers[f"mlp_step_{name}.json"] = lambda name=name: make_mlp_step(name)
+    makers.update({f"optim_{name}.json": lambda name=name: make_optim(name) for name in OPTIMISERS})
     return makers
 
 

@@ -16,6 +16,7 @@ export { readIdxFile, parseIdx, type IdxArray, type IdxKind } from "./data/idx.j
 export { trainJob, type EpochRecord, type TrainEvent, type ResumeState, type TrainControl } from "./train/trainer.js";
 export { evaluate, type Evaluation } from "./train/evaluate.js";
 export { DEFAULT_SETTINGS, type TrainSettings, type TrainJob } from "./train/settings.js";
+export { OPTIMIZERS, OPTIMIZER_NAMES, resolveHyper, optimizerStateFloats, type OptimizerName, type OptimizerHyper, type OptimizerState } from "./optim.js";
 export {
   runExperiments, notebookExperiment, loadExperimentSpec, NOTEBOOK_EXPERIMENTS,
   type ExperimentSpec, type ExperimentResult, type ModelSpec, type RunOptions,

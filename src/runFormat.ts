@@ -18,7 +18,8 @@ import { DATA_FILES, type DataFileName, type DataIdentity } from "./data/identit
 import { InputError } from "./errors.js";
 import { DEFAULT_INIT, INIT_NAMES } from "./init.js";
 import type { MlpConfig } from "./model.js";
-import { SEED_MAX, type TrainSettings } from "./train/settings.js";
+import { hyperProblems, OPTIMIZER_NAMES } from "./optim.js";
+import { DEFAULT_SETTINGS, SEED_MAX, type TrainSettings } from "./train/settings.js";
 
 // ---- bounds ----
 
@@ -57,8 +58,14 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const mlpConfigAgrees: Same<Omit<MlpConfig, "activation">, Omit<z.output<typeof mlpConfigSchema>, "activation">> = true;
 
 export const trainSettingsSchema = z.object({
+  // In settings.ts's order, so that a config.json read and written again is the same bytes.
+  // The optimiser's fields (optim.ts); a config.json from before them trained with SGD, their defaults.
+  optimizer: z.enum(OPTIMIZER_NAMES).default(DEFAULT_SETTINGS.optimizer),
   lr: positive,
   momentum: z.number().nonnegative(),
+  weightDecay: z.number().nonnegative().default(DEFAULT_SETTINGS.weightDecay),
+  betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default(DEFAULT_SETTINGS.betas),
+  eps: positive.default(DEFAULT_SETTINGS.eps),
   batchSize: positiveInteger,
   testBatchSize: positiveInteger,
   epochs: epochNumber,
@@ -66,6 +73,8 @@ export const trainSettingsSchema = z.object({
   std: positive,
   // Absent from config.json files written before --init existed: they were trained with the default.
   init: z.enum(INIT_NAMES).default(DEFAULT_INIT),
+}).superRefine((settings, ctx) => {
+  for (const message of hyperProblems(settings.optimizer, settings)) ctx.addIssue({ code: "custom", message });
 });
 
 // settings.ts owns TrainSettings and its defaults; config.json records them in this shape.
@@ -109,7 +118,7 @@ export const layerDiagnosticsSchema = z.object({
   layer: layerIndex,
   weight_norm: measured,
   grad_norm: measured,
-  /** ‖∇W‖ / ‖W‖ and ‖lr·v‖ / ‖W‖ (the SGD update actually applied at the last step). */
+  /** ‖∇W‖ / ‖W‖ and ‖ΔW‖ / ‖W‖, ΔW the update the optimiser applied at the last step (lr·v for SGD). */
   grad_to_weight: measured,
   update_to_weight: measured,
   /** NaN and infinite values among this layer's weights and weight gradients. */

@@ -53,13 +53,13 @@ describe("unit diagnostics", () => {
     const model = craftedModel("tanh");
     model.loss(16);
     model.backward(16);
-    model.sgdStep(0.1, 0.9);
+    model.optimizerStep({ lr: 0.1, momentum: 0.9 });
     const stats = new UnitStatistics(model);
     const params = model.parameters();
     params[model.layers[2].weight.offset] = NaN;
     params[model.layers[2].weight.offset + 1] = Infinity;
     model.writeParameters(params);
-    const result = diagnoseEpoch(model, 0.1, stats);
+    const result = diagnoseEpoch(model, stats);
     const grads = model.gradients();
     const velocity = model.momentum();
     const shapes = linearShapes(model.config);

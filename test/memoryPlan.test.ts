@@ -49,7 +49,7 @@ describe("a model's memory plan", () => {
       const count = Math.min(batch, 4);
       const x = Float32Array.from({ length: count * config.inSize }, (_, i) => Math.sin(i));
       model.input.setInput(x, count, Array.from({ length: count }, (_, i) => i % config.outSize));
-      model.trainStep(count, 0.01, 0.9);
+      model.trainStep(count, { lr: 0.01, momentum: 0.9 });
       model.correct(count);
       assert.equal(model.kernels.allocated, plan.end, "nothing allocated after construction");
     });

@@ -82,10 +82,10 @@ describe("one SGD step of the small MLP matches PyTorch", () => {
 
       model.backward(batch);
       compareBlock(model, model.gradients(), f.grads_step1, "grad step 1");
-      model.sgdStep(f.sgd.lr, f.sgd.momentum);
+      model.optimizerStep(f.sgd);
       compareBlock(model, model.parameters(), f.params_after_step1, "params after step 1");
 
-      const loss2 = model.trainStep(batch, f.sgd.lr, f.sgd.momentum);
+      const loss2 = model.trainStep(batch, f.sgd);
       assertClose([loss2], [f.loss_step2], ATOL, RTOL, "loss at step 2");
       compareBlock(model, model.gradients(), f.grads_step2, "grad step 2");
       compareBlock(model, model.momentum(), f.momentum_buffer_after_step2, "momentum after step 2");

@@ -98,10 +98,10 @@ describe("the model's parameters", () => {
     const memory = model.kernels.exports.memory.buffer.byteLength;
     const stats = new UnitStatistics(model);
     model.input.loadBatch(data.pixels, data.labels, data.order, 0, COUNT, NORMALIZATION);
-    model.trainStep(COUNT, 0.1, 0.9);
+    model.trainStep(COUNT, { lr: 0.1, momentum: 0.9 });
     logits(model, data, true);
     stats.observe(COUNT);
-    diagnoseEpoch(model, 0.1, stats);
+    diagnoseEpoch(model, stats);
     assert.equal(model.kernels.alloc(0), top);
     assert.equal(model.kernels.exports.memory.buffer.byteLength, memory);
   });

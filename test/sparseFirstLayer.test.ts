@@ -110,7 +110,7 @@ describe("the first layer's sparse path", () => {
     };
     for (let step = 0; step < 3; step++) {
       m.input.loadBatch(pixels, labels, order, 0, count, NORMALIZATION);
-      m.trainStep(count, 0.5, 0.9);
+      m.trainStep(count, { lr: 0.5, momentum: 0.9 });
     }
     check("SGD steps");
     const params = m.parameters();

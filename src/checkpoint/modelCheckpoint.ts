@@ -1,11 +1,13 @@
 // Model checkpoints as safetensors files that PyTorch's notebook MLP loads with
 // load_state_dict(strict=True): state_dict names and shapes, float32, the config in the metadata.
-// A resumable checkpoint adds the momentum buffers and the training position.
+// A resumable checkpoint adds the optimiser's state (its buffers under torch's optimizer.state names,
+// "<name>.<parameter>", and its step count) and the training position.
 import { DEFAULT_LEAKY_SLOPE, isActivationName } from "../activations.js";
 import { DATA_FILES, type DataIdentity } from "../data/identity.js";
 import { InputError } from "../errors.js";
 import { parameterLayout, stateDictOf } from "../layout.js";
 import type { MlpConfig } from "../model.js";
+import { isOptimizerName, OPTIMIZERS, type OptimizerState } from "../optim.js";
 import { readSafetensors, writeSafetensorsSync, type Tensor } from "./safetensors.js";
 
 export const CHECKPOINT_FORMAT = "actlab-mlp/1";
@@ -100,9 +102,9 @@ export interface ResumeState<History = unknown> {
   /** Sum of the batch losses of this epoch so far, and the seconds spent on it. */
   lossSum: number;
   secondsSoFar: number;
-  /** Parameters and momentum buffers, in the parameter layout's order. */
+  /** Parameters, in the parameter layout's order, and the optimiser's state (buffers in the same order). */
   params: Float32Array;
-  velocity: Float32Array;
+  optimizer: OptimizerState;
   /** Epoch records already produced (so the summary can be rebuilt). */
   history: History[];
 }
@@ -188,10 +190,12 @@ export function saveResumeState<History>(path: string, config: MlpConfig, state:
     lossSum: state.lossSum,
     secondsSoFar: state.secondsSoFar,
     history: state.history,
+    optimizer: { name: state.optimizer.name, step: state.optimizer.step },
   };
+  const stateNames = OPTIMIZERS[state.optimizer.name].state;
   writeSafetensorsSync(
     path,
-    [...parameterTensors(config, state.params), ...parameterTensors(config, state.velocity, "momentum_buffer.")],
+    [...parameterTensors(config, state.params), ...stateNames.flatMap((name, i) => parameterTensors(config, state.optimizer.buffers[i], `${name}.`))],
     { ...configMetadata(config), resume: JSON.stringify(position) },
   );
 }
@@ -200,18 +204,22 @@ export function saveResumeState<History>(path: string, config: MlpConfig, state:
 export function loadResumeState<History = unknown>(path: string): { config: MlpConfig; state: ResumeState<History> } {
   const { tensors, metadata } = readSafetensors(path);
   const config = configFromMetadata(metadata, path);
-  let position: { epoch: number; step: number; shuffleStateAtEpochStart: number[]; lossSum: number; secondsSoFar: number; history: History[] };
+  let position: {
+    epoch: number; step: number; shuffleStateAtEpochStart: number[]; lossSum: number; secondsSoFar: number; history: History[];
+    optimizer?: { name: string; step: number };
+  };
   try {
     position = JSON.parse(metadata.resume ?? "");
   } catch {
     throw new InputError(`${path}: not a resumable checkpoint (no valid "resume" metadata)`);
   }
+  // Files from before the optimiser table hold SGD's momentum buffers only.
+  const { optimizer = { name: "sgd", step: 0 }, ...rest } = position;
+  if (!isOptimizerName(optimizer.name)) throw new InputError(`${path}: unknown optimiser "${optimizer.name}" in the resume metadata`);
+  if (!Number.isInteger(optimizer.step) || optimizer.step < 0) throw new InputError(`${path}: optimiser step count ${optimizer.step} is not a whole number ≥ 0`);
+  const buffers = OPTIMIZERS[optimizer.name].state.map((name) => readBlock(tensors, config, path, `${name}.`));
   return {
     config,
-    state: {
-      ...position,
-      params: readBlock(tensors, config, path),
-      velocity: readBlock(tensors, config, path, "momentum_buffer."),
-    },
+    state: { ...rest, params: readBlock(tensors, config, path), optimizer: { name: optimizer.name, step: optimizer.step, buffers } },
   };
 }

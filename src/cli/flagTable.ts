@@ -7,16 +7,29 @@ import { INIT_NAMES, INIT_SCHEMES } from "../init.js";
 import { DEFAULT_HIDDEN_SIZE, DEFAULT_NUM_HIDDEN_LAYERS } from "../model.js";
 import { MAX_PNG_WIDTH, PLOT_DEFAULTS } from "../plot/plotDefaults.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../serve/server.js";
+import { OPTIMIZER_NAMES, OPTIMIZERS, type Knob } from "../optim.js";
 import { DEFAULT_SETTINGS } from "../train/settings.js";
 import { flag } from "./flags.js";
 import {
-  activationList, choice, dataFolder, finiteNumber, nonEmptyText, nonNegativeNumber, positiveInteger, positiveNumber,
-  outputFile, seedList, seedNumber, wholeNumber, widthList, writableDir,
+  activationList, betasPair, choice, dataFolder, finiteNumber, nonEmptyText, nonNegativeNumber, optimizerName, outputFile,
+  positiveInteger, positiveNumber, seedList, seedNumber, wholeNumber, widthList, writableDir,
 } from "./options.js";
 
 const d = DEFAULT_SETTINGS;
 const text = () => z.string();
 const switchOnly = () => z.boolean();
+
+/** "0.01 sgd, nesterov; 0.001 adam, adamw": an optimiser knob's defaults, from the optimiser table, for its help. */
+function knobDefaults(knob: Knob): string {
+  const byValue = new Map<string, string[]>();
+  for (const name of OPTIMIZER_NAMES) {
+    const value = OPTIMIZERS[name].defaults[knob];
+    if (value === undefined) continue;
+    const shown = String(value);
+    byValue.set(shown, [...(byValue.get(shown) ?? []), name]);
+  }
+  return [...byValue].map(([value, names]) => `${value} ${names.join(", ")}`).join("; ");
+}
 
 /** The net's shape, as the notebook's MLP takes it (train and params). */
 export const SHAPE = {
@@ -37,8 +50,16 @@ export const TRAINING = {
     parser: seedList, default: [0], show: (seeds: number[]) => seeds.join(","), setting: true, list: true,
   }),
   seed: flag({ name: "--seed", arg: "<n>", help: "a single seed (same as --seeds n)", parser: seedNumber, setting: true, list: false }),
-  lr: flag({ name: "--lr", arg: "<x>", help: "SGD learning rate", parser: positiveNumber, default: d.lr, setting: true, list: true }),
-  momentum: flag({ name: "--momentum", arg: "<x>", help: "SGD momentum", parser: nonNegativeNumber, default: d.momentum, setting: true, list: true }),
+  optimizer: flag({
+    name: "--optimizer", arg: "<name>", help: `the optimiser, PyTorch's update rule: ${OPTIMIZER_NAMES.join(", ")} (each knob below defaults to the optimiser's own)`,
+    parser: optimizerName, default: d.optimizer, setting: true, list: true,
+  }),
+  // The optimiser's knobs have no flag default: each optimiser has its own (optim.ts), and one it does not take is refused.
+  lr: flag({ name: "--lr", arg: "<x>", help: `learning rate (default: ${knobDefaults("lr")})`, parser: positiveNumber, setting: true, list: true }),
+  momentum: flag({ name: "--momentum", arg: "<x>", help: `momentum (default: ${knobDefaults("momentum")})`, parser: nonNegativeNumber, setting: true, list: true }),
+  weightDecay: flag({ name: "--weight-decay", arg: "<x>", help: `weight decay: L2 in the gradient, decoupled for adamw (default: ${knobDefaults("weightDecay")})`, parser: nonNegativeNumber, setting: true, list: true }),
+  betas: flag({ name: "--betas", arg: "<b1,b2>", help: `Adam's moment decay rates (default: ${knobDefaults("betas")})`, parser: betasPair, setting: true, list: true }),
+  eps: flag({ name: "--eps", arg: "<x>", help: `added to the denominator (default: ${knobDefaults("eps")})`, parser: positiveNumber, setting: true, list: true }),
   batchSize: flag({ name: "--batch-size", arg: "<n>", help: "training batch size", parser: (n) => positiveInteger(n, 65_536), default: d.batchSize, setting: true, list: true }),
   testBatchSize: flag({ name: "--test-batch-size", arg: "<n>", help: "evaluation batch size", parser: (n) => positiveInteger(n, 65_536), default: d.testBatchSize, setting: true, list: false }),
   init: flag({

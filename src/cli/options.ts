@@ -9,6 +9,7 @@ import { validateDataDir } from "../data/mnist.js";
 import { InputError } from "../errors.js";
 import { danglingLinkReason } from "../fsChecks.js";
 import { editDistance, unknownActivation } from "../model.js";
+import { OPTIMIZER_NAMES } from "../optim.js";
 import { SEED_MAX } from "../train/settings.js";
 
 /** The widest layer the engine builds (model.ts refuses wider). */
@@ -218,5 +219,20 @@ export function choice<T extends string>(flag: string, names: readonly T[], what
     const closest = [...names].sort((a, b) => editDistance(raw, a) - editDistance(raw, b))[0];
     ctx.addIssue({ code: "custom", message: `${flag}: unknown ${what} "${raw}" (did you mean "${closest}"?); valid names: ${names.join(", ")}` });
     return z.NEVER;
+  });
+}
+
+/** One of the optimiser table's names (optim.ts). */
+export const optimizerName = (flag: string) => choice(flag, OPTIMIZER_NAMES, "optimiser");
+
+/** Adam's "β1,β2", each in [0, 1) as torch.optim.Adam requires. */
+export function betasPair(flag: string) {
+  return text(flag).transform((raw, ctx) => {
+    const values = raw.split(",").map(readDecimal);
+    if (values.length !== 2 || !values.every((v) => v !== undefined && v >= 0 && v < 1)) {
+      ctx.addIssue({ code: "custom", message: `${flag} must be two numbers in [0, 1) separated by a comma, such as 0.9,0.999; got "${raw}"` });
+      return z.NEVER;
+    }
+    return values as [number, number];
   });
 }

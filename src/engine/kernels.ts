@@ -21,7 +21,9 @@ export interface KernelExports {
   softmaxCrossEntropyForward(probs: number, logits: number, labels: number, batch: number, classes: number): number;
   softmaxCrossEntropyBackward(dLogits: number, probs: number, labels: number, batch: number, classes: number): void;
   countCorrect(logits: number, labels: number, batch: number, classes: number): number;
-  sgdMomentumStep(params: number, grads: number, velocity: number, n: number, lr: number, momentum: number): void;
+  sgdStep(params: number, grads: number, velocity: number, n: number, lr: number, momentum: number, weightDecay: number, nesterov: number): void;
+  adamStep(params: number, grads: number, m: number, v: number, n: number, beta1: number, beta2: number, oneMinusBeta1: number, oneMinusBeta2: number, eps: number, l2: number, decay: number, stepSize: number, bias2Sqrt: number): void;
+  rmspropStep(params: number, grads: number, square: number, buffer: number, n: number, lr: number, alpha: number, oneMinusAlpha: number, eps: number, weightDecay: number, momentum: number): void;
   pixelTable(table: number, mean: number, std: number): void;
   sparsePixels(offsets: number, values: number, starts: number, pixels: number, count: number, size: number, table: number, rowBytes: number, firstEntry: number): number;
   sparseForward(Z: number, starts: number, offsets: number, values: number, Wt: number, bias: number, rowSums: number, x0: number, M: number, N: number): void;

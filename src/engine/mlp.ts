@@ -10,6 +10,7 @@ import { ACTIVATIONS } from "../activations.js";
 import { activationGain, DEFAULT_INIT, initialParameters, type InitName } from "../init.js";
 import { parameterLayout, stateDictOf, type LinearModule, type NamedTensor, type ParameterLayout } from "../layout.js";
 import type { MlpConfig } from "../model.js";
+import { OPTIMIZERS, resolveHyper, type OptimizerHyper, type OptimizerName, type OptimizerState, type StepPointers } from "../optim.js";
 import type { Random } from "../random.js";
 import { InputPipeline, type PixelLists } from "./inputPipeline.js";
 import { InputError } from "../errors.js";
@@ -38,7 +39,8 @@ export interface MlpRegions {
   layout: ParameterLayout;
   params: number;
   grads: number;
-  velocity: number;
+  /** One block per optimiser state buffer, in OPTIMIZERS[name].state order. */
+  optimizerBlocks: number[];
   input: InputRegions;
   probs: number;
   gradientA: number;
@@ -58,13 +60,14 @@ export interface MlpRegions {
  * (Kernels.allocatePlan), so its size (plan.end) is known, and checked, before any memory is.
  * A kernel that needs scratch of its own takes it here too.
  */
-export function mlpMemoryPlan(config: MlpConfig, maxBatch: number): { plan: MemoryPlan; regions: MlpRegions } {
+export function mlpMemoryPlan(config: MlpConfig, maxBatch: number, optimizer: OptimizerName = "sgd"): { plan: MemoryPlan; regions: MlpRegions } {
   const plan = new MemoryPlan();
   const layout = parameterLayout(config);
   const widest = Math.max(config.inSize, ...config.hiddenSizes, config.outSize);
   const params = plan.takeFloats("params", layout.size);
   const grads = plan.takeFloats("grads", layout.size);
-  const velocity = plan.takeFloats("velocity", layout.size);
+  // The optimiser's state: one block per buffer it keeps (SGD's momentum, Adam's two moments, ...).
+  const optimizerBlocks = OPTIMIZERS[optimizer].state.map((name) => plan.takeFloats(`optimizer.${name}`, layout.size));
   const first = layout.linears[0];
   const sparseFits = SparseFirstLayer.fits(first.outSize);
   const input = InputPipeline.plan(plan, config.inSize, maxBatch, sparseFits ? first.outSize : undefined);
@@ -87,7 +90,7 @@ export function mlpMemoryPlan(config: MlpConfig, maxBatch: number): { plan: Memo
   const diagnosticScratch = { ones: plan.takeFloats("diagnostics.ones", scratchFloats), derivative: plan.takeFloats("diagnostics.derivative", scratchFloats) };
   return {
     plan,
-    regions: { layout, params, grads, velocity, input, probs, gradientA, gradientB, layers, transposedWeights, sparse, diagnosticScratch, scratchFloats },
+    regions: { layout, params, grads, optimizerBlocks, input, probs, gradientA, gradientB, layers, transposedWeights, sparse, diagnosticScratch, scratchFloats },
   };
 }
 
@@ -106,7 +109,9 @@ function formatBytes(bytes: number): string {
  * Why a model of `config` with batches of `maxBatch` rows cannot be built (its memory plan ends
  * past what a kernel instance can hold), or undefined when it fits.
  */
-export function memoryProblem(config: MlpConfig, maxBatch: number, plan = mlpMemoryPlan(config, maxBatch).plan): string | undefined {
+export function memoryProblem(
+  config: MlpConfig, maxBatch: number, optimizer: OptimizerName = "sgd", plan = mlpMemoryPlan(config, maxBatch, optimizer).plan,
+): string | undefined {
   const { maxBytes, heapBase } = kernelMemoryLimits();
   if (plan.end <= maxBytes) return undefined;
   const widths = config.hiddenSizes.length > 0 && config.hiddenSizes.every((h) => h === config.hiddenSizes[0])
@@ -118,7 +123,7 @@ export function memoryProblem(config: MlpConfig, maxBatch: number, plan = mlpMem
 }
 
 function requireMemoryFits(plan: MemoryPlan, config: MlpConfig, maxBatch: number): void {
-  const problem = memoryProblem(config, maxBatch, plan);
+  const problem = memoryProblem(config, maxBatch, "sgd", plan);
   if (problem) throw new InputError(problem);
 }
 
@@ -132,10 +137,15 @@ export class Mlp {
   /** The softmax of the last loss() call [maxBatch, out]. */
   readonly probs: number;
   readonly diagnosticScratch: DiagnosticScratch;
-  /** Pointers to the parameter, gradient and momentum blocks: the layout's order, parameterCount floats each. */
+  /** Pointers to the parameter and gradient blocks: the layout's order, parameterCount floats each. */
   private readonly params: number;
   private readonly grads: number;
-  private readonly velocity: number;
+  /** The optimiser's state blocks (OPTIMIZERS[optimizer].state), parameterCount floats each, and its step count. */
+  private readonly optimizerBlocks: number[];
+  private optimizerSteps = 0;
+  private readonly stepPointers: StepPointers;
+  private lastHyper: Partial<OptimizerHyper> | undefined;
+  private resolvedHyper: OptimizerHyper | undefined;
   private readonly gradientA: number;
   private readonly gradientB: number;
   /** The activation's kind for the fused kernels, and its parameter (leaky_relu's slope). */
@@ -157,10 +167,11 @@ export class Mlp {
   /** The nonzero-pixel lists the last forward pass used, or undefined where it went dense. */
   private sparseLists: PixelLists | undefined;
 
-  constructor(readonly config: MlpConfig, readonly maxBatch: number) {
+  /** `optimizer` decides how many state blocks are allocated beside the parameters (optimizerStateFloats). */
+  constructor(readonly config: MlpConfig, readonly maxBatch: number, readonly optimizer: OptimizerName = "sgd") {
     // Planned, and checked against the memory's limit, before the instance exists: a model too
     // large is refused with its size and the limit instead of failing in memory.grow.
-    const { plan, regions } = mlpMemoryPlan(config, maxBatch);
+    const { plan, regions } = mlpMemoryPlan(config, maxBatch, optimizer);
     requireMemoryFits(plan, config, maxBatch);
     const kernels = new Kernels();
     this.kernels = kernels;
@@ -169,7 +180,8 @@ export class Mlp {
     this.parameterCount = this.layout.size;
     this.params = regions.params;
     this.grads = regions.grads;
-    this.velocity = regions.velocity;
+    this.optimizerBlocks = regions.optimizerBlocks;
+    this.stepPointers = { params: this.params, grads: this.grads, state: this.optimizerBlocks, n: this.parameterCount };
     const first = this.layout.linears[0];
     this.input = new InputPipeline(kernels, config.inSize, maxBatch, regions.sparse ? first.outSize : undefined, regions.input);
     this.probs = regions.probs;
@@ -199,7 +211,7 @@ export class Mlp {
     const slope = ACTIVATIONS[this.config.activation].parameter?.default ?? 0;
     for (const offset of this.slopeOffsets) if (offset >= 0) block[offset] = slope;
     this.writeParameters(block);
-    this.writeMomentum(new Float32Array(this.parameterCount));
+    this.resetOptimizer();
   }
 
   /** A copy of the parameters, in the layout's order. Reading changes nothing; write through writeParameters. */
@@ -210,9 +222,30 @@ export class Mlp {
   gradients(): Float32Array {
     return this.kernels.floats(this.grads, this.parameterCount).slice();
   }
-  /** A copy of SGD's momentum buffers. */
+  /** A copy of the optimiser's first state block: SGD's momentum buffer, Adam's exp_avg, RMSprop's square_avg. */
   momentum(): Float32Array {
-    return this.kernels.floats(this.velocity, this.parameterCount).slice();
+    return this.kernels.floats(this.optimizerBlocks[0], this.parameterCount).slice();
+  }
+
+  /**
+   * The last step's update p_before − p_after, in float64 (OPTIMIZERS[…].update: exact but for the
+   * weight-decay terms outside the state); zeros before the first step.
+   */
+  lastUpdate(): Float64Array {
+    const update = new Float64Array(this.parameterCount);
+    if (this.optimizerSteps === 0 || !this.resolvedHyper) return update;
+    const { buffers } = this.optimizerState();
+    const grads = this.gradients();
+    const params = this.parameters();
+    const { update: of } = OPTIMIZERS[this.optimizer];
+    for (let i = 0; i < update.length; i++) update[i] = of(buffers, grads, params, this.resolvedHyper, this.optimizerSteps, i);
+    return update;
+  }
+
+  /** Copies of the optimiser's state blocks and its step count: what a resumable state keeps. */
+  optimizerState(): OptimizerState {
+    const buffers = this.optimizerBlocks.map((pointer) => this.kernels.floats(pointer, this.parameterCount).slice());
+    return { name: this.optimizer, step: this.optimizerSteps, buffers };
   }
 
   /**
@@ -226,10 +259,22 @@ export class Mlp {
     this.weightsChanged();
   }
 
-  /** Sets SGD's momentum buffers (nothing is derived from them). */
-  writeMomentum(values: ArrayLike<number>): void {
-    this.checkRange(values.length, 0, "momentum");
-    this.kernels.floats(this.velocity, this.parameterCount).set(values);
+  /** Sets the optimiser's state (nothing is derived from it); it must be this model's optimiser's. */
+  writeOptimizerState(state: OptimizerState): void {
+    if (state.name !== this.optimizer) throw new Error(`optimiser state of ${state.name} given to a model trained with ${this.optimizer}`);
+    if (state.buffers.length !== this.optimizerBlocks.length) throw new Error(`${state.name} keeps ${this.optimizerBlocks.length} state blocks, got ${state.buffers.length}`);
+    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`optimiser step count ${state.step} is not a whole number ≥ 0`);
+    state.buffers.forEach((values, index) => {
+      if (values.length !== this.parameterCount) throw new Error(`${OPTIMIZERS[state.name].state[index]} has ${values.length} values, the model ${this.parameterCount}`);
+      this.kernels.floats(this.optimizerBlocks[index], this.parameterCount).set(values);
+    });
+    this.optimizerSteps = state.step;
+  }
+
+  /** Zero state and step count, as a new torch.optim optimiser starts. */
+  resetOptimizer(): void {
+    for (const pointer of this.optimizerBlocks) this.kernels.floats(pointer, this.parameterCount).fill(0);
+    this.optimizerSteps = 0;
   }
 
   /** Copies of the parameters (or of the block given) under PyTorch's state_dict names and shapes. */
@@ -338,17 +383,21 @@ export class Mlp {
     }
   }
 
-  sgdStep(lr: number, momentum: number): void {
-    this.kernels.exports.sgdMomentumStep(this.params, this.grads, this.velocity, this.parameterCount, lr, momentum);
+  /** One step of the model's optimiser on the last gradients; knobs not given take the optimiser's defaults. */
+  optimizerStep(hyper: Partial<OptimizerHyper>): void {
+    // Resolved once per knobs object (the trainer passes the same one every step): no allocation per step.
+    if (hyper !== this.lastHyper) this.resolvedHyper = resolveHyper(this.optimizer, (this.lastHyper = hyper));
+    this.optimizerSteps++;
+    OPTIMIZERS[this.optimizer].step(this.kernels.exports, this.stepPointers, this.resolvedHyper!, this.optimizerSteps);
     this.weightsChanged();
   }
 
-  /** One SGD step on the current batch; returns the batch's mean loss before the step. */
-  trainStep(count: number, lr: number, momentum: number): number {
+  /** One optimiser step on the current batch; returns the batch's mean loss before the step. */
+  trainStep(count: number, hyper: Partial<OptimizerHyper>): number {
     this.forward(count);
     const loss = this.loss(count);
     this.backward(count);
-    this.sgdStep(lr, momentum);
+    this.optimizerStep(hyper);
     return loss;
   }
 

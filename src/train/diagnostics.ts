@@ -86,7 +86,7 @@ export class UnitStatistics {
   }
 }
 
-function norm(values: Float32Array): number {
+function norm(values: Float32Array | Float64Array): number {
   let sum = 0;
   for (let i = 0; i < values.length; i++) sum += values[i] * values[i];
   return Math.sqrt(sum);
@@ -103,14 +103,14 @@ function nonFinite(values: Float32Array): { nan: number; inf: number } {
   return { nan, inf };
 }
 
-export function diagnoseEpoch(model: Mlp, lr: number, units: UnitStatistics): EpochDiagnostics {
+export function diagnoseEpoch(model: Mlp, units: UnitStatistics): EpochDiagnostics {
   const params = model.parameters();
   const grads = model.gradients();
-  const velocity = model.momentum();
+  const update = model.lastUpdate();
   const layers = model.layout.linears.map((linear) => {
     const w = tensorView(params, linear.weight);
     const g = tensorView(grads, linear.weight);
-    const v = tensorView(velocity, linear.weight);
+    const u = update.subarray(linear.weight.offset, linear.weight.offset + linear.weight.size);
     const weightNorm = norm(w);
     const gradNorm = norm(g);
     const bad = [nonFinite(w), nonFinite(g)];
@@ -119,7 +119,7 @@ export function diagnoseEpoch(model: Mlp, lr: number, units: UnitStatistics): Ep
       weight_norm: weightNorm,
       grad_norm: gradNorm,
       grad_to_weight: gradNorm / weightNorm,
-      update_to_weight: (lr * norm(v)) / weightNorm,
+      update_to_weight: norm(u) / weightNorm,
       nan_count: bad[0].nan + bad[1].nan,
       inf_count: bad[0].inf + bad[1].inf,
     };

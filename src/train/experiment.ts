@@ -178,6 +178,9 @@ function planJobs(spec: ExperimentSpec, run: RunDirectory, resume: boolean): { j
         if (JSON.stringify(saved) !== JSON.stringify(config)) {
           throw new InputError(`${run.resumePath(series)} holds a ${saved.activation} net of widths ${JSON.stringify(saved.hiddenSizes)}, not the model ${model} of config.json`);
         }
+        if (state.optimizer.name !== spec.settings.optimizer) {
+          throw new InputError(`${run.resumePath(series)} holds ${state.optimizer.name}'s state, but config.json trains with --optimizer ${spec.settings.optimizer}`);
+        }
         // metrics.jsonl's lines carry the diagnostics as well; the state's own records stand in for lost lines.
         kept.push(...state.history.map((r) => mine.find((m) => m.epoch === r.epoch) ?? r));
         jobs.push({ job, resume: state });

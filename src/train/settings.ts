@@ -1,10 +1,15 @@
 // The settings of one training job and their defaults: the notebook's, with PyTorch's names.
 import { DEFAULT_INIT, type InitName } from "../init.js";
 import type { MlpConfig } from "../model.js";
+import { resolveHyper, type OptimizerHyper, type OptimizerName } from "../optim.js";
 
-export interface TrainSettings {
-  lr: number;
-  momentum: number;
+/**
+ * lr, momentum, weightDecay, betas and eps are the optimiser's knobs (optim.ts): their defaults are the
+ * optimiser's own, and a config.json records every one (those the optimiser does not take at the
+ * table's fallback values, unused).
+ */
+export interface TrainSettings extends OptimizerHyper {
+  optimizer: OptimizerName;
   batchSize: number;
   testBatchSize: number;
   epochs: number;
@@ -16,8 +21,8 @@ export interface TrainSettings {
 }
 
 export const DEFAULT_SETTINGS: TrainSettings = {
-  lr: 0.01,
-  momentum: 0.9,
+  optimizer: "sgd",
+  ...resolveHyper("sgd"),
   batchSize: 64,
   testBatchSize: 256,
   epochs: 30,

@@ -35,7 +35,7 @@ export type TrainEvent =
     resume?: ResumeState;
   }
   | {
-    type: "end"; model: string; seed: number; status: "finished" | "diverged" | "interrupted"; params: Float32Array; velocity: Float32Array; resume?: ResumeState; history: EpochRecord[];
+    type: "end"; model: string; seed: number; status: "finished" | "diverged" | "interrupted"; params: Float32Array; resume?: ResumeState; history: EpochRecord[];
     /** How the model was trained and on what, for its checkpoint's metadata (trainingMetadata). */
     trainedOn: { mean: number; std: number; testBatchSize: number; data?: DataIdentity };
   };
@@ -64,11 +64,11 @@ export function modelBatchRows(settings: Pick<TrainSettings, "batchSize" | "test
  * (one phrase per model that does not fit); empty when all fit. Checked before a run folder is made.
  */
 export function trainingMemoryProblems(
-  models: ReadonlyArray<{ model: string; config: MlpConfig }>, settings: Pick<TrainSettings, "batchSize" | "testBatchSize">,
+  models: ReadonlyArray<{ model: string; config: MlpConfig }>, settings: Pick<TrainSettings, "batchSize" | "testBatchSize" | "optimizer">,
 ): string[] {
   const rows = modelBatchRows(settings);
   return models.flatMap(({ model, config }) => {
-    const problem = memoryProblem(config, rows);
+    const problem = memoryProblem(config, rows, settings.optimizer);
     return problem ? [`model ${model}: ${problem}`] : [];
   });
 }
@@ -78,14 +78,17 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
   const normalization: Normalization = { mean: settings.mean, std: settings.std };
   const trainCount = Math.min(job.trainLimit ?? data.train.count, data.train.count);
   const stepsPerEpoch = Math.ceil(trainCount / settings.batchSize);
-  const model = new Mlp(job.config, modelBatchRows(settings));
+  const model = new Mlp(job.config, modelBatchRows(settings), settings.optimizer);
   // No label is ever read as a class the model has no logit for (the loss kernels would read past the row).
   requireSplitFitsModel(model, data.train);
   const resume = control.resume;
   let shuffle: Random;
   if (resume) {
     model.writeParameters(resume.params);
-    model.writeMomentum(resume.velocity);
+    if (resume.optimizer.name !== settings.optimizer) {
+      throw new Error(`the resumable state was trained with --optimizer ${resume.optimizer.name}, the run's settings say ${settings.optimizer}`);
+    }
+    model.writeOptimizerState(resume.optimizer);
     shuffle = Random.fromState(resume.shuffleStateAtEpochStart);
   } else {
     model.initialize(Random.fromSeed(streamSeed(job.seed, "init")), settings.init);
@@ -101,7 +104,7 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
   const interval = control.stepEventIntervalMs ?? 100;
   const end = (status: "finished" | "diverged" | "interrupted", resumeState?: ResumeState) =>
     emit({
-      type: "end", model: job.model, seed: job.seed, status, params: model.parameters(), velocity: model.momentum(), resume: resumeState, history,
+      type: "end", model: job.model, seed: job.seed, status, params: model.parameters(), resume: resumeState, history,
       trainedOn: { mean: settings.mean, std: settings.std, testBatchSize: settings.testBatchSize, data: data.identity },
     });
 
@@ -120,7 +123,8 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
       const start = step * settings.batchSize;
       const count = Math.min(settings.batchSize, trainCount - start);
       model.input.loadBatch(data.train.images, data.train.labels, order, start, count, normalization);
-      const loss = model.trainStep(count, settings.lr, settings.momentum);
+      // settings is one object for the whole job, so the model resolves its knobs once.
+      const loss = model.trainStep(count, settings);
       lossSum += loss;
       if (!Number.isFinite(loss)) {
         diverged = { epoch: epoch + 1, step: step + 1 };
@@ -136,7 +140,7 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
         end("interrupted", {
           epoch, step: step + 1, shuffleStateAtEpochStart, lossSum,
           secondsSoFar: secondsBefore + (performance.now() - started) / 1000,
-          params: model.parameters(), velocity: model.momentum(), history,
+          params: model.parameters(), optimizer: model.optimizerState(), history,
         });
         return;
       }
@@ -176,9 +180,9 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
     history.push(record);
     const atEpochEnd: ResumeState | undefined = diverged || epoch === settings.epochs - 1 ? undefined : {
       epoch: epoch + 1, step: 0, shuffleStateAtEpochStart: shuffle.state(), lossSum: 0, secondsSoFar: 0,
-      params: model.parameters(), velocity: model.momentum(), history: [...history],
+      params: model.parameters(), optimizer: model.optimizerState(), history: [...history],
     };
-    emit({ type: "epoch", record, layers, diagnostics: diagnoseEpoch(model, settings.lr, unitStatistics), resume: atEpochEnd });
+    emit({ type: "epoch", record, layers, diagnostics: diagnoseEpoch(model, unitStatistics), resume: atEpochEnd });
     if (diverged) {
       end("diverged");
       return;

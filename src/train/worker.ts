@@ -27,8 +27,8 @@ function transferables(event: TrainEvent): ArrayBuffer[] {
   const buffers: ArrayBufferLike[] = [];
   if (event.type === "epoch") for (const l of event.layers) buffers.push(l.weight.buffer, l.gradWeight.buffer);
   if (event.type === "end") {
-    buffers.push(event.params.buffer, event.velocity.buffer);
-    if (event.resume) buffers.push(event.resume.params.buffer, event.resume.velocity.buffer);
+    buffers.push(event.params.buffer);
+    if (event.resume) buffers.push(event.resume.params.buffer, ...event.resume.optimizer.buffers.map((b) => b.buffer));
   }
   return [...new Set(buffers)] as ArrayBuffer[];
 }

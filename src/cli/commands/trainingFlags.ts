@@ -2,6 +2,8 @@
 // flags, how the parsed values become settings, and the folder a run goes to by default.
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
+import { InputError } from "../../errors.js";
+import { hyperProblems, resolveHyper, type Knob } from "../../optim.js";
 import type { TrainSettings } from "../../train/settings.js";
 import { givenFlags, resumeConflicts, type FlagSet, type FlagValues } from "../flags.js";
 import { TRAINING } from "../flagTable.js";
@@ -31,10 +33,17 @@ export function trainingFlagConflicts(command: Command, set: FlagSet): string[] 
   return problems;
 }
 
+/** The parsed flags as settings; the optimiser's knobs are checked against it (InputError, exit 2). */
 export function toTrainingFlags(flags: ParsedTrainingFlags): TrainingFlags {
+  const given = { lr: flags.lr, momentum: flags.momentum, weightDecay: flags.weightDecay, betas: flags.betas, eps: flags.eps };
+  // The knobs have no flag defaults, so a defined value is one the user typed.
+  const typed = (Object.keys(given) as Knob[]).filter((knob) => given[knob] !== undefined);
+  const hyper = resolveHyper(flags.optimizer, given);
+  const problems = hyperProblems(flags.optimizer, hyper, typed);
+  if (problems.length > 0) throw new InputError(problems.join("\n"));
   return {
     settings: {
-      lr: flags.lr, momentum: flags.momentum, batchSize: flags.batchSize, testBatchSize: flags.testBatchSize,
+      optimizer: flags.optimizer, ...hyper, batchSize: flags.batchSize, testBatchSize: flags.testBatchSize,
       epochs: flags.epochs, mean: flags.mean, std: flags.std, init: flags.init,
     },
     seeds: flags.seed !== undefined ? [flags.seed] : flags.seeds,
