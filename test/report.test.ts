@@ -82,13 +82,24 @@ describe("actlab report on a two-model, two-seed run", () => {
 
   it("writes PNG figures beside the page that decode to twice each chart's size", () => {
     const charts = svgs(html);
-    assert.deepEqual(report.figures.map((f) => f.slice(runDir.length + 1)), ["figures/accuracy.png", "figures/loss.png", "figures/grad_norm.png"]);
+    assert.deepEqual(report.figures.map((f) => f.slice(runDir.length + 1)), ["report_figures/accuracy.png", "report_figures/loss.png", "report_figures/grad_norm.png"]);
     report.figures.forEach((path, i) => {
       assert.ok(existsSync(path));
       const png = readPng(new Uint8Array(readFileSync(path)));
       const { width, height } = svgSize(charts[i]);
       assert.deepEqual([png.width, png.height], [2 * width, 2 * height], path);
     });
+  });
+
+  it("two reports written into one folder keep their own figures", async () => {
+    const shared = join(temp, "shared-folder");
+    const first = await writeReport(runDir, { out: join(shared, "first.html"), pngWidth: 300 });
+    const before = first.figures.map((f) => readFileSync(f));
+    const second = await writeReport(runDir, { out: join(shared, "second.html"), pngWidth: 200 });
+    assert.deepEqual(first.figures.map((f) => readFileSync(f)), before, "the first report's figures are untouched");
+    assert.ok(second.figures.every((f) => f.startsWith(join(shared, "second_figures"))));
+    assert.match(readFileSync(join(shared, "first.html"), "utf8"), /href="first_figures\/accuracy\.png"/);
+    assert.match(readFileSync(join(shared, "second.html"), "utf8"), /href="second_figures\/accuracy\.png"/);
   });
 
   it("recomputes the same table from metrics.jsonl when summary.json is missing", async () => {
@@ -98,7 +109,7 @@ describe("actlab report on a two-model, two-seed run", () => {
       const again = await writeReport(runDir, { out });
       assert.equal(again.run.summarySource, "metrics.jsonl");
       assert.deepEqual(again.run.rows, rows);
-      assert.ok(existsSync(join(temp, "elsewhere", "figures", "accuracy.png")));
+      assert.ok(existsSync(join(temp, "elsewhere", "again_figures", "accuracy.png")));
       assert.deepEqual(again.findings.sentences, report.findings.sentences);
     } finally {
       renameSync(join(runDir, "summary.saved.json"), join(runDir, "summary.json"));

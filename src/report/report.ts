@@ -1,7 +1,7 @@
 // `actlab report` as a library call: read a run directory, draw its charts, say what the numbers
 // say, and write one self-contained HTML file with PNG copies of the charts beside it.
 import { mkdirSync } from "node:fs";
-import { dirname, extname, join, relative } from "node:path";
+import { basename, dirname, extname, join, relative } from "node:path";
 import { writeFileAtomicSync } from "../checkpoint/atomicFile.js";
 import { InputError } from "../errors.js";
 import { renderPng, renderSvg } from "../plot/render.js";
@@ -12,7 +12,7 @@ import { findings, type Findings } from "./narrative.js";
 import { loadRun, type RunData } from "./runData.js";
 
 export interface ReportOptions {
-  /** The HTML file; default <rundir>/report.html. Figures go to figures/ beside it. */
+  /** The HTML file; default <rundir>/report.html. Figures go to <name>_figures/ beside it. */
   out?: string;
   /** PNG width in pixels; default twice the chart's own size. */
   pngWidth?: number;
@@ -38,12 +38,19 @@ export async function runCharts(run: RunData): Promise<Array<{ id: string; title
   return Promise.all(charts.map(async ({ id, title, spec }) => ({ id, title, svg: await renderSvg(spec) })));
 }
 
+/** Where a report's PNG figures go: `<name>_figures/` beside `<name>.html`. */
+export function figuresDirOf(html: string): string {
+  return join(dirname(html), `${basename(html, extname(html))}_figures`);
+}
+
 export async function writeReport(dir: string, options: ReportOptions = {}): Promise<ReportResult> {
   const out = options.out ?? join(dir, "report.html");
   if (![".html", ".htm"].includes(extname(out).toLowerCase())) throw new InputError(`--out ${out}: the report is an HTML file; give a name ending in .html`);
   const run = loadRun(dir);
   const found = findings(run);
-  const figuresDir = join(dirname(out), "figures");
+  // Named after the page, as browsers name a saved page's files: two reports written into one
+  // folder keep their own figures instead of overwriting each other's.
+  const figuresDir = figuresDirOf(out);
   prepareWritableDir(dirname(out), "report folder");
   mkdirSync(figuresDir, { recursive: true });
   const charts: ReportChart[] = [];

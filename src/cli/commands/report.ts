@@ -7,7 +7,7 @@ export function registerReport(program: Command, exit: (code: number) => void): 
   const command = addFlags(program
     .command("report")
     .argument("<rundir>", "a run directory (one holding metrics.jsonl), e.g. runs/05_deeper_mlp")
-    .description("write an HTML report of a run: summary table, curves, gradient norms per layer and what they say; PNG figures go to figures/ beside it"), REPORT);
+    .description("write an HTML report of a run: summary table, curves, gradient norms per layer and what they say; PNG figures go to <name>_figures/ beside it"), REPORT);
   command.action(async (dir: string) => {
     const flags = parseFlags(command, REPORT);
     // Loaded here, not at start-up: vega and resvg take half a second to import.
