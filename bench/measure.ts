@@ -6,7 +6,6 @@
 // whole runs of steps, as PyTorch's are, and the caller repeats them and keeps the best round.
 import { PerformanceObserver } from "node:perf_hooks";
 import type { MnistData } from "../src/data/mnist.js";
-import { Kernels } from "../src/engine/kernels.js";
 import { Mlp, type Normalization } from "../src/engine/mlp.js";
 import { mlpConfig, type MlpConfig } from "../src/model.js";
 import { Random } from "../src/random.js";

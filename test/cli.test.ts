@@ -1,26 +1,12 @@
 // The CLI end to end, as a user runs it: the experiment's table and files, eval agreeing with the
 // run's own figures, params, help and exit codes.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { promisify } from "node:util";
-import { REPO_ROOT } from "./support/fixtures.js";
+import { actlab } from "./support/cliProcess.js";
 
-const run = promisify(execFile);
-const CLI = join(REPO_ROOT, "dist/src/cli/main.js");
-
-async function actlab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, CI: "1" } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe("actlab CLI", () => {
   it("experiment shallow trains, prints the table, writes the run folder; eval agrees", async () => {

@@ -2,13 +2,11 @@
 // distribution it claims (moments and a Kolmogorov–Smirnov test at a fixed seed), orthogonal_'s
 // properties, the default's draws unchanged from before --init, and the flag through the real CLI.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { promisify } from "node:util";
 import { isActivationName } from "../src/activations.js";
 import { readSafetensors } from "../src/checkpoint/safetensors.js";
 import { Mlp } from "../src/engine/mlp.js";
@@ -19,6 +17,7 @@ import { mlpConfig } from "../src/model.js";
 import { Random } from "../src/random.js";
 import { loadSavedRun } from "../src/train/runConfig.js";
 import { REPO_ROOT } from "./support/fixtures.js";
+import { actlab } from "./support/cliProcess.js";
 
 interface InitFixture {
   gains: Array<{ name: string; param: number | null; gain?: number; raises?: { exception_type: string; message: string }; actlab_gain?: number }>;
@@ -235,18 +234,6 @@ describe("init: the draws", () => {
 
 // ------------------------------------------------------------------------------------------------
 
-const run = promisify(execFile);
-const CLI = join(REPO_ROOT, "dist/src/cli/main.js");
-
-async function actlab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, CI: "1" } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** A checkpoint's metadata and its first Linear's weight and bias. */
 function firstLinear(path: string): { metadata: Record<string, string>; weight: Float32Array; bias: Float32Array } {

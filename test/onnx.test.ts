@@ -2,11 +2,9 @@
 // actlab's own predictions and logits; the graph is standard opset 17; `actlab export` writes it
 // and refuses bad input with exit 2.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { promisify } from "node:util";
 import * as ort from "onnxruntime-node";
 import { ACTIVATION_NAMES } from "../src/activations.js";
 import { loadModelCheckpoint, saveModelCheckpoint } from "../src/checkpoint/modelCheckpoint.js";
@@ -20,8 +18,8 @@ import { evaluate } from "../src/train/evaluate.js";
 import { DEFAULT_SETTINGS } from "../src/train/settings.js";
 import { resolveHyper } from "../src/optim.js";
 import { trainJob, type TrainEvent } from "../src/train/trainer.js";
-import { REPO_ROOT } from "./support/fixtures.js";
 import { temporaryDir } from "./support/scratch.js";
+import { actlab } from "./support/cliProcess.js";
 
 const data = loadMnist();
 const scratch = temporaryDir("onnx");
@@ -214,17 +212,6 @@ describe("the activation → ONNX table", () => {
 });
 
 describe("actlab export", () => {
-  const run = promisify(execFile);
-  const CLI = join(REPO_ROOT, "dist/src/cli/main.js");
-  async function actlab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, CI: "1" } });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
 
   it("writes the model from a checkpoint (exit 0); the file runs and equals the library's bytes", async () => {
     const dir = scratch.fresh();

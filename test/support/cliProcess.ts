@@ -56,6 +56,12 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
   return startCli(args, env).done;
 }
 
+/** `actlab <args>` with CI set (no progress bars), as a user's script would run it. */
+export async function actlab(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { code, stdout, stderr } = await runCli(args, { CI: "1" });
+  return { code: code ?? 1, stdout, stderr };
+}
+
 /** Lines of metrics.jsonl with the fields that measure time removed (they differ from run to run). */
 export function metricsWithoutTimes(dir: string): string[] {
   return readFileSync(join(dir, "metrics.jsonl"), "utf8").split("\n").filter((line) => line !== "").map((line) => {
