@@ -101,10 +101,6 @@ export const INIT_NAMES = Object.keys(INIT_SCHEMES) as [InitName, ...InitName[]]
 /** Today's nn.Linear default; what a config.json or checkpoint from before --init was trained with. */
 export const DEFAULT_INIT: InitName = "pytorch";
 
-export function isInitName(name: string): name is InitName {
-  return Object.hasOwn(INIT_SCHEMES, name);
-}
-
 /**
  * calculate_gain's value for the activations PyTorch knows (by the name it knows them by); any other
  * activation falls back to 'linear' (see the top of this file).

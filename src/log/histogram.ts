@@ -36,11 +36,6 @@ function tensorflowBucketEdges(): Float64Array {
 
 const TF_EDGES = tensorflowBucketEdges();
 
-/** A copy of the default bucket edges (ascending), for tests and for readers drawing axes. */
-export function tensorflowDefaultBins(): Float64Array {
-  return TF_EDGES.slice();
-}
-
 /**
  * The bin np.histogram puts x in: i with edges[i] <= x < edges[i+1], the last bin also taking
  * x == its right edge; -1 when x lies outside the edges or is NaN. Binary search: ~11 steps over

@@ -41,8 +41,6 @@ export interface RunsResponse {
 
 /** A metrics.jsonl line as written: NaN and infinite values are null. */
 export type MetricsRecord = MetricsRecordJson;
-export type LayerDiagnosticsRow = NonNullable<MetricsRecord["diagnostics"]>["layers"][number];
-export type HiddenDiagnosticsRow = NonNullable<MetricsRecord["diagnostics"]>["hidden"][number];
 
 export interface MetricsResponse {
   run: string;

@@ -1,6 +1,5 @@
 // `actlab experiment <seed|shallow|deeper>`: the notebook's models dicts.
 import type { Command } from "commander";
-import { join } from "node:path";
 import { notebookExperiment, NOTEBOOK_EXPERIMENTS, type NotebookExperiment } from "../../train/experiment.js";
 import { InputError } from "../../errors.js";
 import { trainingMemoryProblems } from "../../train/trainer.js";
@@ -48,8 +47,4 @@ export function registerExperiment(program: Command, exit: (code: number) => voi
     if (tooLarge.length > 0) throw new InputError(tooLarge.join("\n"));
     exit(await runFromCli(specs, { ...training, resumeCommand }));
   });
-}
-
-export function experimentDir(logdir: string, name: NotebookExperiment): string {
-  return join(logdir, NOTEBOOK_EXPERIMENTS[name].folder);
 }

@@ -9,8 +9,6 @@ import { prepareWritableDir } from "../../train/runDirectory.js";
 import { addFlags, parseFlags } from "../flags.js";
 import { PLOT } from "../flagTable.js";
 
-export const DEFAULT_PLOT_OUT = PLOT.out.default;
-
 export function registerPlot(program: Command, exit: (code: number) => void): void {
   const command = addFlags(program
     .command("plot")
