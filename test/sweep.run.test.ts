@@ -110,8 +110,30 @@ test("serve, report and eval read a trial's folder as any run", async () => {
     const listing = await (await fetch(`http://127.0.0.1:${server.port}/api/runs`)).json() as { runs: Array<{ name: string; status: string; seeds: number[] }> };
     assert.deepEqual(listing.runs.map((r) => r.name).sort(), TRIALS);
     assert.ok(listing.runs.every((r) => r.status === "finished" && r.seeds.length === 2));
+    // The sweep view's API: the folder served is the sweep ("."), with the report's sentences and charts.
+    const sweeps = await (await fetch(`http://127.0.0.1:${server.port}/api/sweeps`)).json() as { sweeps: Array<{ name: string; trials: number; states: Record<string, number> }> };
+    assert.deepEqual(sweeps.sweeps.map((s) => [s.name, s.trials, s.states]), [[".", 4, { finished: 4 }]]);
+    const answer = await (await fetch(`http://127.0.0.1:${server.port}/api/sweep?sweep=.`)).json() as { sentences: string[]; charts: Array<{ id: string }>; jobsDone: number; warnings: string[] };
+    const rows = readTrialRows(join(dir, "trials.jsonl"));
+    assert.deepEqual(answer.sentences, analyzeSweep(readSweepFile(join(dir, "sweep.json")).grid, rows).sentences);
+    assert.deepEqual(answer.charts.map((c) => c.id), ["sweep_accuracy", "sweep_heatmap", "sweep_first50", "sweep_gradratio"]);
+    assert.equal(answer.jobsDone, 8);
+    assert.deepEqual(answer.warnings, []);
+    for (const [query, status] of [["sweep=..%2Fx", 403], ["sweep=relu_L2_H64", 404], ["", 400]] as const) {
+      assert.equal((await fetch(`http://127.0.0.1:${server.port}/api/sweep?${query}`)).status, status, query);
+    }
   } finally {
     await server.close();
+  }
+  // A log folder holding the sweep lists it by its folder, and its trials as runs below it.
+  const parent = await startServer({ logdir: scratch.path, port: 0 });
+  try {
+    const sweeps = await (await fetch(`http://127.0.0.1:${parent.port}/api/sweeps`)).json() as { sweeps: Array<{ name: string }> };
+    assert.ok(sweeps.sweeps.some((s) => s.name === "full"), JSON.stringify(sweeps));
+    const runs = await (await fetch(`http://127.0.0.1:${parent.port}/api/runs`)).json() as { runs: Array<{ name: string }> };
+    assert.ok(TRIALS.every((t) => runs.runs.some((r) => r.name === `full/${t}`)));
+  } finally {
+    await parent.close();
   }
   const report = await runCli(["report", join(dir, "relu_L2_H64")]);
   assert.equal(report.code, 0, report.stderr);
