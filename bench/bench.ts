@@ -1,4 +1,4 @@
-// npm run bench [-- --vs-pytorch] [-- --whole-experiment] [--steps 500] [--rounds 3] [--epochs 30]
+// npm run bench [-- --vs-pytorch] [-- --whole-experiment] [-- --sweep] [--steps 500] [--rounds 3] [--epochs 30]
 //
 // Prints actlab's kernel and training figures as a table and writes bench/results.json. With
 // --vs-pytorch it runs bench/pytorch_reference.py in the same session, alternating rounds with
@@ -16,6 +16,7 @@ import { defaultWorkerCount } from "../src/train/pool.js";
 import type { ActivationName } from "../src/activations.js";
 import { checkAllocation, measureKernels, measureTraining, NOTEBOOK_ACTIVATIONS, type KernelFigure, type NetName, type TrainingFigures } from "./measure.js";
 import { runActlab } from "./processes.js";
+import { benchSweeps, formatSweepFigures } from "./sweepBench.js";
 import { pytorchUnavailable, runPytorch, type PytorchRecord, type PytorchRun } from "./pytorch.js";
 
 const RESULTS = fileURLToPath(new URL("../../bench/results.json", import.meta.url));
@@ -29,6 +30,7 @@ const { values: flags } = parseArgs({
     rounds: { type: "string", default: "3" },
     epochs: { type: "string", default: "30" },
     workers: { type: "string" },
+    sweep: { type: "boolean", default: false },
   },
 });
 const steps = positiveInteger(flags.steps, "--steps");
@@ -64,6 +66,12 @@ async function main(): Promise<void> {
   const fma = new Kernels().fusedMultiplyAdd;
   console.log(`actlab benchmark: ${host.cpu}, ${host.cores} cores, Node ${host.node}`);
   console.log(`kernels: WebAssembly SIMD${fma ? " + relaxed SIMD (fused multiply-add)" : " (separate multiply and add: build with relaxed SIMD for FMA)"}\n`);
+  if (flags.sweep) {
+    // Only the sweep figure: trials per minute on the local pool (bench/sweepBench.ts).
+    const figures = await benchSweeps(loadMnist({ shared: true }), workers, rounds);
+    console.log(formatSweepFigures(figures));
+    return;
+  }
 
   // Kernels ----------------------------------------------------------------------------------
   const kernels: KernelFigure[] = measureKernels();

@@ -9,7 +9,7 @@ const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 
 function depthChart(analysis: SweepAnalysis, field: "acc" | "epochFirst50" | "gradRatio", title: string, y: object, band: boolean): TopLevelSpec {
   const values = analysis.points.filter((p) => p[field] !== null);
-  const color = { field: "line", type: "nominal" as const, scale: { domain: analysis.lines }, title: "activation", legend: { symbolType: "stroke", symbolStrokeWidth: 3 } };
+  const color = { field: "line", type: "nominal" as const, scale: { domain: analysis.lines, scheme: "tableau20" }, title: "activation", legend: { symbolType: "stroke", symbolStrokeWidth: 3 } };
   const x = { field: "depth", type: "quantitative" as const, title: "Linear layers", scale: { nice: false }, axis: { values: analysis.depths, format: "d" } };
   const line = { mark: { type: "line" as const, point: true, strokeWidth: 2 }, encoding: { x, y: { field, type: "quantitative" as const, ...y }, color } };
   const layers: object[] = [line];
@@ -40,6 +40,6 @@ export function sweepChartSpecs(analysis: SweepAnalysis): Array<{ id: string; ti
     { id: "sweep_accuracy", title: "Final test accuracy against depth", spec: depthChart(analysis, "acc", "Final test accuracy against depth", { title: "final test accuracy", axis: { format: ".0%" }, scale: { domain: [0, 1] } }, true) },
     { id: "sweep_heatmap", title: "Heat map activation × depth", spec: heat },
     { id: "sweep_first50", title: "Epoch first past 50% test accuracy", spec: depthChart(analysis, "epochFirst50", "Epoch at which test accuracy first passed 50%", { title: "epoch (seeds that passed)", axis: { tickMinStep: 1 } }, false) },
-    { id: "sweep_gradratio", title: "First/last-layer gradient-norm ratio against depth", spec: depthChart(analysis, "gradRatio", "‖∇W first‖ / ‖∇W last‖ in the last epoch", { title: "ratio (log scale)", scale: { type: "log" } }, false) },
+    { id: "sweep_gradratio", title: "First/last-layer gradient-norm ratio against depth", spec: depthChart(analysis, "gradRatio", "‖∇W first‖ / ‖∇W last‖ in the last epoch", { title: "ratio (log scale; geometric mean over seeds)", scale: { type: "log" } }, false) },
   ];
 }
