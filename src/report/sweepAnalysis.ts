@@ -130,7 +130,7 @@ export function analyzeSweep(grid: SweepGrid, rows: readonly TrialRowJson[], cla
   if (atDeepest.length > 1) {
     sentences.push(`At ${deepest} layers the best is ${atDeepest[0].line} (${pct(atDeepest[0].acc)}) and the worst ${atDeepest[atDeepest.length - 1].line} (${pct(atDeepest[atDeepest.length - 1].acc)}).`);
   }
-  const never = atDeepest.filter((p) => p.passed50 === 0).map((p) => p.line);
+  const never = lines.filter((line) => atDeepest.some((p) => p.line === line && p.passed50 === 0));
   if (never.length > 0) sentences.push(`At ${deepest} layers no seed of ${listText(never)} passed 50% test accuracy within ${budget}.`);
   if (vanishing.length > 0) {
     sentences.push(`Gradients vanish at the deepest depth for ${listText(vanishing)}: the first layer's gradient norm is over ${VANISHING_RATIO} times smaller than the last layer's.`);
