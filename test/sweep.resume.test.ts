@@ -12,6 +12,7 @@ import { SHAPE, SWEEP_RUN, TRAINING } from "../src/cli/flagTable.js";
 import { readSweepFile, readTrialRows } from "../src/sweepFormat.js";
 import { runCli, startCli } from "./support/cliProcess.js";
 import { temporaryDir } from "./support/scratch.js";
+import { localRunner, type JobRunner } from "../src/train/pool.js";
 
 const scratch = temporaryDir("sweep-resume");
 after(() => scratch.remove());
@@ -80,4 +81,22 @@ test("the coordinator SIGKILLed mid-sweep: --resume finishes it, every weight bi
   const theirs = weights(reference);
   assert.deepEqual([...ours.keys()].sort(), [...theirs.keys()].sort());
   for (const [file, bytes] of theirs) assert.ok(bytes.equals(ours.get(file)!), `${file} differs`);
+});
+
+test("a runner that fails leaves its running trials 'failed' in sweep.json; --resume retries them", async () => {
+  const dir = join(scratch.path, "failing");
+  // A runner (the contract's JobRunner) that starts the first job, then loses its worker.
+  const failing: JobRunner = async (jobs, _data, _stop, onEvent) => {
+    const { job } = jobs[0];
+    onEvent(0, { type: "start", model: job.model, seed: job.seed, parameterCount: 0, stepsPerEpoch: 1, epochs: job.settings.epochs, startEpoch: 0 });
+    throw new Error("worker lost");
+  };
+  await assert.rejects(runSweep({ name: "sweep", dir, grid }, { data, runner: failing }), /worker lost/);
+  const states = readSweepFile(join(dir, "sweep.json")).trials.map((t) => t.state);
+  assert.deepEqual(states, ["failed", "queued", "queued", "queued"]);
+  const result = await runSweep(loadSweepSpec(dir), { data, runner: localRunner(0), resume: true });
+  assert.equal(result.status, "finished");
+  assert.ok(result.file.trials.every((t) => t.state === "finished"));
+  const ours = weights(dir);
+  for (const [file, bytes] of weights(reference)) assert.ok(bytes.equals(ours.get(file)!), `${file} differs`);
 });

@@ -24,7 +24,8 @@ export class SweepProgressDisplay {
     if (live) {
       this.bar = new cliProgress.SingleBar({
         stream, hideCursor: true, clearOnComplete: false, barsize: 24, fps: 4,
-        format: "jobs |{bar}| {value}/{total} · trials {finished} done, {running} running, {queued} queued, {failed} failed · {rate} · ETA {etaText}\n  workers: {workers}",
+        // One line (cli-progress redraws a single line): the per-worker figures come last, cut to fit.
+        format: "jobs |{bar}| {value}/{total} · trials {finished} done, {running} running, {queued} queued, {failed} failed · {rate} · ETA {etaText} · {workers}",
       }, cliProgress.Presets.shades_classic);
     }
   }
@@ -45,10 +46,10 @@ export class SweepProgressDisplay {
 
   private payload() {
     const s = this.summary();
-    const workers = [...this.throughput.entries()].map(([key, v]) => `${key} ${Math.round(v).toLocaleString("en-US")}/s`);
+    const workers = [...this.throughput.values()].map((v) => `${Math.round(v).toLocaleString("en-US")}`);
     return {
       ...s, rate: Number.isFinite(s.perMinute) ? `${s.perMinute.toFixed(2)} jobs/min` : "- jobs/min", etaText: formatDuration(s.etaSeconds),
-      workers: workers.length > 0 ? workers.join(", ") : "-",
+      workers: workers.length > 0 ? `samples/s per running job: ${workers.slice(0, 8).join(" ")}${workers.length > 8 ? ` +${workers.length - 8}` : ""}` : "no job running",
     };
   }
 
