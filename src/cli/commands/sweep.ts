@@ -25,7 +25,7 @@ export function registerSweep(program: Command, exit: (code: number) => void): v
   const command = addFlags(program
     .command("sweep")
     .argument("[preset]", `a built-in grid: ${PRESET_NAMES.join(", ")} (depth: 12 activations × 2–20 Linear layers, width 64, 3 seeds, 10 epochs)`)
-    .description("train every combination of the listed values (each list-able flag takes a comma list; or --spec file.yaml) into one sweep folder: sweep.json, trials.jsonl and a run folder per trial"), SWEEP_FLAGS);
+    .description("train every combination of the listed values (each list-able flag takes a comma list; or --spec file.yaml) into one sweep folder: sweep.json, trials.jsonl and a run folder per trial. In a sweep a comma always separates values, so --hidden 64,128 is two trials; per-layer widths go in a spec file as a nested list (hidden: [[128, 32]])"), SWEEP_FLAGS);
   command.action(async (presetArg: string | undefined) => {
     const given = givenFlags(command, SWEEP_FLAGS);
     const gridKeys = given.filter((key) => SPEC_NAMES.includes(specName(SWEEP_FLAGS[key])));
