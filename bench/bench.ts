@@ -1,4 +1,4 @@
-// npm run bench [-- --vs-pytorch] [-- --whole-experiment] [--steps 500] [--rounds 3] [--epochs 30]
+// npm run bench [-- --vs-pytorch] [-- --whole-experiment] [-- --sweep] [--steps 500] [--rounds 3] [--epochs 30]
 //
 // Prints actlab's kernel and training figures as tables (every product per width against the core's
 // measured ceiling; cost per sample against width and depth, plotted into bench/scaling.png) and
@@ -20,6 +20,7 @@ import { checkAllocation, measureTraining, NOTEBOOK_ACTIVATIONS, type NetName, t
 import { runActlab } from "./processes.js";
 import { measureCeiling, measureShapes, type ShapeFigure } from "./shapes.js";
 import { EXTRA_NETS, flopsPerSample, formatScaling, measureNet, netLabel, SCALING_NETS, scalingPlot, stepsFor, type ScalingRow } from "./scaling.js";
+import { benchSweeps, formatSweepFigures } from "./sweepBench.js";
 import { pytorchUnavailable, runPytorch, type PytorchRecord, type PytorchRun } from "./pytorch.js";
 
 const RESULTS = fileURLToPath(new URL("../../bench/results.json", import.meta.url));
@@ -37,6 +38,7 @@ const { values: flags } = parseArgs({
     workers: { type: "string" },
     "skip-scaling": { type: "boolean", default: false },
     "scaling-gflop": { type: "string", default: "25" },
+    sweep: { type: "boolean", default: false },
   },
 });
 const scalingGflop = positiveInteger(flags["scaling-gflop"], "--scaling-gflop");
@@ -73,6 +75,12 @@ async function main(): Promise<void> {
   const fma = new Kernels().fusedMultiplyAdd;
   console.log(`actlab benchmark: ${host.cpu}, ${host.cores} cores, Node ${host.node}`);
   console.log(`kernels: WebAssembly SIMD${fma ? " + relaxed SIMD (fused multiply-add)" : " (separate multiply and add: build with relaxed SIMD for FMA)"}\n`);
+  if (flags.sweep) {
+    // Only the sweep figure: trials per minute on the local pool (bench/sweepBench.ts).
+    const figures = await benchSweeps(loadMnist({ shared: true }), workers, rounds);
+    console.log(formatSweepFigures(figures));
+    return;
+  }
 
   // Kernels ----------------------------------------------------------------------------------
   const data = loadMnist();

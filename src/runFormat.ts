@@ -35,9 +35,9 @@ const positiveInteger = z.int().positive();
 const epochNumber = z.int().min(1).max(MAX_EPOCHS);
 const layerIndex = z.int().min(1).max(MAX_LAYERS);
 // The seeds' one range (train/settings.ts): outside it, two seeds would alias to one generator state.
-const seed = z.int().min(0).max(SEED_MAX);
+export const seed = z.int().min(0).max(SEED_MAX);
 /** A measured value: null on disk where it was NaN or infinite; NaN in memory. */
-const measured = z.number().nullable().transform((v) => v ?? NaN);
+export const measured = z.number().nullable().transform((v) => v ?? NaN);
 
 // ---- config.json ----
 
@@ -277,7 +277,7 @@ export function parseJsonText(text: string, source: string): unknown {
   }
 }
 
-function readJsonFile(path: string): unknown {
+export function readJsonFile(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, "utf8");

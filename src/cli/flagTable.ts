@@ -95,6 +95,14 @@ export const EXPERIMENT_RUN = {
   resume: flag({ name: "--resume", arg: "<dirs...>", help: "continue interrupted run directories (their config.json decides the settings)", parser: () => z.array(z.string()), setting: false, list: false }),
 };
 
+/** actlab sweep's own flags; its grid's flags are the TRAINING and SHAPE ones marked `list`. */
+export const SWEEP_RUN = {
+  activations: flag({ name: "--activations", arg: "<list>", help: "comma-separated activations, one trial each", parser: activationList, default: ["relu"], show: (names: string[]) => names.join(","), setting: true, list: true }),
+  spec: flag({ name: "--spec", arg: "<file>", help: "the grid from a YAML or JSON file: the flags' names without --, each a value or a list (flags typed as well override it)", parser: (n) => nonEmptyText(n, "a file name"), setting: true, list: false }),
+  logdir: flag({ name: "--logdir", arg: "<dir>", help: "the sweep folder: sweep.json, trials.jsonl and one run folder per trial", parser: writableDir, setting: true, list: false }),
+  resume: flag({ name: "--resume", arg: "<dir>", help: "continue an interrupted sweep folder (its sweep.json decides the grid); finished trials are kept", parser: text, setting: false, list: false }),
+};
+
 export const JSON_OUTPUT = {
   json: flag({ name: "--json", help: "print JSON", parser: switchOnly, setting: false, list: false }),
 };

@@ -11,6 +11,7 @@ import { registerParams } from "./commands/params.js";
 import { registerPlot } from "./commands/plot.js";
 import { registerReport } from "./commands/report.js";
 import { registerServe } from "./commands/serve.js";
+import { registerSweep } from "./commands/sweep.js";
 import { registerTrain } from "./commands/train.js";
 
 const { version } = createRequire(import.meta.url)("../../../package.json") as { version: string };
@@ -29,6 +30,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   registerPlot(program, exit);
   registerServe(program, exit);
   registerReport(program, exit);
+  registerSweep(program, exit);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

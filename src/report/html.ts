@@ -55,7 +55,7 @@ function summaryTable(rows: SummaryRow[]): string {
   return `<table class="summary">\n<thead><tr>${header.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join("")}</tr></thead>\n<tbody>\n${body.join("\n")}\n</tbody>\n</table>`;
 }
 
-const STYLE = `
+export const STYLE = `
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; margin: 2rem auto; max-width: 80rem; padding: 0 1rem; color: #222; }
 h1 { font-size: 1.5rem; margin-bottom: 0.2rem; }
 .meta { color: #666; margin-top: 0; }

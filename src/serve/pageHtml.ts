@@ -23,6 +23,7 @@ export function pageHtml(refreshMs: number): string {
 <div id="error" class="error" hidden></div>
 <div id="warnings" class="warnings" hidden></div>
 <p id="empty" class="note" hidden>No runs in this folder yet: start one with <code>actlab experiment seed</code>; this page picks it up as soon as its first epoch is logged.</p>
+<div id="sweeps" hidden></div>
 <section class="controls">
   <fieldset><legend>Runs</legend><div id="run-picker-list"></div></fieldset>
   <fieldset><legend>Models</legend><div id="model-picker-list"></div></fieldset>

@@ -24,6 +24,7 @@ import { distinctValues, HeavyGate, LIMITS, overCap, yieldToEventLoop } from "./
 import { PAGE_CSS, pageHtml } from "./pageHtml.js";
 import { decodeSegments, HttpError, resolveFileInside } from "./safePath.js";
 import { RunStore } from "./runStore.js";
+import { SweepStore } from "./sweepStore.js";
 
 export interface ServeOptions {
   /** The folder whose run sub-folders (any folder holding a metrics.jsonl) are shown. */
@@ -117,12 +118,14 @@ function numberParam(params: URLSearchParams, key: string, fallback: number, che
 
 class Dashboard {
   private readonly store: RunStore;
+  private readonly sweeps: SweepStore;
   private readonly histograms = new HistogramStore();
   private readonly heavy = new HeavyGate(LIMITS.heavyConcurrent, LIMITS.heavyQueue);
   private readonly vendor = vendorFiles();
 
   constructor(readonly root: string, private readonly refreshMs: number, private readonly checkHost: boolean) {
     this.store = new RunStore(root);
+    this.sweeps = new SweepStore(root);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -189,6 +192,11 @@ class Dashboard {
       }
       case "histograms":
         return this.heavy.run(() => this.histogramAnswer(params));
+      case "sweeps":
+        // Each listing reads the sweep's files once per change (cached by size and mtime); capped in number.
+        return { sweeps: this.sweeps.names().map((name) => this.sweeps.listing(name)) };
+      case "sweep":
+        return this.heavy.run(async () => this.sweeps.sweep(required(params, "sweep")));
       case "activations":
         return { activations: ACTIVATION_NAMES.map((name): ActivationCatalogueEntry => {
           const a = ACTIVATIONS[name];

@@ -6,7 +6,7 @@ import { loadMnist, requireDataFitsModel, type MnistData } from "../data/mnist.j
 import { InputError } from "../errors.js";
 import { mlpConfig, parameterCount, type MlpConfig } from "../model.js";
 import { loadResumeState } from "../checkpoint/modelCheckpoint.js";
-import { defaultWorkerCount, runJobs, StopFlag, type PoolJob } from "./pool.js";
+import { localRunner, StopFlag, type JobRunner, type PoolJob } from "./pool.js";
 import { loadSavedRun, requireSameData } from "./runConfig.js";
 import { seriesName, type SummaryStatus } from "../runFormat.js";
 import { RunDirectory } from "./runDirectory.js";
@@ -43,8 +43,10 @@ export interface RunOptions {
   dataDir?: string;
   /** Data already loaded (tests); overrides dataDir. */
   data?: MnistData;
-  /** Worker threads; 0 trains on this thread. Default: the number of cores. */
+  /** Worker threads; 0 trains on this thread. Default: the number of cores. Ignored with `runner`. */
   workers?: number;
+  /** Where the jobs are trained; default localRunner(workers), this machine's worker pool. */
+  runner?: JobRunner;
   stopFlag?: StopFlag;
   /** Continue the run directories' unfinished jobs instead of starting afresh. */
   resume?: boolean;
@@ -126,7 +128,8 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
     written = true;
     const stopFlag = options.stopFlag ?? new StopFlag();
     let ended = 0;
-    await runJobs(jobs, data, options.workers ?? defaultWorkerCount(), stopFlag, (index, event) => {
+    const runner = options.runner ?? localRunner(options.workers);
+    await runner(jobs, data, stopFlag, (index, event) => {
       const s = owners[index];
       runs[s].record(event);
       if (event.type === "epoch") histories[s].push(event.record);

@@ -29,6 +29,24 @@ export class StopFlag {
 }
 
 /**
+ * How a set of jobs gets trained: on this machine's worker threads (localRunner) or elsewhere (a
+ * queue). A runner calls onEvent(jobIndex, event) on the calling thread, each job's events in the
+ * order the job emitted them and each exactly once (a runner over an at-least-once transport drops
+ * duplicates itself), so the caller stays the only writer of the run folders. Jobs not started when
+ * the flag is raised are not started; started ones stop at their next step with a resumable state.
+ */
+export type JobRunner = (
+  jobs: PoolJob[], data: MnistData, stopFlag: StopFlag,
+  onEvent: (index: number, event: TrainEvent) => void,
+  options: { stepEventIntervalMs?: number },
+) => Promise<void>;
+
+/** The embedded runner: this machine's worker pool (`workers` threads; 0 trains on this thread). */
+export function localRunner(workers: number = defaultWorkerCount()): JobRunner {
+  return (jobs, data, stopFlag, onEvent, options) => runJobs(jobs, data, workers, stopFlag, onEvent, options);
+}
+
+/**
  * Runs every job, calling onEvent(jobIndex, event) on this thread in the order each job emits.
  * Jobs not yet started when the flag is raised are not started.
  */

@@ -11,6 +11,7 @@ import {
   activationRows, curveRows, depthRows, heatRows, labelsOf, latestEpoch, overlayRows, unitRows, type RunData,
 } from "./chartData.js";
 import { activationSpec, depthSpec, heatmapSpec, metricSpec, overlaySpec, unitsSpec, type Spec } from "./charts.js";
+import { startSweepView } from "./sweepView.js";
 import { formatViewState, parseViewState, type ViewState } from "./viewState.js";
 
 interface VegaView {
@@ -390,6 +391,7 @@ window.addEventListener("popstate", () => {
 });
 
 async function start(): Promise<void> {
+  startSweepView($("sweeps"), refreshMs);
   try {
     let answer: { activations: ActivationCatalogueEntry[] };
     [listing, answer] = await Promise.all([getJson<RunsResponse>("/api/runs"), getJson<{ activations: ActivationCatalogueEntry[] }>("/api/activations")]);
