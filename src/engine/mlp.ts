@@ -7,8 +7,9 @@
 // The parameters are read as copies and written through writeParameters, the one way in, which
 // marks what is derived from them (Wᵀ of the narrow layers, the sparse path's Wᵀ) for rebuilding.
 import { activationGain, DEFAULT_INIT, initialParameters, type InitName } from "../init.js";
-import { parameterLayout, stateDictOf, type LinearModule, type NamedTensor, type ParameterLayout } from "../layout.js";
+import { parameterLayout, stateDictOf, type LinearModule, type NamedTensor, type NormModule, type ParameterLayout } from "../layout.js";
 import type { MlpConfig } from "../model.js";
+import { BATCH_NORM_MOMENTUM, NORM_EPS } from "../norms.js";
 import type { Random } from "../random.js";
 import { InputPipeline, type PixelLists } from "./inputPipeline.js";
 import { Kernels } from "./kernels.js";
@@ -18,10 +19,27 @@ export type { Normalization } from "./inputPipeline.js";
 
 /** A Linear layer of the layout, with where its forward pass leaves its outputs. */
 export interface DenseLayer extends LinearModule {
-  /** Pointers to the pre-activation Z and activation A [maxBatch, out] of the last forward pass. */
+  /**
+   * Pointers to the activation's input Z and its output A [maxBatch, out] of the last forward pass.
+   * Z is the Linear's output, or with a norm layer the normalised one.
+   */
   Z: number;
   A: number;
+  /** The Linear's own output [maxBatch, out]: Z itself unless a norm layer sits between. */
+  Y: number;
+  /** The norm layer after this Linear and what its backward needs, if there is one. */
+  norm?: NormState;
 }
+
+/** A norm module of the layout with the statistics its forward saves for the backward. */
+export interface NormState extends NormModule {
+  /** Batch norm: the batch's mean and 1/√(var + eps) per feature [out]; layer norm: per row [maxBatch]. */
+  mean: number;
+  rstd: number;
+}
+
+/** Training mode (batch statistics, running statistics updated) or eval mode, as module.train()/eval(). */
+export type ForwardMode = "train" | "eval";
 
 /** Scratch for the diagnostics' per-unit derivatives, [maxBatch, widest hidden layer] floats each. */
 export interface DiagnosticScratch {
@@ -80,7 +98,11 @@ export class Mlp {
       const Z = kernels.allocFloats(maxBatch * linear.outSize);
       // The last layer's output is the logits: no activation, so A is Z.
       const A = linear.linear === last ? Z : kernels.allocFloats(maxBatch * linear.outSize);
-      return { ...linear, Z, A };
+      const norm = this.layout.norms.find((n) => n.linear === linear.linear);
+      if (!norm) return { ...linear, Z, A, Y: Z };
+      const stats = Math.max(linear.outSize, maxBatch);
+      const state: NormState = { ...norm, mean: kernels.allocFloats(stats), rstd: kernels.allocFloats(stats) };
+      return { ...linear, Z, A, Y: kernels.allocFloats(maxBatch * linear.outSize), norm: state };
     });
     this.transposedWeights = this.layers.map((layer, k) => (k === 0 ? 0 : kernels.allocFloats(layer.inSize * layer.outSize)));
     this.sparse = sparseFits ? new SparseFirstLayer(kernels, first.inSize, first.outSize) : undefined;
@@ -168,9 +190,11 @@ export class Mlp {
    * Runs the network on the input pipeline's current batch; returns a pointer to the logits
    * [count, out]. Each hidden layer's activation is applied right after its product (Z and A are
    * both kept: the backward needs one or the other, the diagnostics both). A batch of sparse images
-   * goes through the first layer's sparse path (sparseFirstLayer.ts).
+   * goes through the first layer's sparse path (sparseFirstLayer.ts). With a norm layer, the
+   * activation cannot ride on the product: the product goes to Y, the norm takes Y to Z, the
+   * activation Z to A. `mode` matters only to batch norm: "eval" normalises by the running statistics.
    */
-  forward(count: number): number {
+  forward(count: number, mode: ForwardMode = "train"): number {
     const k = this.kernels.exports;
     const last = this.layers.length - 1;
     this.sparseLists = this.input.prepareForward(count);
@@ -179,17 +203,52 @@ export class Mlp {
     for (let index = 0; index <= last; index++) {
       const layer = this.layers[index];
       const kind = index < last ? this.activationKind : 0;
+      const fused = layer.norm ? 0 : kind;
       const W = this.params + layer.weight.offset * 4;
       const b = this.params + layer.bias.offset * 4;
       if (index === 0 && this.sparseLists) {
-        this.sparse!.forward(layer.Z, W, b, this.sparseLists, count);
-        if (kind !== 0) k.activationForward(kind, layer.A, layer.Z, count * layer.outSize, this.activationParam);
+        this.sparse!.forward(layer.Y, W, b, this.sparseLists, count);
+        if (fused !== 0) k.activationForward(kind, layer.A, layer.Z, count * layer.outSize, this.activationParam);
       } else {
-        k.denseForward(layer.Z, layer.A, input, W, this.transposedWeights[index], b, count, layer.inSize, layer.outSize, kind, this.activationParam);
+        k.denseForward(layer.Y, layer.A, input, W, this.transposedWeights[index], b, count, layer.inSize, layer.outSize, fused, this.activationParam);
+      }
+      if (layer.norm) {
+        this.normForward(layer, layer.norm, count, mode);
+        k.activationForward(kind, layer.A, layer.Z, count * layer.outSize, this.activationParam);
       }
       input = layer.A;
     }
     return this.layers[last].Z;
+  }
+
+  /** Z = norm(Y) for one hidden layer; in training, batch norm also moves its running statistics. */
+  private normForward(layer: DenseLayer, norm: NormState, count: number, mode: ForwardMode): void {
+    const k = this.kernels.exports;
+    const at = (slot: { offset: number }) => this.params + slot.offset * 4;
+    if (norm.norm === "layer") {
+      k.layerNormForward(layer.Z, layer.Y, at(norm.weight), at(norm.bias), norm.mean, norm.rstd, count, layer.outSize, NORM_EPS);
+      return;
+    }
+    const training = mode === "train";
+    // PyTorch refuses this too: one value per feature has no variance to normalise by.
+    if (training && count < 2) throw new Error("batch norm needs more than one sample per batch in training");
+    k.batchNormForward(layer.Z, layer.Y, at(norm.weight), at(norm.bias), norm.mean, norm.rstd,
+      at(norm.runningMean!), at(norm.runningVar!), count, layer.outSize, training ? 1 : 0, BATCH_NORM_MOMENTUM, NORM_EPS);
+    if (training) {
+      // num_batches_tracked, a float in the block (exact to 2²⁴ batches); momentum 0.1 never reads it.
+      this.kernels.floats(at(norm.numBatchesTracked!), 1)[0] += 1;
+    }
+  }
+
+  /**
+   * dY = the norm's backward of dZ, written over `gradient` (dZ in, dY out), with dGamma and dBeta
+   * into the gradient block. Batch norm's backward is training mode's: it follows a training forward.
+   */
+  private normBackward(layer: DenseLayer, norm: NormState, gradient: number, count: number): void {
+    const k = this.kernels.exports;
+    const backward = norm.norm === "batch" ? k.batchNormBackward : k.layerNormBackward;
+    backward(gradient, this.grads + norm.weight.offset * 4, this.grads + norm.bias.offset * 4, gradient, layer.Y,
+      this.params + norm.weight.offset * 4, norm.mean, norm.rstd, count, layer.outSize);
   }
 
   /** Mean cross-entropy of the last forward pass against the current labels (also keeps the softmax). */
@@ -225,18 +284,20 @@ export class Mlp {
         const next = spare;
         spare = upstream;
         upstream = next;
+        if (below.norm) this.normBackward(below, below.norm, upstream, count);
       }
     }
   }
 
   sgdStep(lr: number, momentum: number): void {
-    this.kernels.exports.sgdMomentumStep(this.params, this.grads, this.velocity, this.parameterCount, lr, momentum);
+    // The trainable prefix only: the norm layers' running statistics after it are not parameters.
+    this.kernels.exports.sgdMomentumStep(this.params, this.grads, this.velocity, this.layout.trainableSize, lr, momentum);
     this.weightsChanged();
   }
 
   /** One SGD step on the current batch; returns the batch's mean loss before the step. */
   trainStep(count: number, lr: number, momentum: number): number {
-    this.forward(count);
+    this.forward(count, "train");
     const loss = this.loss(count);
     this.backward(count);
     this.sgdStep(lr, momentum);

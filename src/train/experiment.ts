@@ -182,7 +182,7 @@ function planJobs(spec: ExperimentSpec, run: RunDirectory, resume: boolean): { j
 /** The notebook's experiment `name` with the given settings, under `logdir`. */
 export function notebookExperiment(
   name: NotebookExperiment, logdir: string, settings: TrainSettings, seeds: number[],
-  options: { activations?: string[]; leakySlope?: number; trainLimit?: number } = {},
+  options: { activations?: string[]; leakySlope?: number; norm?: string; trainLimit?: number } = {},
 ): ExperimentSpec {
   const definition = NOTEBOOK_EXPERIMENTS[name];
   const activations = options.activations ?? [...definition.activations];
@@ -196,7 +196,7 @@ export function notebookExperiment(
       model: activation,
       config: mlpConfig({
         inSize: 784, outSize: 10, hiddenSize: definition.hiddenSize, numHiddenLayers: definition.numHiddenLayers,
-        activation, leakySlope: options.leakySlope,
+        activation, leakySlope: options.leakySlope, norm: options.norm,
       }),
     })),
   };

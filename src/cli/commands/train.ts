@@ -45,7 +45,7 @@ export function registerTrain(program: Command, exit: (code: number) => void): v
       models: flags.activations.map((activation) => ({
         model: activation,
         config: mlpConfig({
-          inSize: flags.in, outSize: flags.out, numHiddenLayers: flags.layers, activation, leakySlope: training.leakySlope, hiddenSize: flags.hidden,
+          inSize: flags.in, outSize: flags.out, numHiddenLayers: flags.layers, activation, leakySlope: training.leakySlope, hiddenSize: flags.hidden, norm: training.norm,
         }),
       })),
     };

@@ -2,6 +2,7 @@
 // flags, how the parsed values become settings, and the folder a run goes to by default.
 import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
+import type { NormName } from "../../norms.js";
 import type { TrainSettings } from "../../train/settings.js";
 import { givenFlags, resumeConflicts, type FlagSet, type FlagValues } from "../flags.js";
 import { TRAINING } from "../flagTable.js";
@@ -12,6 +13,7 @@ export interface TrainingFlags {
   settings: TrainSettings;
   seeds: number[];
   leakySlope: number;
+  norm: NormName;
   trainLimit?: number;
   dataDir?: string;
   workers?: number;
@@ -39,6 +41,7 @@ export function toTrainingFlags(flags: ParsedTrainingFlags): TrainingFlags {
     },
     seeds: flags.seed !== undefined ? [flags.seed] : flags.seeds,
     leakySlope: flags.leakySlope,
+    norm: flags.norm,
     trainLimit: flags.trainLimit,
     dataDir: flags.data,
     workers: flags.workers,
