@@ -5,7 +5,18 @@
 // Batch norm works down the columns, four features at a time (the rows of a column are a strided
 // walk, as in columnSums); layer norm works along each row. The statistics use two passes (mean,
 // then Σ(x − mean)²), which keeps the variance exact for inputs far from zero.
-import { loadLanes, storeLanes } from "./lanes";
+import { loadLanes as partialLoad, storeLanes as partialStore } from "./lanes";
+
+// Whole vectors load and store directly; only the last n mod 4 features go lane by lane.
+// @ts-ignore: decorator
+@inline function loadLanes(p: usize, lanes: i32): v128 {
+  return lanes == 4 ? v128.load(p) : partialLoad(p, lanes);
+}
+// @ts-ignore: decorator
+@inline function storeLanes(p: usize, v: v128, lanes: i32): void {
+  if (lanes == 4) v128.store(p, v);
+  else partialStore(p, v, lanes);
+}
 
 // @ts-ignore: decorator
 @inline function hsum(v: v128): f32 {

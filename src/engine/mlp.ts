@@ -36,6 +36,15 @@ export interface NormState extends NormModule {
   /** Batch norm: the batch's mean and 1/√(var + eps) per feature [out]; layer norm: per row [maxBatch]. */
   mean: number;
   rstd: number;
+  /** Pointers into the parameter block: γ, β, and batch norm's buffers (0 for layer norm). */
+  gamma: number;
+  beta: number;
+  runningMeanAt: number;
+  runningVarAt: number;
+  batchesTrackedAt: number;
+  /** Pointers into the gradient block: ∂L/∂γ and ∂L/∂β. */
+  dGamma: number;
+  dBeta: number;
 }
 
 /** Training mode (batch statistics, running statistics updated) or eval mode, as module.train()/eval(). */
@@ -101,7 +110,14 @@ export class Mlp {
       const norm = this.layout.norms.find((n) => n.linear === linear.linear);
       if (!norm) return { ...linear, Z, A, Y: Z };
       const stats = Math.max(linear.outSize, maxBatch);
-      const state: NormState = { ...norm, mean: kernels.allocFloats(stats), rstd: kernels.allocFloats(stats) };
+      const at = (block: number, slot: { offset: number } | undefined) => (slot ? block + slot.offset * 4 : 0);
+      const state: NormState = {
+        ...norm, mean: kernels.allocFloats(stats), rstd: kernels.allocFloats(stats),
+        gamma: at(this.params, norm.weight), beta: at(this.params, norm.bias),
+        runningMeanAt: at(this.params, norm.runningMean), runningVarAt: at(this.params, norm.runningVar),
+        batchesTrackedAt: at(this.params, norm.numBatchesTracked),
+        dGamma: at(this.grads, norm.weight), dBeta: at(this.grads, norm.bias),
+      };
       return { ...linear, Z, A, Y: kernels.allocFloats(maxBatch * linear.outSize), norm: state };
     });
     this.transposedWeights = this.layers.map((layer, k) => (k === 0 ? 0 : kernels.allocFloats(layer.inSize * layer.outSize)));
@@ -224,20 +240,17 @@ export class Mlp {
   /** Z = norm(Y) for one hidden layer; in training, batch norm also moves its running statistics. */
   private normForward(layer: DenseLayer, norm: NormState, count: number, mode: ForwardMode): void {
     const k = this.kernels.exports;
-    const at = (slot: { offset: number }) => this.params + slot.offset * 4;
     if (norm.norm === "layer") {
-      k.layerNormForward(layer.Z, layer.Y, at(norm.weight), at(norm.bias), norm.mean, norm.rstd, count, layer.outSize, NORM_EPS);
+      k.layerNormForward(layer.Z, layer.Y, norm.gamma, norm.beta, norm.mean, norm.rstd, count, layer.outSize, NORM_EPS);
       return;
     }
     const training = mode === "train";
     // PyTorch refuses this too: one value per feature has no variance to normalise by.
     if (training && count < 2) throw new Error("batch norm needs more than one sample per batch in training");
-    k.batchNormForward(layer.Z, layer.Y, at(norm.weight), at(norm.bias), norm.mean, norm.rstd,
-      at(norm.runningMean!), at(norm.runningVar!), count, layer.outSize, training ? 1 : 0, BATCH_NORM_MOMENTUM, NORM_EPS);
-    if (training) {
-      // num_batches_tracked, a float in the block (exact to 2²⁴ batches); momentum 0.1 never reads it.
-      this.kernels.floats(at(norm.numBatchesTracked!), 1)[0] += 1;
-    }
+    k.batchNormForward(layer.Z, layer.Y, norm.gamma, norm.beta, norm.mean, norm.rstd,
+      norm.runningMeanAt, norm.runningVarAt, count, layer.outSize, training ? 1 : 0, BATCH_NORM_MOMENTUM, NORM_EPS);
+    // num_batches_tracked, a float in the block (exact to 2²⁴ batches); momentum 0.1 never reads it.
+    if (training) this.kernels.floats(norm.batchesTrackedAt, 1)[0] += 1;
   }
 
   /**
@@ -247,8 +260,7 @@ export class Mlp {
   private normBackward(layer: DenseLayer, norm: NormState, gradient: number, count: number): void {
     const k = this.kernels.exports;
     const backward = norm.norm === "batch" ? k.batchNormBackward : k.layerNormBackward;
-    backward(gradient, this.grads + norm.weight.offset * 4, this.grads + norm.bias.offset * 4, gradient, layer.Y,
-      this.params + norm.weight.offset * 4, norm.mean, norm.rstd, count, layer.outSize);
+    backward(gradient, norm.dGamma, norm.dBeta, gradient, layer.Y, norm.gamma, norm.mean, norm.rstd, count, layer.outSize);
   }
 
   /** Mean cross-entropy of the last forward pass against the current labels (also keeps the softmax). */
