@@ -1,7 +1,7 @@
 // --norm batch|layer: the kernels against their float64 references (odd sizes, dX written over dY),
 // the references against central differences, the layout's state_dict names, the whole small MLP
 // against PyTorch (train-mode forward, gradients, two SGD steps, running statistics, eval mode), a
-// bit-identical resume, and a real `actlab train --norm batch` whose checkpoint PyTorch loads strictly.
+// bit-identical resume, the ONNX export in onnxruntime, and a real `actlab train --norm batch` whose checkpoint PyTorch loads strictly.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -17,6 +17,9 @@ import { parameterLayout } from "../src/layout.js";
 import { mlpConfig } from "../src/model.js";
 import { BATCH_NORM_MOMENTUM, NORM_EPS } from "../src/norms.js";
 import { Random } from "../src/random.js";
+import * as ort from "onnxruntime-node";
+import { checkpointToOnnx, INPUT_NAME, OUTPUT_NAME } from "../src/export/onnx.js";
+import { evaluate } from "../src/train/evaluate.js";
 import { trainJob, type ResumeState, type TrainEvent } from "../src/train/trainer.js";
 import { DEFAULT_SETTINGS } from "../src/train/settings.js";
 import { runCli } from "./support/cliProcess.js";
@@ -327,4 +330,36 @@ describe("training with --norm", () => {
     assert.ok(Math.abs(line.test_acc - logged) <= 0.002, `PyTorch ${line.test_acc} against actlab's ${logged}`);
     assert.ok(logged > 0.5, `one epoch with batch norm learns (chance: 0.1) (${logged})`);
   });
+});
+
+describe("ONNX export with a norm layer", () => {
+  for (const norm of ["batch", "layer"] as const) {
+    it(`--norm ${norm}: onnxruntime gives actlab's eval-mode logits on 2,000 test images`, async () => {
+      const data = loadMnist();
+      const config = mlpConfig({ inSize: 784, outSize: 10, hiddenSize: 16, numHiddenLayers: 3, activation: "tanh", norm });
+      let params: Float32Array | undefined;
+      trainJob({ model: "tanh", seed: 0, trainLimit: 1000, config, settings: { ...DEFAULT_SETTINGS, epochs: 1 } }, data, (ev) => {
+        if (ev.type === "end") params = ev.params;
+      });
+      const count = 2000;
+      const split = { ...data.test, count, images: data.test.images.subarray(0, count * 784), labels: data.test.labels.subarray(0, count) };
+      const model = new Mlp(config, 250);
+      model.writeParameters(params!);
+      const ours = new Float32Array(count * 10);
+      let offset = 0;
+      evaluate(model, split, 250, DEFAULT_SETTINGS, (m, n) => {
+        ours.set(m.kernels.floats(m.layers[m.layers.length - 1].Z, n * 10), offset);
+        offset += n * 10;
+      });
+      const bytes = checkpointToOnnx({ config, params: params!, metadata: { activation: "tanh", norm } });
+      const f = Math.fround;
+      const table = Float32Array.from({ length: 256 }, (_, u) => f(f(f(u) / 255 - f(DEFAULT_SETTINGS.mean)) / f(DEFAULT_SETTINGS.std)));
+      const input = Float32Array.from(split.images, (u) => table[u]);
+      const session = await ort.InferenceSession.create(bytes);
+      const theirs = (await session.run({ [INPUT_NAME]: new ort.Tensor("float32", input, [count, 784]) }))[OUTPUT_NAME].data as Float32Array;
+      await session.release();
+      // Both float32, different summation orders: the ONNX tests' tolerance.
+      assertClose(theirs, ours, 1e-4, 0, `${norm} logits`);
+    });
+  }
 });
