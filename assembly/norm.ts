@@ -27,13 +27,15 @@ import { loadLanes as partialLoad, storeLanes as partialStore } from "./lanes";
  * BatchNorm1d forward over X [batch, n] into Y [batch, n] (Y may not alias X), with gamma, beta [n].
  * training ≠ 0: normalises by the batch's mean and biased variance, saves mean and rstd = 1/√(var + eps)
  * [n] for the backward, and moves runningMean/runningVar [n] toward the batch's mean and UNBIASED
- * variance by `momentum` (PyTorch's convention; needs batch ≥ 2). training = 0: eval mode, normalises
- * by the running statistics and writes nothing else.
+ * variance by `momentum` (PyTorch's convention; needs batch ≥ 2), and adds 1 to the f32 at
+ * batchesTracked (num_batches_tracked). training = 0: eval mode, normalises by the running
+ * statistics and writes nothing else.
  */
 export function batchNormForward(
   Y: usize, X: usize, gamma: usize, beta: usize, mean: usize, rstd: usize, runningMean: usize, runningVar: usize,
-  batch: i32, n: i32, training: i32, momentum: f32, eps: f32,
+  batchesTracked: usize, batch: i32, n: i32, training: i32, momentum: f32, eps: f32,
 ): void {
+  if (training != 0) store<f32>(batchesTracked, load<f32>(batchesTracked) + 1);
   const rowBytes = <usize>n << 2;
   const keep = f32x4.splat(1 - momentum);
   const move = f32x4.splat(momentum);

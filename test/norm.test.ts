@@ -64,7 +64,9 @@ describe("batch norm and layer norm kernels against the float64 references", () 
       const pY = kernels.allocFloats(batch * n);
       const pMean = kernels.allocFloats(n);
       const pRstd = kernels.allocFloats(n);
-      e.batchNormForward(pY, pX, pG, pB, pMean, pRstd, pRM, pRV, batch, n, 1, BATCH_NORM_MOMENTUM, NORM_EPS);
+      const pTracked = put([7]);
+      e.batchNormForward(pY, pX, pG, pB, pMean, pRstd, pRM, pRV, pTracked, batch, n, 1, BATCH_NORM_MOMENTUM, NORM_EPS);
+      assert.equal(kernels.floatAt(pTracked), 8, "num_batches_tracked counts the batch");
       const want = reference.batchNormForward(X, gamma, beta, runMean, runVar, batch, n, BATCH_NORM_MOMENTUM, NORM_EPS);
       assertClose(read(pY, batch * n), want.Y, KERNEL_ATOL, KERNEL_RTOL, "Y");
       assertClose(read(pMean, n), want.mean, KERNEL_ATOL, KERNEL_RTOL, "mean");
@@ -84,7 +86,8 @@ describe("batch norm and layer norm kernels against the float64 references", () 
 
       // Eval mode reads the running statistics and writes no statistics at all.
       const runningBefore = [read(pRM, n), read(pRV, n)];
-      e.batchNormForward(pY, pX, pG, pB, pMean, pRstd, pRM, pRV, batch, n, 0, BATCH_NORM_MOMENTUM, NORM_EPS);
+      e.batchNormForward(pY, pX, pG, pB, pMean, pRstd, pRM, pRV, pTracked, batch, n, 0, BATCH_NORM_MOMENTUM, NORM_EPS);
+      assert.equal(kernels.floatAt(pTracked), 8, "eval mode counts no batch");
       const evalWant = reference.batchNormEval(X, gamma, beta, runningBefore[0], runningBefore[1], batch, n, NORM_EPS);
       assertClose(read(pY, batch * n), evalWant, KERNEL_ATOL, KERNEL_RTOL, "eval Y");
       assert.deepEqual([read(pRM, n), read(pRV, n)], runningBefore, "eval mode moved the running statistics");

@@ -248,9 +248,7 @@ export class Mlp {
     // PyTorch refuses this too: one value per feature has no variance to normalise by.
     if (training && count < 2) throw new Error("batch norm needs more than one sample per batch in training");
     k.batchNormForward(layer.Z, layer.Y, norm.gamma, norm.beta, norm.mean, norm.rstd,
-      norm.runningMeanAt, norm.runningVarAt, count, layer.outSize, training ? 1 : 0, BATCH_NORM_MOMENTUM, NORM_EPS);
-    // num_batches_tracked, a float in the block (exact to 2²⁴ batches); momentum 0.1 never reads it.
-    if (training) this.kernels.floats(norm.batchesTrackedAt, 1)[0] += 1;
+      norm.runningMeanAt, norm.runningVarAt, norm.batchesTrackedAt, count, layer.outSize, training ? 1 : 0, BATCH_NORM_MOMENTUM, NORM_EPS);
   }
 
   /**
