@@ -2,8 +2,9 @@
 // a forward/backward pair; the backward writes dX over dY when they are the same buffer (every
 // element is read before it is written), so the engine needs no third gradient buffer.
 //
-// Batch norm works down the columns, four features at a time (the rows of a column are a strided
-// walk, as in columnSums); layer norm works along each row. The statistics use two passes (mean,
+// Four features at a time. Batch norm's forward walks the rows in order, keeping its per-feature
+// sums in the mean and rstd vectors; its backward walks down each column of four with the sums in
+// registers (measured faster there); layer norm keeps its per-row sums in registers. The statistics use two passes (mean,
 // then Σ(x − mean)²), which keeps the variance exact for inputs far from zero.
 import { loadLanes as partialLoad, storeLanes as partialStore } from "./lanes";
 
@@ -26,52 +27,71 @@ import { loadLanes as partialLoad, storeLanes as partialStore } from "./lanes";
 /**
  * BatchNorm1d forward over X [batch, n] into Y [batch, n] (Y may not alias X), with gamma, beta [n].
  * training ≠ 0: normalises by the batch's mean and biased variance, saves mean and rstd = 1/√(var + eps)
- * [n] for the backward, and moves runningMean/runningVar [n] toward the batch's mean and UNBIASED
+ * [n] for the backward, moves runningMean/runningVar [n] toward the batch's mean and UNBIASED
  * variance by `momentum` (PyTorch's convention; needs batch ≥ 2), and adds 1 to the f32 at
  * batchesTracked (num_batches_tracked). training = 0: eval mode, normalises by the running
  * statistics and writes nothing else.
+ *
+ * The column sums run row by row, accumulating in mean and rstd themselves: each feature's sum is
+ * its own chain, so the adds of a row overlap instead of waiting on one another down a column.
  */
 export function batchNormForward(
   Y: usize, X: usize, gamma: usize, beta: usize, mean: usize, rstd: usize, runningMean: usize, runningVar: usize,
   batchesTracked: usize, batch: i32, n: i32, training: i32, momentum: f32, eps: f32,
 ): void {
-  if (training != 0) store<f32>(batchesTracked, load<f32>(batchesTracked) + 1);
   const rowBytes = <usize>n << 2;
-  const keep = f32x4.splat(1 - momentum);
-  const move = f32x4.splat(momentum);
   const epsilon = f32x4.splat(eps);
-  const inverseBatch = f32x4.splat(<f32>1 / <f32>batch);
-  const unbias = f32x4.splat(<f32>batch / <f32>max(batch - 1, 1));
-  for (let c = 0; c < n; c += 4) {
-    const lanes = min(4, n - c);
-    const o = <usize>c << 2;
-    let mu: v128;
-    let r: v128;
-    if (training != 0) {
-      let sum = f32x4.splat(0);
-      for (let row = 0; row < batch; row++) sum = f32x4.add(sum, loadLanes(X + <usize>row * rowBytes + o, lanes));
-      mu = f32x4.mul(sum, inverseBatch);
-      let squares = f32x4.splat(0);
-      for (let row = 0; row < batch; row++) {
-        const d = f32x4.sub(loadLanes(X + <usize>row * rowBytes + o, lanes), mu);
-        squares = f32x4.add(squares, f32x4.mul(d, d));
-      }
-      const variance = f32x4.mul(squares, inverseBatch);
-      r = f32x4.div(f32x4.splat(1), f32x4.sqrt(f32x4.add(variance, epsilon)));
-      storeLanes(mean + o, mu, lanes);
-      storeLanes(rstd + o, r, lanes);
-      storeLanes(runningMean + o, f32x4.add(f32x4.mul(keep, loadLanes(runningMean + o, lanes)), f32x4.mul(move, mu)), lanes);
-      storeLanes(runningVar + o, f32x4.add(f32x4.mul(keep, loadLanes(runningVar + o, lanes)), f32x4.mul(move, f32x4.mul(variance, unbias))), lanes);
-    } else {
-      mu = loadLanes(runningMean + o, lanes);
-      r = f32x4.div(f32x4.splat(1), f32x4.sqrt(f32x4.add(loadLanes(runningVar + o, lanes), epsilon)));
-    }
-    // y = (x − μ)·(γ·rstd) + β
-    const scale = f32x4.mul(loadLanes(gamma + o, lanes), r);
-    const shift = loadLanes(beta + o, lanes);
+  const one = f32x4.splat(1);
+  if (training != 0) {
+    store<f32>(batchesTracked, load<f32>(batchesTracked) + 1);
+    const inverseBatch = f32x4.splat(<f32>1 / <f32>batch);
+    memory.fill(mean, 0, rowBytes);
+    memory.fill(rstd, 0, rowBytes);
     for (let row = 0; row < batch; row++) {
-      const p = <usize>row * rowBytes + o;
-      storeLanes(Y + p, f32x4.add(f32x4.mul(f32x4.sub(loadLanes(X + p, lanes), mu), scale), shift), lanes);
+      const x = X + <usize>row * rowBytes;
+      for (let c = 0; c < n; c += 4) {
+        const lanes = min(4, n - c);
+        const o = <usize>c << 2;
+        storeLanes(mean + o, f32x4.add(loadLanes(mean + o, lanes), loadLanes(x + o, lanes)), lanes);
+      }
+    }
+    for (let c = 0; c < n; c += 4) {
+      const lanes = min(4, n - c);
+      storeLanes(mean + (<usize>c << 2), f32x4.mul(loadLanes(mean + (<usize>c << 2), lanes), inverseBatch), lanes);
+    }
+    // Σ(x − μ)², in rstd until it becomes 1/√(var + eps).
+    for (let row = 0; row < batch; row++) {
+      const x = X + <usize>row * rowBytes;
+      for (let c = 0; c < n; c += 4) {
+        const lanes = min(4, n - c);
+        const o = <usize>c << 2;
+        const d = f32x4.sub(loadLanes(x + o, lanes), loadLanes(mean + o, lanes));
+        storeLanes(rstd + o, f32x4.add(loadLanes(rstd + o, lanes), f32x4.mul(d, d)), lanes);
+      }
+    }
+    const keep = f32x4.splat(1 - momentum);
+    const move = f32x4.splat(momentum);
+    const unbias = f32x4.splat(<f32>batch / <f32>max(batch - 1, 1));
+    for (let c = 0; c < n; c += 4) {
+      const lanes = min(4, n - c);
+      const o = <usize>c << 2;
+      const variance = f32x4.mul(loadLanes(rstd + o, lanes), inverseBatch);
+      storeLanes(rstd + o, f32x4.div(one, f32x4.sqrt(f32x4.add(variance, epsilon))), lanes);
+      storeLanes(runningMean + o, f32x4.add(f32x4.mul(keep, loadLanes(runningMean + o, lanes)), f32x4.mul(move, loadLanes(mean + o, lanes))), lanes);
+      storeLanes(runningVar + o, f32x4.add(f32x4.mul(keep, loadLanes(runningVar + o, lanes)), f32x4.mul(move, f32x4.mul(variance, unbias))), lanes);
+    }
+  }
+  // y = (x − μ)·(γ·rstd) + β, with μ and rstd the batch's (training) or the running ones (eval).
+  const mu = training != 0 ? mean : runningMean;
+  for (let row = 0; row < batch; row++) {
+    const x = X + <usize>row * rowBytes;
+    const y = Y + <usize>row * rowBytes;
+    for (let c = 0; c < n; c += 4) {
+      const lanes = min(4, n - c);
+      const o = <usize>c << 2;
+      const r = training != 0 ? loadLanes(rstd + o, lanes) : f32x4.div(one, f32x4.sqrt(f32x4.add(loadLanes(runningVar + o, lanes), epsilon)));
+      const scale = f32x4.mul(loadLanes(gamma + o, lanes), r);
+      storeLanes(y + o, f32x4.add(f32x4.mul(f32x4.sub(loadLanes(x + o, lanes), loadLanes(mu + o, lanes)), scale), loadLanes(beta + o, lanes)), lanes);
     }
   }
 }
@@ -86,19 +106,36 @@ export function batchNormBackward(
 ): void {
   const rowBytes = <usize>n << 2;
   const inverseBatch = f32x4.splat(<f32>1 / <f32>batch);
+  // Column by column (four features at a time): the sums stay in registers.
   for (let c = 0; c < n; c += 4) {
     const lanes = min(4, n - c);
     const o = <usize>c << 2;
     const mu = loadLanes(mean + o, lanes);
     const r = loadLanes(rstd + o, lanes);
+    // Two rows at a time into two pairs of sums: the adds down a column are a chain, and two chains
+    // overlap where one would wait on each add.
     let db = f32x4.splat(0);
     let dg = f32x4.splat(0);
-    for (let row = 0; row < batch; row++) {
+    let db2 = f32x4.splat(0);
+    let dg2 = f32x4.splat(0);
+    let row = 0;
+    for (; row + 2 <= batch; row += 2) {
+      const p = <usize>row * rowBytes + o;
+      const dy = loadLanes(dY + p, lanes);
+      const dy2 = loadLanes(dY + p + rowBytes, lanes);
+      db = f32x4.add(db, dy);
+      db2 = f32x4.add(db2, dy2);
+      dg = f32x4.add(dg, f32x4.mul(dy, f32x4.mul(f32x4.sub(loadLanes(X + p, lanes), mu), r)));
+      dg2 = f32x4.add(dg2, f32x4.mul(dy2, f32x4.mul(f32x4.sub(loadLanes(X + p + rowBytes, lanes), mu), r)));
+    }
+    for (; row < batch; row++) {
       const p = <usize>row * rowBytes + o;
       const dy = loadLanes(dY + p, lanes);
       db = f32x4.add(db, dy);
       dg = f32x4.add(dg, f32x4.mul(dy, f32x4.mul(f32x4.sub(loadLanes(X + p, lanes), mu), r)));
     }
+    db = f32x4.add(db, db2);
+    dg = f32x4.add(dg, dg2);
     storeLanes(dBeta + o, db, lanes);
     storeLanes(dGamma + o, dg, lanes);
     const scale = f32x4.mul(loadLanes(gamma + o, lanes), r);
