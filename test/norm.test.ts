@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { loadModelCheckpoint, loadResumeState, saveResumeState } from "../src/checkpoint/modelCheckpoint.js";
+import { loadModelCheckpoint, loadResumeState, saveModelCheckpoint, saveResumeState } from "../src/checkpoint/modelCheckpoint.js";
 import { readSafetensors } from "../src/checkpoint/safetensors.js";
 import { loadMnist } from "../src/data/mnist.js";
 import { Kernels } from "../src/engine/kernels.js";
@@ -332,6 +332,41 @@ describe("training with --norm", () => {
     const logged = metrics.find((m) => m.model === "relu").test_acc as number;
     assert.ok(Math.abs(line.test_acc - logged) <= 0.002, `PyTorch ${line.test_acc} against actlab's ${logged}`);
     assert.ok(logged > 0.5, `one epoch with batch norm learns (chance: 0.1) (${logged})`);
+  });
+});
+
+describe("`actlab params --norm`", () => {
+  for (const norm of ["batch", "layer"] as const) {
+    it(`${norm}: counts what PyTorch's parameters() holds, running statistics left out`, async () => {
+      const result = await runCli(["params", "--in", "6", "--out", "3", "--layers", "3", "--hidden", "5,4", "--norm", norm, "--json"]);
+      assert.equal(result.code, 0, result.stderr);
+      const f = readFixture<NormFixture>(`norm_${norm}.json`);
+      const torchCount = Object.values(f.params_initial).reduce((n, t) => n + t.data.length, 0);
+      const printed = JSON.parse(result.stdout) as { total: number; layers: Array<{ name: string }> };
+      assert.equal(printed.total, torchCount);
+      assert.deepEqual(printed.layers.map((l) => l.name), ["layers.0", "layers.1", "layers.3", "layers.4", "layers.6"]);
+    });
+  }
+});
+
+describe("PyTorch loads a --norm layer checkpoint strictly", { skip: torchMissing }, () => {
+  it("layer norm: strict load, and PyTorch's accuracy is actlab's", () => {
+    const data = loadMnist();
+    const config = mlpConfig({ inSize: 784, outSize: 10, hiddenSize: 16, numHiddenLayers: 3, activation: "gelu", norm: "layer" });
+    let params: Float32Array | undefined;
+    trainJob({ model: "gelu", seed: 0, trainLimit: 1000, config, settings: { ...DEFAULT_SETTINGS, epochs: 1 } }, data, (ev) => {
+      if (ev.type === "end") params = ev.params;
+    });
+    const file = join(scratch.fresh(), "gelu.safetensors");
+    saveModelCheckpoint(file, config, params!);
+    const model = new Mlp(config, 256);
+    model.writeParameters(params!);
+    const ours = evaluate(model, data.test, 256, DEFAULT_SETTINGS);
+    const run = spawnSync(PYTHON, [join(REPO_ROOT, "scripts", "pytorch_load_check.py"), file], { encoding: "utf8" });
+    assert.equal(run.status, 0, `pytorch_load_check.py failed:\n${run.stderr}`);
+    const line = JSON.parse(run.stdout.trim());
+    assert.equal(line.config.norm, "layer");
+    assert.ok(Math.abs(line.correct - ours.correct) <= 5, `PyTorch ${line.correct} against actlab's ${ours.correct}`);
   });
 });
 
