@@ -307,6 +307,11 @@ describe("training with --norm", () => {
     const tracked = layout.norms[0].numBatchesTracked!;
     assert.equal(finalParams(whole)[tracked.offset], 20, "num_batches_tracked counts every training batch");
     assert.deepEqual(finalParams(rest), finalParams(whole));
+    // The diagnostics still read each hidden activation, whose input is now the normalised value.
+    const epoch = whole.find((ev) => ev.type === "epoch") as Extract<TrainEvent, { type: "epoch" }>;
+    assert.deepEqual(epoch.diagnostics.hidden.map((h) => h.layer), [1, 2]);
+    for (const h of epoch.diagnostics.hidden) assert.ok(h.saturated_fraction !== null && h.saturated_fraction >= 0 && h.saturated_fraction <= 1, JSON.stringify(h));
+    assert.deepEqual(epoch.diagnostics.layers.map((l) => l.layer), [1, 2, 3]);
   });
 
   it("`actlab train --norm batch` for an epoch on a slice; PyTorch loads its checkpoint strictly", { skip: torchMissing }, async () => {
