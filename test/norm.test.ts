@@ -340,6 +340,40 @@ describe("training with --norm", () => {
   });
 });
 
+describe("checkpoints with a norm layer", () => {
+  const config = mlpConfig({ inSize: 6, outSize: 3, hiddenSize: [5, 4], numHiddenLayers: 3, activation: "tanh", norm: "batch" });
+  const model = new Mlp(config, 4);
+  model.initialize(Random.fromSeed(2));
+  const params = model.parameters();
+  params[model.layout.norms[1].numBatchesTracked!.offset] = 1234;
+
+  it("round-trip: every tensor, num_batches_tracked as int64, norm in the metadata", () => {
+    const file = join(scratch.fresh(), "m.safetensors");
+    saveModelCheckpoint(file, config, params);
+    const { tensors, metadata } = readSafetensors(file);
+    assert.equal(metadata.norm, "batch");
+    assert.deepEqual(Array.from(tensors.get("layers.4.num_batches_tracked")!.data as BigInt64Array), [1234n]);
+    const loaded = loadModelCheckpoint(file);
+    assert.deepEqual(loaded.config, config);
+    assert.deepEqual(loaded.params, params);
+  });
+
+  it("an unknown norm, or a norm whose tensors are missing, is an InputError naming the file", async () => {
+    const { InputError } = await import("../src/errors.js");
+    const { writeSafetensorsSync } = await import("../src/checkpoint/safetensors.js");
+    const dir = scratch.fresh();
+    const file = join(dir, "m.safetensors");
+    saveModelCheckpoint(file, config, params);
+    const { tensors, metadata } = readSafetensors(file);
+    const odd = join(dir, "odd.safetensors");
+    writeSafetensorsSync(odd, [...tensors.values()], { ...metadata, norm: "group" });
+    assert.throws(() => loadModelCheckpoint(odd), (error: unknown) => error instanceof InputError && /odd\.safetensors.*unknown norm "group"/.test(error.message));
+    const missing = join(dir, "missing.safetensors");
+    writeSafetensorsSync(missing, [...tensors.values()].filter((t) => t.name !== "layers.1.running_var"), metadata);
+    assert.throws(() => loadModelCheckpoint(missing), (error: unknown) => error instanceof InputError && /missing\.safetensors: metadata declares a net of 112 parameters but the file holds 107 values/.test(error.message));
+  });
+});
+
 describe("`actlab params --norm`", () => {
   for (const norm of ["batch", "layer"] as const) {
     it(`${norm}: counts what PyTorch's parameters() holds, running statistics left out`, async () => {
