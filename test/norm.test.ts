@@ -314,6 +314,13 @@ describe("training with --norm", () => {
     assert.deepEqual(epoch.diagnostics.layers.map((l) => l.layer), [1, 2, 3]);
   });
 
+  it("--norm batch with a training batch of one sample is refused up front (exit 2, naming the flags)", async () => {
+    const result = await runCli(["train", "--activations", "relu", "--norm", "batch", "--batch-size", "64", "--train-limit", "129",
+      "--epochs", "1", "--workers", "1", "--logdir", join(scratch.fresh(), "run")]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /--norm batch needs at least 2 samples in every training batch.*--batch-size 64 on 129 images/);
+  });
+
   it("`actlab train --norm batch` for an epoch on a slice; PyTorch loads its checkpoint strictly", { skip: torchMissing }, async () => {
     const dir = join(scratch.fresh(), "run");
     const result = await runCli(["train", "--activations", "relu", "--norm", "batch", "--layers", "3", "--hidden", "32", "--epochs", "1",

@@ -99,6 +99,14 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
         if (data.train.rows * data.train.cols !== config.inSize) {
           throw new InputError(`the data's images have ${data.train.rows}×${data.train.cols} pixels but model ${model} takes ${config.inSize} inputs`);
         }
+        // BatchNorm1d has no variance to normalise by in a batch of one sample (PyTorch raises there too).
+        const trainCount = Math.min(spec.trainLimit ?? data.train.count, data.train.count);
+        if (config.norm === "batch" && (spec.settings.batchSize === 1 || trainCount % spec.settings.batchSize === 1)) {
+          throw new InputError(
+            `model ${model}: --norm batch needs at least 2 samples in every training batch, but --batch-size ${spec.settings.batchSize} ` +
+            `on ${trainCount} images leaves a batch of 1; choose another --batch-size or --train-limit`,
+          );
+        }
       }
     }
     const jobs: PoolJob[] = [];
