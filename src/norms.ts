@@ -7,7 +7,7 @@ export type NormName = (typeof NORM_NAMES)[number];
 export const DEFAULT_NORM: NormName = "none";
 
 export const NORMS: Record<NormName, { description: string; torch?: string }> = {
-  none: { description: "no normalisation (the notebook's net)" },
+  none: { description: "no norm layer: the notebook's net" },
   batch: { description: "BatchNorm1d: batch statistics in training, running ones in eval", torch: "nn.BatchNorm1d" },
   layer: { description: "LayerNorm over the features of each sample", torch: "nn.LayerNorm" },
 };
