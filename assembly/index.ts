@@ -6,6 +6,7 @@ export * from "./loss";
 export * from "./optim";
 export * from "./data";
 export * from "./sparse";
+export * from "./norm";
 
 /** First free byte after the module's static data: the engine's arenas start here. */
 export function heapBase(): usize {

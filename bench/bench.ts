@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { loadMnist } from "../src/data/mnist.js";
 import { Kernels } from "../src/engine/kernels.js";
 import { defaultWorkerCount } from "../src/train/pool.js";
+import { NORM_NAMES } from "../src/norms.js";
 import type { ActivationName } from "../src/activations.js";
 import { checkAllocation, measureTraining, NOTEBOOK_ACTIVATIONS, type NetName, type TrainingFigures } from "./measure.js";
 import { runActlab } from "./processes.js";
@@ -156,6 +157,23 @@ async function main(): Promise<void> {
   const heapPerStep = Math.max(...allocation.map((a) => a.heapBytesPerStep));
   console.log(`  allocation: ${collections} garbage collections in 2 × 5,000 training steps (heap used grew ${fmt(heapPerStep, 1)} bytes per step, ` +
     "the clock and counters included; a step that allocated would set off collections)");
+
+  // What --norm costs on the deeper net: the three settings alternate within each round.
+  const normRounds = new Map<string, TrainingFigures[]>(NORM_NAMES.map((norm) => [norm, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const norm of NORM_NAMES) normRounds.get(norm)!.push(measureTraining(data, "deeper", "sigmoid", steps, warmup, round, norm));
+  }
+  const normCost = NORM_NAMES.map((norm) => {
+    const mine = normRounds.get(norm)!;
+    return { norm, msPerStep: Math.min(...mine.map((f) => f.msPerStep)), bestStepUs: Math.min(...mine.map((f) => f.bestStepUs)) };
+  });
+  console.log(`--norm on the deeper net (10 × 48, sigmoid, batch 64; best of ${rounds} rounds, and the fastest single step)`);
+  for (const row of normCost) {
+    const over = (value: number, base: number) => `${value >= base ? "+" : ""}${fmt(100 * (value / base - 1), 1)}%`;
+    console.log(`  ${row.norm.padEnd(6)}${pad(fmt(row.msPerStep, 3), 8)} ms/step ${pad(over(row.msPerStep, normCost[0].msPerStep), 7)}` +
+      `${pad(fmt(row.bestStepUs, 0), 8)} µs fastest step ${pad(over(row.bestStepUs, normCost[0].bestStepUs), 7)}`);
+  }
+  console.log("");
   const benchRssMb = process.resourceUsage().maxRSS / 1024;
   console.log(`  peak RSS of this benchmark process: ${fmt(benchRssMb)} MB\n`);
 
@@ -247,6 +265,7 @@ async function main(): Promise<void> {
     settings: { steps, warmup, rounds, batch: 64, testBatch: 256 },
     pytorch: pytorchInfo,
     training: rows,
+    norm: normCost,
     allocation,
     benchPeakRssMb: benchRssMb,
     wholeExperiment: whole,

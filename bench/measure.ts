@@ -8,6 +8,7 @@ import { PerformanceObserver } from "node:perf_hooks";
 import type { MnistData } from "../src/data/mnist.js";
 import { Mlp, type Normalization } from "../src/engine/mlp.js";
 import { mlpConfig, type MlpConfig } from "../src/model.js";
+import type { NormName } from "../src/norms.js";
 import { Random } from "../src/random.js";
 import { evaluate, identityOrder } from "../src/train/evaluate.js";
 import type { ActivationName } from "../src/activations.js";
@@ -27,8 +28,8 @@ const TEST_BATCH = 256;
 const LR = 0.01;
 const MOMENTUM = 0.9;
 
-export function netConfig(net: NetName, activation: ActivationName): MlpConfig {
-  return mlpConfig({ inSize: 784, outSize: 10, activation, ...NETS[net] });
+export function netConfig(net: NetName, activation: ActivationName, norm: NormName = "none"): MlpConfig {
+  return mlpConfig({ inSize: 784, outSize: 10, activation, norm, ...NETS[net] });
 }
 
 export interface TrainingFigures {
@@ -57,8 +58,8 @@ class GcCounter {
   }
 }
 
-function trainingModel(data: MnistData, net: NetName, activation: ActivationName, seed: number) {
-  const model = new Mlp(netConfig(net, activation), TEST_BATCH);
+function trainingModel(data: MnistData, net: NetName, activation: ActivationName, seed: number, norm: NormName = "none") {
+  const model = new Mlp(netConfig(net, activation, norm), TEST_BATCH);
   model.initialize(Random.fromSeed(seed));
   const order = identityOrder(data.train.count);
   Random.fromSeed(seed + 1).shuffle(order);
@@ -76,9 +77,9 @@ function trainingModel(data: MnistData, net: NetName, activation: ActivationName
  * the uint8 images, then one SGD step), then evaluates the 10,000 test images.
  */
 export function measureTraining(
-  data: MnistData, net: NetName, activation: ActivationName, steps: number, warmup: number, seed = 0,
+  data: MnistData, net: NetName, activation: ActivationName, steps: number, warmup: number, seed = 0, norm: NormName = "none",
 ): TrainingFigures {
-  const { model, step } = trainingModel(data, net, activation, seed);
+  const { model, step } = trainingModel(data, net, activation, seed, norm);
   for (let i = 0; i < warmup; i++) step(i);
   let best = Infinity;
   const started = performance.now();

@@ -15,6 +15,7 @@ What is made, and from which table:
 - param_counts.json: the rows of PARAM_CONFIGS and PARAM_ERRORS below;
 - init_gains.json: the --init schemes of INIT_SCHEMES below, as torch.nn.init draws them;
 - optim_<optimiser>.json: one per row of OPTIMISERS below (the optimisers of src/optim.ts).
+- norm_<batch|layer>.json: the mlp_step net with --norm's layer in each hidden block (make_norm).
 A new activation is one row in ACTIVATIONS. A new kind of fixture (an optimiser, an initialiser, a
 norm layer) is one function returning a dict plus one line in fixture_makers().
 
@@ -250,6 +251,88 @@ def kink_margin_of_row(activation, abs_z):
     if not kinks:
         return {}
     return {"min_distance_to_own_kinks": {str(k): float((abs_z - abs(k)).abs().min()) for k in kinks}}
+
+
+# ---------------------------------------------------------------------------------------------
+# norm_<batch|layer>.json: the mlp_step net with a norm layer in each hidden block, two SGD steps
+
+NORM_DESCRIPTION = (
+    "The notebook's MLP(in_size=6, out_size=3, hidden_size=[5,4], num_hidden_layers=3, activation='tanh') with "
+    "actlab's --norm {norm}: Sequential(Linear(6,5), {module}(5), Tanh, Linear(5,4), {module}(4), Tanh, Linear(4,3)), "
+    "all in float64 (model.double()). Linear parameters: torch.manual_seed(14) then nn.Linear's default init "
+    "(drawn in float32, so exactly float32-representable; the same as mlp_step_tanh.json's, since the norm modules "
+    "draw nothing); norm weight 1, bias 0{buffers}. Batch and labels as in mlp_step_*.json (torch.Generator "
+    "seeded 1234: randn(4,6), randint(0,3,(4,))). Mode: train() for both steps ({mode_note}). "
+    "intermediates_step1['layers.k'] is the output of model.layers[k] in the first forward pass. grads_step1 and "
+    "grads_step2 are the gradients of the mean nn.CrossEntropyLoss at the parameters before each "
+    "torch.optim.SGD(lr=0.1, momentum=0.9) step, on the same batch; params_after_step2 and buffers_after_step2 "
+    "(the state_dict's buffers, num_batches_tracked as an integer) follow the second step. eval_logits: "
+    "model.eval()(inputs) after step 2. Gradients were checked against central finite differences (max abs err "
+    "< 1e-7)."
+)
+
+
+def make_norm(norm):
+    torch.manual_seed(INIT_SEED)
+    net = STEP_NET
+    model = MLP(net["in_size"], net["out_size"], net["hidden_sizes"], net["num_hidden_layers"], "tanh", norm=norm).double()
+    model.train()
+    x, y = step_batch()
+    loss_fn = nn.CrossEntropyLoss()
+    # Finite differences on a copy, so the running statistics that its forwards move are not this model's.
+    probe = MLP(net["in_size"], net["out_size"], net["hidden_sizes"], net["num_hidden_layers"], "tanh", norm=norm).double()
+    probe.load_state_dict(model.state_dict())
+    fd_error = finite_difference_error(probe, x, y, loss_fn)
+    if not fd_error < 1e-7:
+        raise AssertionError(f"norm {norm}: gradient differs from finite differences by {fd_error}")
+    optimiser = torch.optim.SGD(model.parameters(), **SGD)
+    params_initial = named_tensors(model, lambda p: p)
+    logits, outputs = forward_recording(model, x)
+    loss = loss_fn(logits, y)
+    optimiser.zero_grad()
+    loss.backward()
+    grads_step1 = named_tensors(model, lambda p: p.grad)
+    optimiser.step()
+    params_after_step1 = named_tensors(model, lambda p: p)
+    logits2 = model(x)
+    loss2 = loss_fn(logits2, y)
+    optimiser.zero_grad()
+    loss2.backward()
+    grads_step2 = named_tensors(model, lambda p: p.grad)
+    optimiser.step()
+    buffers = {}
+    for name, b in model.named_buffers():
+        buffers[name] = int(b) if b.dtype == torch.int64 else tensor_json(b)
+    model.eval()
+    with torch.no_grad():
+        eval_logits = model(x)
+    module = {"batch": "BatchNorm1d", "layer": "LayerNorm"}[norm]
+    return {
+        "description": NORM_DESCRIPTION.format(
+            norm=norm, module=module,
+            buffers=", running_mean 0, running_var 1, num_batches_tracked 0" if norm == "batch" else "",
+            mode_note="batch statistics with biased variance; running_var moves by the unbiased one, momentum 0.1, eps 1e-5"
+            if norm == "batch" else "LayerNorm has no running statistics; eps 1e-5",
+        ),
+        "norm": norm,
+        "config": {**STEP_NET, "activation": "tanh", "sequential": [type(m).__name__ for m in model.layers]},
+        "dtype": "float64",
+        "torch_version": torch.__version__,
+        "sgd": SGD,
+        "state_dict_names": list(model.state_dict().keys()),
+        "params_initial": params_initial,
+        "inputs": tensor_json(x),
+        "labels": y.tolist(),
+        "intermediates_step1": {k: tensor_json(v) for k, v in outputs.items()},
+        "loss": float(loss),
+        "grads_step1": grads_step1,
+        "params_after_step1": params_after_step1,
+        "loss_step2": float(loss2),
+        "grads_step2": grads_step2,
+        "params_after_step2": named_tensors(model, lambda p: p),
+        "buffers_after_step2": buffers,
+        "eval_logits": tensor_json(eval_logits),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -643,6 +726,8 @@ def fixture_makers():
     for name in ACTIVATIONS:
         makers[f"mlp_step_{name}.json"] = lambda name=name: make_mlp_step(name)
     makers.update({f"optim_{name}.json": lambda name=name: make_optim(name) for name in OPTIMISERS})
+    for norm in ("batch", "layer"):
+        makers[f"norm_{norm}.json"] = lambda norm=norm: make_norm(norm)
     return makers
 
 

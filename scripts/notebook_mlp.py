@@ -152,12 +152,21 @@ def make_activation(name, leaky_slope=0.01):
     return ACTIVATIONS[name].module(leaky_slope)
 
 
+# actlab's --norm: the module placed between each hidden Linear and its activation (width -> module).
+NORMS = {
+    "none": None,
+    "batch": lambda width: nn.BatchNorm1d(width),
+    "layer": lambda width: nn.LayerNorm(width),
+}
+
+
 class MLP(nn.Module):
     """The notebook's class: num_hidden_layers counts the Linear layers; hidden_size is an int or a
     list/tuple of exactly num_hidden_layers - 1 widths. Sequential numbering puts the Linear layers at
-    even indices (layers.0, layers.2, ...) and the activations at odd ones."""
+    even indices (layers.0, layers.2, ...) and the activations at odd ones. With norm "batch" or
+    "layer" (actlab's --norm) every hidden block is Linear, norm, activation, numbered in that order."""
 
-    def __init__(self, in_size, out_size, hidden_size=64, num_hidden_layers=5, activation="sigmoid", leaky_slope=0.01):
+    def __init__(self, in_size, out_size, hidden_size=64, num_hidden_layers=5, activation="sigmoid", leaky_slope=0.01, norm="none"):
         super().__init__()
         if isinstance(hidden_size, int):
             hidden_sizes = [hidden_size] * (num_hidden_layers - 1)
@@ -165,9 +174,14 @@ class MLP(nn.Module):
             hidden_sizes = list(hidden_size)
         else:
             raise Exception(f"hidden_size must be a integer or a list/tuple with size {num_hidden_layers - 1}!")
-        layers = [nn.Linear(in_size, hidden_sizes[0]), make_activation(activation, leaky_slope)]
-        for i in range(len(hidden_sizes) - 1):
-            layers += [nn.Linear(hidden_sizes[i], hidden_sizes[i + 1]), make_activation(activation, leaky_slope)]
+        make_norm = NORMS[norm]
+        widths = [in_size] + hidden_sizes
+        layers = []
+        for i in range(len(hidden_sizes)):
+            layers.append(nn.Linear(widths[i], widths[i + 1]))
+            if make_norm is not None:
+                layers.append(make_norm(widths[i + 1]))
+            layers.append(make_activation(activation, leaky_slope))
         layers.append(nn.Linear(hidden_sizes[-1], out_size))
         self.layers = nn.Sequential(*layers)
 

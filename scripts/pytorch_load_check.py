@@ -98,7 +98,9 @@ def config_from(metadata, tensors, path):
             flat.update({_snake(k): v for k, v in value.items()})
         else:
             flat[_snake(key)] = value
-    weights = [tensors[k] for k in sorted((k for k in tensors if k.endswith(".weight")), key=lambda k: int(k.split(".")[1]))]
+    # The Linear weights: a norm module's weight (--norm) is a vector.
+    linear_weights = (k for k in tensors if k.endswith(".weight") and tensors[k].dim() == 2)
+    weights = [tensors[k] for k in sorted(linear_weights, key=lambda k: int(k.split(".")[1]))]
     if not weights:
         raise BadInput(f"{path}: no layers.<i>.weight tensors")
     activation = flat.get("activation")
@@ -115,6 +117,8 @@ def config_from(metadata, tensors, path):
         "num_hidden_layers": num_layers,
         "activation": activation,
         "leaky_slope": float(flat.get("leaky_slope", 0.01)),
+        # actlab's --norm; checkpoints from before it have none.
+        "norm": flat.get("norm", "none"),
     }
     return config
 
@@ -124,9 +128,10 @@ def check(path, x, y):
     config = config_from(metadata, tensors, path)
     try:
         model = MLP(**config)
-    except Exception as e:  # the notebook raises bare Exception, KeyError or IndexError
+    except Exception as e:  # the notebook raises bare Exception, KeyError or IndexError (an unknown norm: KeyError)
         raise BadInput(f"{path}: the notebook's MLP refuses config {config}: {e!r}")
-    state = {k: v.to(torch.float32) for k, v in tensors.items()}
+    # Floats as float32; num_batches_tracked stays int64, as BatchNorm1d keeps it.
+    state = {k: v if v.dtype == torch.int64 else v.to(torch.float32) for k, v in tensors.items()}
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as e:

@@ -9,7 +9,7 @@
 // nonlinearity='linear' (or no gain) to get any init at all. Every Linear, the last one included,
 // gets the same gain, as `model.apply(init_fn)` does in PyTorch.
 import type { ActivationName } from "./activations.js";
-import type { ParameterLayout } from "./layout.js";
+import { tensorView, type ParameterLayout } from "./layout.js";
 import type { Random } from "./random.js";
 
 /** What a tensor is drawn from. */
@@ -181,6 +181,15 @@ export function initialParameters(layout: ParameterLayout, init: InitName, gain:
     const { weight, bias } = linear;
     drawTensor(block.subarray(weight.offset, weight.offset + weight.size), linear.outSize, linear.inSize, scheme.weight(linear.inSize, linear.outSize, gain), random);
     drawTensor(block.subarray(bias.offset, bias.offset + bias.size), 1, linear.outSize, scheme.bias(linear.inSize), random);
+  }
+  // Norm modules start as PyTorch's reset_parameters and reset_running_stats leave them; they draw
+  // nothing, so the Linears' draws are the same with or without norm.
+  for (const norm of layout.norms) {
+    tensorView(block, norm.weight).fill(1);
+    tensorView(block, norm.bias).fill(0);
+    if (norm.runningMean) tensorView(block, norm.runningMean).fill(0);
+    if (norm.runningVar) tensorView(block, norm.runningVar).fill(1);
+    if (norm.numBatchesTracked) tensorView(block, norm.numBatchesTracked).fill(0);
   }
   return block;
 }

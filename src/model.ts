@@ -3,6 +3,7 @@
 import { ACTIVATION_NAMES, DEFAULT_LEAKY_SLOPE, isActivationName, type ActivationName } from "./activations.js";
 import { InputError } from "./errors.js";
 import { parameterLayout } from "./layout.js";
+import { DEFAULT_NORM, NORM_NAMES, isNormName, type NormName } from "./norms.js";
 
 export interface MlpConfig {
   inSize: number;
@@ -12,6 +13,8 @@ export interface MlpConfig {
   activation: ActivationName;
   /** leaky_relu's negative slope; ignored by the other activations. */
   leakySlope: number;
+  /** The norm layer of every hidden block, `Linear → norm → activation` (norms.ts). */
+  norm: NormName;
 }
 
 export interface MlpOptions {
@@ -21,6 +24,7 @@ export interface MlpOptions {
   numHiddenLayers?: number;
   activation?: string;
   leakySlope?: number;
+  norm?: string;
 }
 
 /** The notebook's shallow net: 5 Linear layers, hidden layers 64 wide (mlpConfig's and the CLI's defaults). */
@@ -54,7 +58,9 @@ export function mlpConfig(options: MlpOptions): MlpConfig {
   hiddenSizes.forEach((width, i) => requireWidth(`hidden size ${i + 1}`, width));
   if (!isActivationName(activation)) throw unknownActivation(activation);
   if (!Number.isFinite(leakySlope)) throw new InputError(`leaky slope must be a finite number; got ${leakySlope}`);
-  return { inSize, outSize, hiddenSizes, activation, leakySlope };
+  const norm = options.norm ?? DEFAULT_NORM;
+  if (!isNormName(norm)) throw new InputError(`unknown norm "${norm}"; valid names: ${NORM_NAMES.join(", ")}`);
+  return { inSize, outSize, hiddenSizes, activation, leakySlope, norm };
 }
 
 function requireWidth(name: string, value: number): void {

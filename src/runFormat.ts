@@ -18,6 +18,7 @@ import { DATA_FILES, type DataFileName, type DataIdentity } from "./data/identit
 import { InputError } from "./errors.js";
 import { DEFAULT_INIT, INIT_NAMES } from "./init.js";
 import type { MlpConfig } from "./model.js";
+import { DEFAULT_NORM, NORM_NAMES } from "./norms.js";
 import { hyperProblems, OPTIMIZER_NAMES } from "./optim.js";
 import { DEFAULT_SETTINGS, SEED_MAX, type TrainSettings } from "./train/settings.js";
 
@@ -48,6 +49,8 @@ export const mlpConfigSchema = z.object({
   hiddenSizes: z.array(positiveInteger).min(1).max(MAX_LAYERS - 1),
   activation: z.string(),
   leakySlope: z.number(),
+  // Absent from config.json files and checkpoints written before --norm existed: they had none.
+  norm: z.enum(NORM_NAMES).default(DEFAULT_NORM),
 });
 
 const positive = z.number().positive();

@@ -32,9 +32,9 @@ describe("MLP configs match PyTorch's", () => {
     });
   }
 
-  it("uses the notebook's defaults: width 64, 5 Linear layers, sigmoid, slope 0.01", () => {
+  it("uses the notebook's defaults: width 64, 5 Linear layers, sigmoid, slope 0.01, no norm", () => {
     assert.deepEqual(mlpConfig({ inSize: 784, outSize: 10 }), {
-      inSize: 784, outSize: 10, hiddenSizes: [64, 64, 64, 64], activation: "sigmoid", leakySlope: 0.01,
+      inSize: 784, outSize: 10, hiddenSizes: [64, 64, 64, 64], activation: "sigmoid", leakySlope: 0.01, norm: "none",
     });
   });
 });

@@ -5,8 +5,9 @@
 import { DEFAULT_LEAKY_SLOPE, isActivationName } from "../activations.js";
 import { DATA_FILES, type DataIdentity } from "../data/identity.js";
 import { InputError } from "../errors.js";
-import { parameterLayout, stateDictOf } from "../layout.js";
+import { parameterLayout, type TensorSlot } from "../layout.js";
 import type { MlpConfig } from "../model.js";
+import { DEFAULT_NORM, isNormName } from "../norms.js";
 import { isOptimizerName, OPTIMIZERS, type OptimizerState } from "../optim.js";
 import { readSafetensors, writeSafetensorsSync, type Tensor } from "./safetensors.js";
 
@@ -109,9 +110,17 @@ export interface ResumeState<History = unknown> {
   history: History[];
 }
 
-/** The block's tensors under their state_dict names (and `prefix`), as the layout places them. */
-function parameterTensors(config: MlpConfig, block: Float32Array, prefix = ""): Tensor[] {
-  return stateDictOf(parameterLayout(config), block).map((t) => ({ ...t, name: prefix + t.name, dtype: "F32" as const }));
+/**
+ * The block's tensors under their state_dict names (and `prefix`), as the layout places them:
+ * float32, but num_batches_tracked, which PyTorch keeps as int64. `trainableOnly` leaves the buffers
+ * out (the momentum buffers have none for them).
+ */
+function parameterTensors(config: MlpConfig, block: Float32Array, prefix = "", trainableOnly = false): Tensor[] {
+  return parameterLayout(config).tensors.filter((slot) => !(trainableOnly && slot.buffer)).map((slot) => {
+    const values = block.subarray(slot.offset, slot.offset + slot.size);
+    const data = slot.dtype === "I64" ? BigInt64Array.from(values, (v) => BigInt(Math.round(v))) : values.slice();
+    return { name: prefix + slot.name, shape: slot.shape, dtype: slot.dtype, data };
+  });
 }
 
 function configMetadata(config: MlpConfig): Record<string, string> {
@@ -123,6 +132,7 @@ function configMetadata(config: MlpConfig): Record<string, string> {
     num_hidden_layers: String(config.hiddenSizes.length + 1),
     activation: config.activation,
     leaky_slope: String(config.leakySlope),
+    norm: config.norm,
   };
 }
 
@@ -154,25 +164,37 @@ function configFromMetadata(metadata: Record<string, string>, source: string): M
   if (!Number.isInteger(inSize) || inSize < 1 || !Number.isInteger(outSize) || outSize < 1) throw bad("metadata in_size/out_size missing or invalid");
   if (!isActivationName(activation)) throw bad(`unknown activation "${activation}" in metadata`);
   if (!Number.isFinite(leakySlope)) throw bad("metadata leaky_slope is not a number");
-  return { inSize, outSize, hiddenSizes: hiddenSizes as number[], activation, leakySlope };
+  // Checkpoints written before --norm existed have no norm entry: they had none.
+  const norm = metadata.norm ?? DEFAULT_NORM;
+  if (!isNormName(norm)) throw bad(`unknown norm "${norm}" in metadata`);
+  return { inSize, outSize, hiddenSizes: hiddenSizes as number[], activation, leakySlope, norm };
 }
 
-function readBlock(tensors: Map<string, Tensor>, config: MlpConfig, source: string, prefix = ""): Float32Array {
+function readBlock(tensors: Map<string, Tensor>, config: MlpConfig, source: string, prefix = "", trainableOnly = false): Float32Array {
   const layout = parameterLayout(config);
   // Metadata may claim any size: check it against the values the file holds before allocating.
   const present = [...tensors.values()].reduce((n, t) => n + t.data.length, 0);
   if (!(layout.size <= present)) throw new InputError(`${source}: metadata declares a net of ${layout.size} parameters but the file holds ${present} values`);
   const block = new Float32Array(layout.size);
   for (const slot of layout.tensors) {
+    if (trainableOnly && slot.buffer) continue;
     const name = prefix + slot.name;
     const tensor = tensors.get(name);
     if (!tensor) throw new InputError(`${source}: tensor ${name} is missing`);
-    if (tensor.dtype !== "F32" || JSON.stringify(tensor.shape) !== JSON.stringify(slot.shape)) {
-      throw new InputError(`${source}: tensor ${name} is ${tensor.dtype} ${JSON.stringify(tensor.shape)}, expected F32 ${JSON.stringify(slot.shape)}`);
+    if (tensor.dtype !== slot.dtype || JSON.stringify(tensor.shape) !== JSON.stringify(slot.shape)) {
+      throw new InputError(`${source}: tensor ${name} is ${tensor.dtype} ${JSON.stringify(tensor.shape)}, expected ${slot.dtype} ${JSON.stringify(slot.shape)}`);
     }
-    block.set(tensor.data as Float32Array, slot.offset);
+    block.set(slotValues(tensor, slot, source), slot.offset);
   }
   return block;
+}
+
+/** A tensor's values as the block's floats; an int64 count must be one a float holds exactly. */
+function slotValues(tensor: Tensor, slot: TensorSlot, source: string): ArrayLike<number> {
+  if (slot.dtype === "F32") return tensor.data as Float32Array;
+  const values = Array.from(tensor.data as BigInt64Array, Number);
+  if (!values.every((v) => v >= 0 && v <= 2 ** 24)) throw new InputError(`${source}: tensor ${tensor.name} holds a count outside [0, 2^24]`);
+  return values;
 }
 
 export function loadModelCheckpoint(path: string): LoadedCheckpoint {
@@ -195,7 +217,7 @@ export function saveResumeState<History>(path: string, config: MlpConfig, state:
   const stateNames = OPTIMIZERS[state.optimizer.name].state;
   writeSafetensorsSync(
     path,
-    [...parameterTensors(config, state.params), ...stateNames.flatMap((name, i) => parameterTensors(config, state.optimizer.buffers[i], `${name}.`))],
+    [...parameterTensors(config, state.params), ...stateNames.flatMap((name, i) => parameterTensors(config, state.optimizer.buffers[i], `${name}.`, true))],
     { ...configMetadata(config), resume: JSON.stringify(position) },
   );
 }
@@ -217,7 +239,8 @@ export function loadResumeState<History = unknown>(path: string): { config: MlpC
   const { optimizer = { name: "sgd", step: 0 }, ...rest } = position;
   if (!isOptimizerName(optimizer.name)) throw new InputError(`${path}: unknown optimiser "${optimizer.name}" in the resume metadata`);
   if (!Number.isInteger(optimizer.step) || optimizer.step < 0) throw new InputError(`${path}: optimiser step count ${optimizer.step} is not a whole number ≥ 0`);
-  const buffers = OPTIMIZERS[optimizer.name].state.map((name) => readBlock(tensors, config, path, `${name}.`));
+  // The optimiser keeps no state for buffers (a norm layer's running statistics): only the trainable tensors.
+  const buffers = OPTIMIZERS[optimizer.name].state.map((name) => readBlock(tensors, config, path, `${name}.`, true));
   return {
     config,
     state: { ...rest, params: readBlock(tensors, config, path), optimizer: { name: optimizer.name, step: optimizer.step, buffers } },

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { DEFAULT_LEAKY_SLOPE } from "../activations.js";
 import { INIT_NAMES, INIT_SCHEMES } from "../init.js";
 import { DEFAULT_HIDDEN_SIZE, DEFAULT_NUM_HIDDEN_LAYERS } from "../model.js";
+import { DEFAULT_NORM, NORM_NAMES, NORMS } from "../norms.js";
 import { MAX_PNG_WIDTH, PLOT_DEFAULTS } from "../plot/plotDefaults.js";
 import { DEFAULT_HOST, DEFAULT_PORT } from "../serve/server.js";
 import { OPTIMIZER_NAMES, OPTIMIZERS, type Knob } from "../optim.js";
@@ -65,6 +66,10 @@ export const TRAINING = {
   init: flag({
     name: "--init", arg: "<scheme>", parser: (n) => choice(n, INIT_NAMES, "initialisation"), default: d.init, setting: true, list: true,
     help: `how every Linear's weight and bias are drawn (gain: calculate_gain of the activation): ${INIT_NAMES.map((name) => `${name} (${INIT_SCHEMES[name].description})`).join("; ")}`,
+  }),
+  norm: flag({
+    name: "--norm", arg: "<kind>", parser: (n) => choice(n, NORM_NAMES, "normalisation"), default: DEFAULT_NORM, setting: true, list: true,
+    help: `a norm layer in every hidden block, Linear → norm → activation: ${NORM_NAMES.map((name) => `${name} (${NORMS[name].description})`).join("; ")}`,
   }),
   leakySlope: flag({ name: "--leaky-slope", arg: "<x>", help: "leaky_relu's negative slope", parser: finiteNumber, default: DEFAULT_LEAKY_SLOPE, setting: true, list: true }),
   mean: flag({ name: "--mean", arg: "<x>", help: "pixel mean for normalisation", parser: finiteNumber, default: d.mean, setting: true, list: false }),

@@ -28,6 +28,10 @@ export interface KernelExports {
   sparsePixels(offsets: number, values: number, starts: number, pixels: number, count: number, size: number, table: number, rowBytes: number, firstEntry: number): number;
   sparseForward(Z: number, starts: number, offsets: number, values: number, Wt: number, bias: number, rowSums: number, x0: number, M: number, N: number): void;
   sparseWeightGradient(dWt: number, starts: number, offsets: number, values: number, dZ: number, db: number, x0: number, M: number, N: number, K: number): void;
+  batchNormForward(Y: number, X: number, gamma: number, beta: number, mean: number, rstd: number, runningMean: number, runningVar: number, batchesTracked: number, batch: number, n: number, training: number, momentum: number, eps: number): void;
+  batchNormBackward(dX: number, dGamma: number, dBeta: number, dY: number, X: number, gamma: number, mean: number, rstd: number, batch: number, n: number): void;
+  layerNormForward(Y: number, X: number, gamma: number, beta: number, mean: number, rstd: number, batch: number, n: number, eps: number): void;
+  layerNormBackward(dX: number, dGamma: number, dBeta: number, dY: number, X: number, gamma: number, mean: number, rstd: number, batch: number, n: number): void;
   transpose(T: number, S: number, rows: number, cols: number): void;
   lookupPixels(dst: number, src: number, n: number, table: number): void;
   expElementwise(out: number, x: number, n: number): void;

@@ -8,9 +8,10 @@
 // marks what is derived from them (Wᵀ of the narrow layers, the sparse path's Wᵀ) for rebuilding.
 import { ACTIVATIONS } from "../activations.js";
 import { activationGain, DEFAULT_INIT, initialParameters, type InitName } from "../init.js";
-import { parameterLayout, stateDictOf, type LinearModule, type NamedTensor, type ParameterLayout } from "../layout.js";
+import { parameterLayout, stateDictOf, type LinearModule, type NamedTensor, type NormModule, type ParameterLayout } from "../layout.js";
 import type { MlpConfig } from "../model.js";
 import { OPTIMIZERS, resolveHyper, type OptimizerHyper, type OptimizerName, type OptimizerState, type StepPointers } from "../optim.js";
+import { BATCH_NORM_MOMENTUM, NORM_EPS } from "../norms.js";
 import type { Random } from "../random.js";
 import { InputPipeline, type PixelLists } from "./inputPipeline.js";
 import { InputError } from "../errors.js";
@@ -22,10 +23,36 @@ export type { Normalization } from "./inputPipeline.js";
 
 /** A Linear layer of the layout, with where its forward pass leaves its outputs. */
 export interface DenseLayer extends LinearModule {
-  /** Pointers to the pre-activation Z and activation A [maxBatch, out] of the last forward pass. */
+  /**
+   * Pointers to the activation's input Z and its output A [maxBatch, out] of the last forward pass.
+   * Z is the Linear's output, or with a norm layer the normalised one.
+   */
   Z: number;
   A: number;
+  /** The Linear's own output [maxBatch, out]: Z itself unless a norm layer sits between. */
+  Y: number;
+  /** The norm layer after this Linear and what its backward needs, if there is one. */
+  norm?: NormState;
 }
+
+/** A norm module of the layout with the statistics its forward saves for the backward. */
+export interface NormState extends NormModule {
+  /** Batch norm: the batch's mean and 1/√(var + eps) per feature [out]; layer norm: per row [maxBatch]. */
+  mean: number;
+  rstd: number;
+  /** Pointers into the parameter block: γ, β, and batch norm's buffers (0 for layer norm). */
+  gamma: number;
+  beta: number;
+  runningMeanAt: number;
+  runningVarAt: number;
+  batchesTrackedAt: number;
+  /** Pointers into the gradient block: ∂L/∂γ and ∂L/∂β. */
+  dGamma: number;
+  dBeta: number;
+}
+
+/** Training mode (batch statistics, running statistics updated) or eval mode, as module.train()/eval(). */
+export type ForwardMode = "train" | "eval";
 
 /** Scratch for the diagnostics' per-unit derivatives, [maxBatch, widest hidden layer] floats each. */
 export interface DiagnosticScratch {
@@ -75,11 +102,24 @@ export function mlpMemoryPlan(config: MlpConfig, maxBatch: number, optimizer: Op
   const gradientA = plan.takeFloats("gradientA", maxBatch * widest);
   const gradientB = plan.takeFloats("gradientB", maxBatch * widest);
   const last = layout.linears.length - 1;
-  const layers = layout.linears.map((linear) => {
+  const layers: DenseLayer[] = layout.linears.map((linear) => {
     const Z = plan.takeFloats(`layer${linear.linear}.Z`, maxBatch * linear.outSize);
     // The last layer's output is the logits: no activation, so A is Z.
     const A = linear.linear === last ? Z : plan.takeFloats(`layer${linear.linear}.A`, maxBatch * linear.outSize);
-    return { ...linear, Z, A };
+    const norm = layout.norms.find((n) => n.linear === linear.linear);
+    if (!norm) return { ...linear, Z, A, Y: Z };
+    // With a norm layer the Linear writes Y, the norm Z (the activation's input), the activation A.
+    const Y = plan.takeFloats(`layer${linear.linear}.Y`, maxBatch * linear.outSize);
+    const stats = Math.max(linear.outSize, maxBatch);
+    const at = (block: number, slot: { offset: number } | undefined) => (slot ? block + slot.offset * 4 : 0);
+    const state: NormState = {
+      ...norm, mean: plan.takeFloats(`norm${linear.linear}.mean`, stats), rstd: plan.takeFloats(`norm${linear.linear}.rstd`, stats),
+      gamma: at(params, norm.weight), beta: at(params, norm.bias),
+      runningMeanAt: at(params, norm.runningMean), runningVarAt: at(params, norm.runningVar),
+      batchesTrackedAt: at(params, norm.numBatchesTracked),
+      dGamma: at(grads, norm.weight), dBeta: at(grads, norm.bias),
+    };
+    return { ...linear, Z, A, Y, norm: state };
   });
   const transposedWeights = layers.map((layer, k) => (k === 0 ? 0 : plan.takeFloats(`layer${k}.Wt`, layer.inSize * layer.outSize)));
   const sparse = sparseFits ? SparseFirstLayer.plan(plan, first.inSize, first.outSize) : undefined;
@@ -181,7 +221,8 @@ export class Mlp {
     this.params = regions.params;
     this.grads = regions.grads;
     this.optimizerBlocks = regions.optimizerBlocks;
-    this.stepPointers = { params: this.params, grads: this.grads, state: this.optimizerBlocks, n: this.parameterCount };
+    // The trainable prefix only: a norm layer's running statistics after it are buffers, not parameters.
+    this.stepPointers = { params: this.params, grads: this.grads, state: this.optimizerBlocks, n: this.layout.trainableSize };
     const first = this.layout.linears[0];
     this.input = new InputPipeline(kernels, config.inSize, maxBatch, regions.sparse ? first.outSize : undefined, regions.input);
     this.probs = regions.probs;
@@ -313,9 +354,11 @@ export class Mlp {
    * Runs the network on the input pipeline's current batch; returns a pointer to the logits
    * [count, out]. Each hidden layer's activation is applied right after its product (Z and A are
    * both kept: the backward needs one or the other, the diagnostics both). A batch of sparse images
-   * goes through the first layer's sparse path (sparseFirstLayer.ts).
+   * goes through the first layer's sparse path (sparseFirstLayer.ts). With a norm layer, the
+   * activation cannot ride on the product: the product goes to Y, the norm takes Y to Z, the
+   * activation Z to A. `mode` matters only to batch norm: "eval" normalises by the running statistics.
    */
-  forward(count: number): number {
+  forward(count: number, mode: ForwardMode = "train"): number {
     const k = this.kernels.exports;
     const last = this.layers.length - 1;
     this.sparseLists = this.input.prepareForward(count);
@@ -326,18 +369,47 @@ export class Mlp {
       const slope = this.slopeOffsets[index];
       // A learned slope is read from the parameter block by its own kernel, after the product.
       const kind = index < last && slope < 0 ? this.activationKind : 0;
+      const fused = layer.norm ? 0 : kind;
       const W = this.params + layer.weight.offset * 4;
       const b = this.params + layer.bias.offset * 4;
       if (index === 0 && this.sparseLists) {
-        this.sparse!.forward(layer.Z, W, b, this.sparseLists, count);
-        if (kind !== 0) k.activationForward(kind, layer.A, layer.Z, count * layer.outSize, this.activationParam);
+        this.sparse!.forward(layer.Y, W, b, this.sparseLists, count);
+        if (fused !== 0) k.activationForward(kind, layer.A, layer.Z, count * layer.outSize, this.activationParam);
       } else {
-        k.denseForward(layer.Z, layer.A, input, W, this.transposedWeights[index], b, count, layer.inSize, layer.outSize, kind, this.activationParam);
+        k.denseForward(layer.Y, layer.A, input, W, this.transposedWeights[index], b, count, layer.inSize, layer.outSize, fused, this.activationParam);
+      }
+      if (layer.norm) {
+        this.normForward(layer, layer.norm, count, mode);
+        k.activationForward(kind, layer.A, layer.Z, count * layer.outSize, this.activationParam);
       }
       if (slope >= 0) k.preluWithSlopeForward(layer.A, layer.Z, count * layer.outSize, this.params + slope * 4);
       input = layer.A;
     }
     return this.layers[last].Z;
+  }
+
+  /** Z = norm(Y) for one hidden layer; in training, batch norm also moves its running statistics. */
+  private normForward(layer: DenseLayer, norm: NormState, count: number, mode: ForwardMode): void {
+    const k = this.kernels.exports;
+    if (norm.norm === "layer") {
+      k.layerNormForward(layer.Z, layer.Y, norm.gamma, norm.beta, norm.mean, norm.rstd, count, layer.outSize, NORM_EPS);
+      return;
+    }
+    const training = mode === "train";
+    // PyTorch refuses this too: one value per feature has no variance to normalise by.
+    if (training && count < 2) throw new Error("batch norm needs more than one sample per batch in training");
+    k.batchNormForward(layer.Z, layer.Y, norm.gamma, norm.beta, norm.mean, norm.rstd,
+      norm.runningMeanAt, norm.runningVarAt, norm.batchesTrackedAt, count, layer.outSize, training ? 1 : 0, BATCH_NORM_MOMENTUM, NORM_EPS);
+  }
+
+  /**
+   * dY = the norm's backward of dZ, written over `gradient` (dZ in, dY out), with dGamma and dBeta
+   * into the gradient block. Batch norm's backward is training mode's: it follows a training forward.
+   */
+  private normBackward(layer: DenseLayer, norm: NormState, gradient: number, count: number): void {
+    const k = this.kernels.exports;
+    const backward = norm.norm === "batch" ? k.batchNormBackward : k.layerNormBackward;
+    backward(gradient, norm.dGamma, norm.dBeta, gradient, layer.Y, norm.gamma, norm.mean, norm.rstd, count, layer.outSize);
   }
 
   /** Mean cross-entropy of the last forward pass against the current labels (also keeps the softmax). */
@@ -379,6 +451,7 @@ export class Mlp {
         const next = spare;
         spare = upstream;
         upstream = next;
+        if (below.norm) this.normBackward(below, below.norm, upstream, count);
       }
     }
   }
@@ -394,7 +467,7 @@ export class Mlp {
 
   /** One optimiser step on the current batch; returns the batch's mean loss before the step. */
   trainStep(count: number, hyper: Partial<OptimizerHyper>): number {
-    this.forward(count);
+    this.forward(count, "train");
     const loss = this.loss(count);
     this.backward(count);
     this.optimizerStep(hyper);

@@ -108,3 +108,159 @@ export function optimizerStep(
   }
   return { params: p, state: next };
 }
+
+export interface NormForward {
+  /** The normalised, scaled and shifted output [batch, n]. */
+  Y: Float64Array;
+  /** x̂ = (x − mean)·rstd [batch, n], what the backward needs. */
+  xhat: Float64Array;
+  /** Batch norm: per feature [n]; layer norm: per row [batch]. */
+  mean: Float64Array;
+  rstd: Float64Array;
+}
+
+/**
+ * BatchNorm1d over X [batch, n] in training mode: each feature by its batch mean and biased variance,
+ * y = x̂·γ + β. Also the running statistics after the update: (1 − momentum)·r + momentum·stat, with
+ * the UNBIASED variance for running_var, as PyTorch does.
+ */
+export function batchNormForward(
+  X: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, runningMean: ArrayLike<number>, runningVar: ArrayLike<number>,
+  batch: number, n: number, momentum: number, eps: number,
+): NormForward & { runningMean: Float64Array; runningVar: Float64Array } {
+  const Y = new Float64Array(batch * n);
+  const xhat = new Float64Array(batch * n);
+  const mean = new Float64Array(n);
+  const rstd = new Float64Array(n);
+  const newMean = new Float64Array(n);
+  const newVar = new Float64Array(n);
+  for (let c = 0; c < n; c++) {
+    let sum = 0;
+    for (let r = 0; r < batch; r++) sum += X[r * n + c];
+    const m = sum / batch;
+    let squares = 0;
+    for (let r = 0; r < batch; r++) squares += (X[r * n + c] - m) ** 2;
+    mean[c] = m;
+    rstd[c] = 1 / Math.sqrt(squares / batch + eps);
+    for (let r = 0; r < batch; r++) {
+      xhat[r * n + c] = (X[r * n + c] - m) * rstd[c];
+      Y[r * n + c] = xhat[r * n + c] * gamma[c] + beta[c];
+    }
+    newMean[c] = (1 - momentum) * runningMean[c] + momentum * m;
+    newVar[c] = (1 - momentum) * runningVar[c] + momentum * (squares / (batch - 1));
+  }
+  return { Y, xhat, mean, rstd, runningMean: newMean, runningVar: newVar };
+}
+
+/** BatchNorm1d in eval mode: y = (x − running_mean)/√(running_var + eps)·γ + β. */
+export function batchNormEval(
+  X: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, runningMean: ArrayLike<number>, runningVar: ArrayLike<number>,
+  batch: number, n: number, eps: number,
+): Float64Array {
+  const Y = new Float64Array(batch * n);
+  for (let r = 0; r < batch; r++) {
+    for (let c = 0; c < n; c++) Y[r * n + c] = (X[r * n + c] - runningMean[c]) / Math.sqrt(runningVar[c] + eps) * gamma[c] + beta[c];
+  }
+  return Y;
+}
+
+export interface NormGradients {
+  dX: Float64Array;
+  dGamma: Float64Array;
+  dBeta: Float64Array;
+}
+
+/**
+ * BatchNorm1d's backward in training mode, by the chain rule written out term by term:
+ * dx̂ = dY·γ; dvar = Σ dx̂·(x − μ)·(−½)·rstd³; dμ = Σ −dx̂·rstd + dvar·Σ −2(x − μ)/B;
+ * dx = dx̂·rstd + dvar·2(x − μ)/B + dμ/B.
+ */
+export function batchNormBackward(
+  dY: ArrayLike<number>, X: ArrayLike<number>, gamma: ArrayLike<number>, batch: number, n: number, eps: number,
+): NormGradients {
+  const dX = new Float64Array(batch * n);
+  const dGamma = new Float64Array(n);
+  const dBeta = new Float64Array(n);
+  for (let c = 0; c < n; c++) {
+    let sum = 0;
+    for (let r = 0; r < batch; r++) sum += X[r * n + c];
+    const m = sum / batch;
+    let squares = 0;
+    for (let r = 0; r < batch; r++) squares += (X[r * n + c] - m) ** 2;
+    const s = 1 / Math.sqrt(squares / batch + eps);
+    let dVar = 0;
+    let dMean = 0;
+    let centred = 0;
+    for (let r = 0; r < batch; r++) {
+      const i = r * n + c;
+      const d = X[i] - m;
+      dBeta[c] += dY[i];
+      dGamma[c] += dY[i] * d * s;
+      dVar += dY[i] * gamma[c] * d * -0.5 * s ** 3;
+      dMean -= dY[i] * gamma[c] * s;
+      centred += -2 * d;
+    }
+    dMean += dVar * centred / batch;
+    for (let r = 0; r < batch; r++) {
+      const i = r * n + c;
+      dX[i] = dY[i] * gamma[c] * s + dVar * 2 * (X[i] - m) / batch + dMean / batch;
+    }
+  }
+  return { dX, dGamma, dBeta };
+}
+
+/** LayerNorm over the last dimension of X [batch, n]: each row by its own mean and biased variance. */
+export function layerNormForward(
+  X: ArrayLike<number>, gamma: ArrayLike<number>, beta: ArrayLike<number>, batch: number, n: number, eps: number,
+): NormForward {
+  const Y = new Float64Array(batch * n);
+  const xhat = new Float64Array(batch * n);
+  const mean = new Float64Array(batch);
+  const rstd = new Float64Array(batch);
+  for (let r = 0; r < batch; r++) {
+    let sum = 0;
+    for (let c = 0; c < n; c++) sum += X[r * n + c];
+    const m = sum / n;
+    let squares = 0;
+    for (let c = 0; c < n; c++) squares += (X[r * n + c] - m) ** 2;
+    mean[r] = m;
+    rstd[r] = 1 / Math.sqrt(squares / n + eps);
+    for (let c = 0; c < n; c++) {
+      xhat[r * n + c] = (X[r * n + c] - m) * rstd[r];
+      Y[r * n + c] = xhat[r * n + c] * gamma[c] + beta[c];
+    }
+  }
+  return { Y, xhat, mean, rstd };
+}
+
+/** LayerNorm's backward, the same chain rule as batchNormBackward's, along each row instead of each column. */
+export function layerNormBackward(
+  dY: ArrayLike<number>, X: ArrayLike<number>, gamma: ArrayLike<number>, batch: number, n: number, eps: number,
+): NormGradients {
+  const dX = new Float64Array(batch * n);
+  const dGamma = new Float64Array(n);
+  const dBeta = new Float64Array(n);
+  const { mean, rstd } = layerNormForward(X, gamma, gamma, batch, n, eps);
+  for (let r = 0; r < batch; r++) {
+    const m = mean[r];
+    const s = rstd[r];
+    let dVar = 0;
+    let dMean = 0;
+    let centred = 0;
+    for (let c = 0; c < n; c++) {
+      const i = r * n + c;
+      const d = X[i] - m;
+      dBeta[c] += dY[i];
+      dGamma[c] += dY[i] * d * s;
+      dVar += dY[i] * gamma[c] * d * -0.5 * s ** 3;
+      dMean -= dY[i] * gamma[c] * s;
+      centred += -2 * d;
+    }
+    dMean += dVar * centred / n;
+    for (let c = 0; c < n; c++) {
+      const i = r * n + c;
+      dX[i] = dY[i] * gamma[c] * s + dVar * 2 * (X[i] - m) / n + dMean / n;
+    }
+  }
+  return { dX, dGamma, dBeta };
+}

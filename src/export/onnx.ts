@@ -11,10 +11,11 @@ import { dirname } from "node:path";
 import { loadModelCheckpoint, type LoadedCheckpoint } from "../checkpoint/modelCheckpoint.js";
 import { writeFileAtomicSync } from "../checkpoint/atomicFile.js";
 import { parameterLayout, stateDictOf, type NamedTensor } from "../layout.js";
-import { linearShapes, type MlpConfig } from "../model.js";
+import type { MlpConfig } from "../model.js";
+import { NORM_EPS, type NormName } from "../norms.js";
 import { DEFAULT_SETTINGS } from "../train/settings.js";
 import { onnxActivation, type ActivationContext } from "./onnxActivations.js";
-import { GraphBuilder, int, onnx } from "./onnxGraph.js";
+import { float, GraphBuilder, int, onnx } from "./onnxGraph.js";
 
 /** Opset 17: the oldest with LayerNormalization, and what onnxruntime 1.12 and later run. */
 export const ONNX_OPSET = 17;
@@ -30,17 +31,21 @@ const { version } = createRequire(import.meta.url)("../../../package.json") as {
 /** One module of the nn.Sequential, at its index there (its state_dict prefix is `layers.<index>.`). */
 export type SequentialModule =
   | { kind: "linear"; index: number; inSize: number; outSize: number }
+  | { kind: "norm"; index: number; norm: Exclude<NormName, "none">; width: number }
   | { kind: "activation"; index: number; name: string };
 
-/** The modules of the checkpoint's nn.Sequential, in order: a Linear and an activation per hidden block, a Linear last. */
+/**
+ * The modules of the checkpoint's nn.Sequential, in order, as the parameter layout numbers them: a
+ * Linear, its norm layer if any, and an activation per hidden block, a Linear last.
+ */
 export function sequentialModules(config: MlpConfig): SequentialModule[] {
-  const modules: SequentialModule[] = [];
-  const shapes = linearShapes(config);
-  shapes.forEach(([inSize, outSize], k) => {
-    modules.push({ kind: "linear", index: modules.length, inSize, outSize });
-    if (k < shapes.length - 1) modules.push({ kind: "activation", index: modules.length, name: config.activation });
+  return parameterLayout(config).modules.map((m): SequentialModule => {
+    switch (m.kind) {
+      case "linear": return { kind: "linear", index: m.module, inSize: m.inSize, outSize: m.outSize };
+      case "norm": return { kind: "norm", index: m.module, norm: m.norm, width: m.width };
+      case "activation": return { kind: "activation", index: m.module, name: config.activation };
+    }
   });
-  return modules;
 }
 
 interface ModuleContext {
@@ -58,6 +63,12 @@ function emitModule(g: GraphBuilder, module: SequentialModule, x: string, contex
     case "linear":
       // Gemm computes x · Wᵀ + b with W in PyTorch's [out, in] layout, as nn.Linear does.
       return g.op("Gemm", [x, initializer("weight"), initializer("bias")], { transB: int(1) }, output);
+    case "norm":
+      // Eval mode: BatchNormalization with the running statistics (training_mode 0, the default);
+      // LayerNormalization over the last axis. Both with PyTorch's eps.
+      return module.norm === "batch"
+        ? g.op("BatchNormalization", [x, initializer("weight"), initializer("bias"), initializer("running_mean"), initializer("running_var")], { epsilon: float(NORM_EPS) }, output)
+        : g.op("LayerNormalization", [x, initializer("weight"), initializer("bias")], { axis: int(-1), epsilon: float(NORM_EPS) }, output);
     case "activation": {
       const activation: ActivationContext = { leakySlope: context.config.leakySlope, parameter: initializer };
       return onnxActivation(module.name)(g, x, activation);
@@ -111,7 +122,7 @@ export function checkpointToOnnx(loaded: LoadedCheckpoint): Uint8Array {
     inSize: config.inSize,
     outSize: config.outSize,
     inputDoc: `float32 images [N, ${config.inSize}], each pixel (u/255 - ${mean})/${std}`,
-    doc: `actlab MLP, ${config.activation}, widths ${[config.inSize, ...config.hiddenSizes, config.outSize].join("-")}`,
+    doc: `actlab MLP, ${config.activation}${config.norm === "none" ? "" : `, ${config.norm} norm`}, widths ${[config.inSize, ...config.hiddenSizes, config.outSize].join("-")}`,
     metadata: { ...metadata, input_mean: String(mean), input_std: String(std) },
   });
 }

@@ -23,7 +23,7 @@ export function evaluate(
   for (let start = 0; start < split.count; start += batchSize) {
     const count = Math.min(batchSize, split.count - start);
     model.input.loadBatch(split.images, split.labels, identity, start, count, normalization);
-    model.forward(count);
+    model.forward(count, "eval");
     lossSum += model.loss(count) * count;
     correct += model.correct(count);
     observe?.(model, count);

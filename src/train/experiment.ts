@@ -103,7 +103,17 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
       for (const spec of specs) requireSameData(spec.dir, loadSavedRun(spec.dir).dataIdentity, data, warn);
     }
     for (const spec of specs) {
-      for (const { model, config } of spec.models) requireDataFitsModel(data, config.inSize, config.outSize, `model ${model}`);
+      for (const { model, config } of spec.models) {
+        requireDataFitsModel(data, config.inSize, config.outSize, `model ${model}`);
+        // BatchNorm1d has no variance to normalise by in a batch of one sample (PyTorch raises there too).
+        const trainCount = Math.min(spec.trainLimit ?? data.train.count, data.train.count);
+        if (config.norm === "batch" && (spec.settings.batchSize === 1 || trainCount % spec.settings.batchSize === 1)) {
+          throw new InputError(
+            `model ${model}: --norm batch needs at least 2 samples in every training batch, but --batch-size ${spec.settings.batchSize} ` +
+            `on ${trainCount} images leaves a batch of 1; choose another --batch-size or --train-limit`,
+          );
+        }
+      }
     }
     const jobs: PoolJob[] = [];
     const owners: number[] = [];
@@ -198,7 +208,7 @@ function planJobs(spec: ExperimentSpec, run: RunDirectory, resume: boolean): { j
 /** The notebook's experiment `name` with the given settings, under `logdir`. */
 export function notebookExperiment(
   name: NotebookExperiment, logdir: string, settings: TrainSettings, seeds: number[],
-  options: { activations?: string[]; leakySlope?: number; trainLimit?: number } = {},
+  options: { activations?: string[]; leakySlope?: number; norm?: string; trainLimit?: number } = {},
 ): ExperimentSpec {
   const definition = NOTEBOOK_EXPERIMENTS[name];
   const activations = options.activations ?? [...definition.activations];
@@ -212,7 +222,7 @@ export function notebookExperiment(
       model: activation,
       config: mlpConfig({
         inSize: 784, outSize: 10, hiddenSize: definition.hiddenSize, numHiddenLayers: definition.numHiddenLayers,
-        activation, leakySlope: options.leakySlope,
+        activation, leakySlope: options.leakySlope, norm: options.norm,
       }),
     })),
   };

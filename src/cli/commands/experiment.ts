@@ -40,7 +40,7 @@ export function registerExperiment(program: Command, exit: (code: number) => voi
     const choice = which as (typeof CHOICES)[number];
     const names: NotebookExperiment[] = choice === "seed" ? (Object.keys(NOTEBOOK_EXPERIMENTS) as NotebookExperiment[]) : [choice];
     const specs = names.map((name) => notebookExperiment(name, flags.logdir, training.settings, training.seeds, {
-      activations: flags.activations, leakySlope: training.leakySlope, trainLimit: training.trainLimit,
+      activations: flags.activations, leakySlope: training.leakySlope, norm: training.norm, trainLimit: training.trainLimit,
     }));
     // The notebook's nets with the batch sizes typed: refused here, with the other flag problems' exit 2.
     const tooLarge = specs.flatMap((spec) => trainingMemoryProblems(spec.models, spec.settings));

@@ -30,6 +30,7 @@ function trainModels(flags: FlagValues<typeof TRAIN_FLAGS>): ModelSpec[] {
     model: activation,
     config: mlpConfig({
       inSize: flags.in, outSize: flags.out, numHiddenLayers: flags.layers, activation, leakySlope: flags.leakySlope, hiddenSize: flags.hidden,
+      norm: flags.norm,
     }),
   }));
 }

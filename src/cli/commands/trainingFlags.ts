@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
 import { InputError } from "../../errors.js";
 import { hyperProblems, resolveHyper, type Knob } from "../../optim.js";
+import type { NormName } from "../../norms.js";
 import type { TrainSettings } from "../../train/settings.js";
 import { givenFlags, resumeConflicts, type FlagSet, type FlagValues } from "../flags.js";
 import { TRAINING } from "../flagTable.js";
@@ -14,6 +15,7 @@ export interface TrainingFlags {
   settings: TrainSettings;
   seeds: number[];
   leakySlope: number;
+  norm: NormName;
   trainLimit?: number;
   dataDir?: string;
   workers?: number;
@@ -48,6 +50,7 @@ export function toTrainingFlags(flags: ParsedTrainingFlags): TrainingFlags {
     },
     seeds: flags.seed !== undefined ? [flags.seed] : flags.seeds,
     leakySlope: flags.leakySlope,
+    norm: flags.norm,
     trainLimit: flags.trainLimit,
     dataDir: flags.data,
     workers: flags.workers,
