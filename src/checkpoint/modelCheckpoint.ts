@@ -3,11 +3,13 @@
 // A resumable checkpoint adds the momentum buffers and the training position.
 import { DEFAULT_LEAKY_SLOPE, isActivationName } from "../activations.js";
 import { InputError } from "../errors.js";
-import { parameterLayout, stateDictOf } from "../layout.js";
+import { parameterLayout } from "../layout.js";
 import type { MlpConfig } from "../model.js";
+import { writeFileAtomicSync } from "./atomicFile.js";
+import { configMetadata, modelCheckpointBytes, parameterTensors } from "./checkpointBytes.js";
 import { readSafetensors, writeSafetensorsSync, type Tensor } from "./safetensors.js";
 
-export const CHECKPOINT_FORMAT = "actlab-mlp/1";
+export { CHECKPOINT_FORMAT, finishedCheckpointMetadata, modelCheckpointBytes } from "./checkpointBytes.js";
 
 /**
  * Everything needed to continue a job exactly where it stopped. `History` is the job's epoch record
@@ -29,26 +31,9 @@ export interface ResumeState<History = unknown> {
   history: History[];
 }
 
-/** The block's tensors under their state_dict names (and `prefix`), as the layout places them. */
-function parameterTensors(config: MlpConfig, block: Float32Array, prefix = ""): Tensor[] {
-  return stateDictOf(parameterLayout(config), block).map((t) => ({ ...t, name: prefix + t.name, dtype: "F32" as const }));
-}
-
-function configMetadata(config: MlpConfig): Record<string, string> {
-  return {
-    format: CHECKPOINT_FORMAT,
-    in_size: String(config.inSize),
-    out_size: String(config.outSize),
-    hidden_sizes: JSON.stringify(config.hiddenSizes),
-    num_hidden_layers: String(config.hiddenSizes.length + 1),
-    activation: config.activation,
-    leaky_slope: String(config.leakySlope),
-  };
-}
-
 /** Writes the model's parameters (the flat block, in engine order) atomically. */
 export function saveModelCheckpoint(path: string, config: MlpConfig, params: Float32Array, extra: Record<string, string> = {}): void {
-  writeSafetensorsSync(path, parameterTensors(config, params), { ...extra, ...configMetadata(config) });
+  writeFileAtomicSync(path, modelCheckpointBytes(config, params, extra));
 }
 
 export interface LoadedCheckpoint {
