@@ -101,3 +101,114 @@ test("/train refuses a query the CLI would refuse, with the flag's own message",
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+type PageState = { status: string; renders: number; runs: { series: string; status: string; losses: unknown[] }[] };
+const pageState = (page: import("playwright-core").Page) =>
+  page.evaluate(() => {
+    const s = (window as unknown as { actlabTrain: PageState }).actlabTrain;
+    return { status: s.status, renders: s.renders, steps: s.runs.map((r) => r.losses.length), runStatus: s.runs.map((r) => r.status) };
+  });
+
+test("keyboard alone: Start, Pause, Step, Resume; paused training resumes to the uninterrupted weights; every control is labelled", async () => {
+  const work = mkdtempSync(join(tmpdir(), "actlab-train-keys-"));
+  const logdir = join(work, "runs");
+  mkdirSync(logdir);
+  const settings = { ...DEFAULT_SETTINGS, epochs: 1 };
+  await runExperiments([{
+    name: "train", dir: join(logdir, "cli"), seeds: [1], trainLimit: 60_000, settings,
+    models: [{ model: "relu", config: mlpConfig({ inSize: 784, outSize: 10, hiddenSize: 32, numHiddenLayers: 3, activation: "relu" }) }],
+  }], { data: loadMnist({ shared: true }), workers: 1 });
+  const cli = readFileSync(join(logdir, "cli", "relu.safetensors"));
+  const server = await startServer({ logdir, port: 0 });
+  const browser = await launchChromium();
+  const errors: string[] = [];
+  try {
+    const page = await browser.newPage({ acceptDownloads: true });
+    watchErrors(page, errors);
+    await page.goto(`${server.url}train?activations=relu&layers=3&hidden=32&epochs=1&train-limit=60000&seed=1`);
+    await page.waitForFunction(() => document.body.dataset.status === "idle");
+    // Every control has a name a screen reader reads.
+    const unnamed = await page.evaluate(() => [...document.querySelectorAll("input, select, button")]
+      .filter((el) => !(el.getAttribute("aria-label") || (el as HTMLInputElement).labels?.length || el.textContent?.trim()))
+      .map((el) => el.outerHTML));
+    assert.deepEqual(unnamed, []);
+    // Tab to Start and press Enter.
+    for (let i = 0; i < 40; i++) {
+      if (await page.evaluate(() => document.activeElement?.id) === "start") break;
+      await page.keyboard.press("Tab");
+    }
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "start", "Start is reachable with Tab");
+    await page.keyboard.press("Enter");
+    // Pause as soon as the workers run: a slice (~120 ms) of the epoch is done by then, not the epoch.
+    await page.waitForFunction(() => document.body.dataset.status === "running", undefined, { timeout: 60_000 });
+    await page.focus("#pause");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => document.body.dataset.status === "paused");
+    await page.waitForTimeout(600);
+    const paused = await pageState(page);
+    await page.waitForTimeout(600);
+    assert.deepEqual((await pageState(page)).steps, paused.steps, "no steps while paused");
+    await page.focus("#step");
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press("Enter");
+      await page.waitForTimeout(300);
+    }
+    const stepped = await pageState(page);
+    assert.equal(stepped.steps[0], paused.steps[0] + 3, "each Step trains exactly one batch");
+    assert.equal(stepped.status, "paused");
+    await page.focus("#start");
+    assert.equal(await page.textContent("#start"), "Resume");
+    await page.keyboard.press("Enter");
+    assert.deepEqual(await trainedDownloads(page), ["relu.safetensors", "train-browser.zip"]);
+    const bytes = await download(page, "relu.safetensors");
+    const mine = decodeSafetensors(bytes, "browser");
+    const theirs = decodeSafetensors(new Uint8Array(cli), "cli");
+    for (const [name, tensor] of theirs.tensors) {
+      const t = mine.tensors.get(name)!;
+      assert.ok(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(Buffer.from(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength)),
+        `${name}: paused, stepped and resumed, the page's weights differ from an uninterrupted CLI run`);
+    }
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await server.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test("20 start/reset cycles leave no workers and no growing heap behind", async () => {
+  const work = mkdtempSync(join(tmpdir(), "actlab-train-cycles-"));
+  const server = await startServer({ logdir: work, port: 0 });
+  const browser = await launchChromium();
+  const errors: string[] = [];
+  try {
+    const page = await browser.newPage();
+    watchErrors(page, errors);
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send("HeapProfiler.enable");
+    const heap = async () => {
+      await cdp.send("HeapProfiler.collectGarbage");
+      const { usedSize } = await cdp.send("Runtime.getHeapUsage");
+      return usedSize;
+    };
+    await page.goto(`${server.url}train?activations=tanh,relu&layers=3&hidden=32&epochs=1&train-limit=20000&seed=0`);
+    const cycle = async () => {
+      await page.click("#start");
+      await page.waitForFunction(() => (window as unknown as { actlabTrain: PageState }).actlabTrain.runs.every((r) => r.losses.length > 0), undefined, { timeout: 60_000 });
+      await page.click("#reset");
+      await page.waitForFunction(() => document.body.dataset.status === "idle");
+    };
+    await cycle();
+    const after1 = await heap();
+    for (let i = 1; i < 20; i++) await cycle();
+    const after20 = await heap();
+    const workers = (await browser.newBrowserCDPSession().then((s) => s.send("Target.getTargets"))).targetInfos.filter((t) => t.type === "worker");
+    assert.deepEqual(workers, [], "reset terminates the workers");
+    assert.ok(after20 - after1 < 8 * 2 ** 20, `the page's heap grew by ${((after20 - after1) / 2 ** 20).toFixed(1)} MiB over 19 cycles`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await server.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
