@@ -169,7 +169,7 @@ async function chart(id: string, spec: Record<string, unknown>, rows: unknown[])
     await existing.change("rows", vega.changeset().remove(() => true).insert(rows)).runAsync();
     return;
   }
-  const full = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", width: 360, height: 200, data: { name: "rows" }, ...spec };
+  const full = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", width: 360, height: 200, data: { name: "rows" }, config: { legend: { labelLimit: 240 } }, ...spec };
   const view = new vega.View(vega.parse(vegaLite.compile(full).spec), { renderer: "svg", container: `#chart-${id}`, hover: false });
   views.set(id, view);
   await view.change("rows", vega.changeset().remove(() => true).insert(rows)).runAsync();
