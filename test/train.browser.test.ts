@@ -139,11 +139,12 @@ test("keyboard alone: Start, Pause, Step, Resume; paused training resumes to the
     }
     assert.equal(await page.evaluate(() => document.activeElement?.id), "start", "Start is reachable with Tab");
     await page.keyboard.press("Enter");
-    // Pause as soon as the workers run: a slice (~120 ms) of the epoch is done by then, not the epoch.
-    await page.waitForFunction(() => document.body.dataset.status === "running", undefined, { timeout: 60_000 });
+    // Pause at once, while MNIST loads: the workers then start paused, before their first batch.
     await page.focus("#pause");
     await page.keyboard.press("Enter");
     await page.waitForFunction(() => document.body.dataset.status === "paused");
+    // Once MNIST is in, the workers are launched paused.
+    await page.waitForFunction(() => (window as unknown as { actlabTrain: PageState }).actlabTrain.runs.every((r) => r.status === "paused"), undefined, { timeout: 60_000 });
     await page.waitForTimeout(600);
     const paused = await pageState(page);
     await page.waitForTimeout(600);
@@ -154,7 +155,8 @@ test("keyboard alone: Start, Pause, Step, Resume; paused training resumes to the
       await page.waitForTimeout(300);
     }
     const stepped = await pageState(page);
-    assert.equal(stepped.steps[0], paused.steps[0] + 3, "each Step trains exactly one batch");
+    assert.deepEqual(paused.steps, [0], "paused before the first batch");
+    assert.equal(stepped.steps[0], 3, "each Step trains exactly one batch");
     assert.equal(stepped.status, "paused");
     await page.focus("#start");
     assert.equal(await page.textContent("#start"), "Resume");

@@ -224,7 +224,7 @@ function setStatus(status: TrainState["status"]): void {
   document.body.dataset.status = status;
   ($("start") as HTMLButtonElement).disabled = status === "loading" || status === "running";
   ($("start") as HTMLButtonElement).textContent = status === "paused" ? "Resume" : "Start";
-  ($("pause") as HTMLButtonElement).disabled = status !== "running";
+  ($("pause") as HTMLButtonElement).disabled = status !== "running" && status !== "loading";
   ($("step") as HTMLButtonElement).disabled = !(status === "running" || status === "paused");
   ($("reset") as HTMLButtonElement).disabled = status === "idle" || status === "loading";
 }
@@ -324,7 +324,9 @@ async function start(): Promise<void> {
     return;
   }
   if (state.plan !== plan) return; // reset while loading
-  setStatus("running");
+  // Paused while MNIST loaded: the workers start paused, and Step trains from the first batch.
+  // (state.status is read afresh: a click during the await may have paused it.)
+  if ((state.status as TrainState["status"]) !== "paused") setStatus("running");
   const slots = workerCount(state.runs.length);
   for (let i = 0; i < slots; i++) await launchNext();
 }
@@ -342,12 +344,11 @@ async function launchNext(): Promise<void> {
   const pixels = data.train.rows * data.train.cols;
   // Copies: each worker owns its slice (the page keeps the originals for the next model).
   const message: ToWorker = {
-    type: "start", job: run.job, rows: data.train.rows, cols: data.train.cols,
+    type: "start", job: run.job, paused: state.status === "paused", rows: data.train.rows, cols: data.train.cols,
     trainImages: data.train.images.slice(0, n * pixels), trainLabels: data.train.labels.slice(0, n),
     testImages: data.test.images.slice(), testLabels: data.test.labels.slice(),
   };
   worker.postMessage(message, [message.trainImages.buffer, message.trainLabels.buffer, message.testImages.buffer, message.testLabels.buffer]);
-  if (state.status === "paused") worker.postMessage({ type: "pause" } satisfies ToWorker);
 }
 
 function send(run: ModelRun, message: ToWorker): void {

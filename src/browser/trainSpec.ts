@@ -41,7 +41,7 @@ export interface TrainPlan {
 
 /** The page to a worker. */
 export type ToWorker =
-  | { type: "start"; job: PageJob; trainImages: Uint8Array; trainLabels: Uint8Array; testImages: Uint8Array; testLabels: Uint8Array; rows: number; cols: number }
+  | { type: "start"; job: PageJob; paused: boolean; trainImages: Uint8Array; trainLabels: Uint8Array; testImages: Uint8Array; testLabels: Uint8Array; rows: number; cols: number }
   | { type: "pause" }
   | { type: "resume" }
   | { type: "step" };

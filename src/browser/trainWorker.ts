@@ -69,6 +69,10 @@ function onEvent(event: TrainEvent): void {
 function slice(singleStep = false): void {
   scheduled = false;
   if (!job || !data || done) return;
+  if (paused && !singleStep) {
+    post({ type: "paused", step: resume?.step ?? 0, epoch: resume?.epoch ?? 0 });
+    return;
+  }
   const deadline = performance.now() + SLICE_MS;
   let steps = 0;
   trainJob(job, data as MnistData, onEvent, {
@@ -99,7 +103,9 @@ scope.onmessage = async (event) => {
       job = message.job;
       const split = (images: Uint8Array, labels: Uint8Array) => ({ images, labels, count: labels.length, rows: message.rows, cols: message.cols });
       data = { train: split(message.trainImages, message.trainLabels), test: split(message.testImages, message.testLabels) };
-      schedule();
+      paused ||= message.paused;
+      if (paused) post({ type: "paused", step: 0, epoch: 0 });
+      else schedule();
     } else if (message.type === "pause") {
       paused = true;
     } else if (message.type === "resume") {
