@@ -193,7 +193,7 @@ test("20 start/reset cycles leave no workers and no growing heap behind", async 
       const { usedSize } = await cdp.send("Runtime.getHeapUsage");
       return usedSize;
     };
-    await page.goto(`${server.url}train?activations=tanh,relu&layers=3&hidden=32&epochs=50&train-limit=20000&seed=0`);
+    await page.goto(`${server.url}train?activations=tanh,relu&layers=3&hidden=32&epochs=200&train-limit=5000&seed=0`);
     const cycle = async () => {
       await page.click("#start");
       await page.waitForFunction(() => (window as unknown as { actlabTrain: PageState }).actlabTrain.runs.every((r) => r.losses.length > 0), undefined, { timeout: 60_000 });
