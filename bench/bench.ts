@@ -1,4 +1,4 @@
-// npm run bench [-- --vs-pytorch] [-- --whole-experiment] [-- --sweep] [--steps 500] [--rounds 3] [--epochs 30]
+// npm run bench [-- --vs-pytorch] [-- --whole-experiment] [-- --sweep] [-- --browser] [--steps 500] [--rounds 3] [--epochs 30]
 //
 // Prints actlab's kernel and training figures as tables (every product per width against the core's
 // measured ceiling; cost per sample against width and depth, plotted into bench/scaling.png) and
@@ -40,6 +40,7 @@ const { values: flags } = parseArgs({
     "skip-scaling": { type: "boolean", default: false },
     "scaling-gflop": { type: "string", default: "25" },
     sweep: { type: "boolean", default: false },
+    browser: { type: "boolean", default: false },
   },
 });
 const scalingGflop = positiveInteger(flags["scaling-gflop"], "--scaling-gflop");
@@ -71,7 +72,24 @@ function machine() {
   return { cpu: model, cores: cpus().length, nominalGHz: ghz, node: process.versions.node, v8: process.versions.v8, platform: `${process.platform} ${process.arch}` };
 }
 
+/** --browser: Chromium's samples/s against Node's for the notebook's nets (bench/browser.ts), printed only. */
+async function browserMain(): Promise<void> {
+  const { measureBrowser } = await import("./browser.js");
+  const figures = await measureBrowser(rounds);
+  console.log(`Training in Chromium (the Train page's worker) vs Node, one thread, samples/s (best of ${rounds})`);
+  console.log(`  ${"net".padEnd(8)}${"activation".padEnd(12)}${pad("Node", 10)}${pad("Chromium", 10)}${pad("ratio", 8)}`);
+  for (const f of figures) {
+    console.log(`  ${f.net.padEnd(8)}${f.activation.padEnd(12)}${pad(fmt(f.nodeSamplesPerSecond), 10)}${pad(fmt(f.chromiumSamplesPerSecond), 10)}${pad(`${fmt(100 * f.ratio)}%`, 8)}`);
+  }
+  const total = figures.reduce((s, f) => s + f.chromiumSamplesPerSecond, 0) / figures.reduce((s, f) => s + f.nodeSamplesPerSecond, 0);
+  console.log(`  overall: Chromium reaches ${fmt(100 * total)}% of Node's samples/s`);
+}
+
 async function main(): Promise<void> {
+  if (flags.browser) {
+    await browserMain();
+    return;
+  }
   const host = machine();
   const fma = new Kernels().fusedMultiplyAdd;
   console.log(`actlab benchmark: ${host.cpu}, ${host.cores} cores, Node ${host.node}`);

@@ -9,36 +9,11 @@ import { parameterLayout, type TensorSlot } from "../layout.js";
 import type { MlpConfig } from "../model.js";
 import { DEFAULT_NORM, isNormName } from "../norms.js";
 import { isOptimizerName, OPTIMIZERS, type OptimizerState } from "../optim.js";
+import { writeFileAtomicSync } from "./atomicFile.js";
+import { configMetadata, modelCheckpointBytes, parameterTensors } from "./checkpointBytes.js";
 import { readSafetensors, writeSafetensorsSync, type Tensor } from "./safetensors.js";
 
-export const CHECKPOINT_FORMAT = "actlab-mlp/1";
-
-/**
- * What a model checkpoint records about how its parameters were made and scored, beside the
- * config: the normalisation it was trained with, the data it was trained and tested on, and its
- * final test accuracy and loss there. `actlab eval` uses the normalisation, compares the data, and
- * says so when it scores the same data differently.
- */
-export interface TrainingRecord {
-  mean: number;
-  std: number;
-  /** The evaluation batch size (the sparse and dense paths may differ in the last bits between sizes). */
-  testBatchSize: number;
-  /** Absent where the caller's data carried no identity. */
-  data?: DataIdentity;
-  testLoss: number;
-}
-
-/** The metadata keys of a TrainingRecord (test_acc is the checkpoint's own key, written beside them). */
-export function trainingMetadata(record: TrainingRecord): Record<string, string> {
-  return {
-    mean: String(record.mean),
-    std: String(record.std),
-    test_batch_size: String(record.testBatchSize),
-    test_loss: String(record.testLoss),
-    ...(record.data ? { data_sha256: record.data.sha256, data_files: JSON.stringify(record.data.files) } : {}),
-  };
-}
+export { CHECKPOINT_FORMAT, finishedCheckpointMetadata, modelCheckpointBytes } from "./checkpointBytes.js";
 
 export interface RecordedTraining {
   normalization?: { mean: number; std: number };
@@ -110,35 +85,9 @@ export interface ResumeState<History = unknown> {
   history: History[];
 }
 
-/**
- * The block's tensors under their state_dict names (and `prefix`), as the layout places them:
- * float32, but num_batches_tracked, which PyTorch keeps as int64. `trainableOnly` leaves the buffers
- * out (the momentum buffers have none for them).
- */
-function parameterTensors(config: MlpConfig, block: Float32Array, prefix = "", trainableOnly = false): Tensor[] {
-  return parameterLayout(config).tensors.filter((slot) => !(trainableOnly && slot.buffer)).map((slot) => {
-    const values = block.subarray(slot.offset, slot.offset + slot.size);
-    const data = slot.dtype === "I64" ? BigInt64Array.from(values, (v) => BigInt(Math.round(v))) : values.slice();
-    return { name: prefix + slot.name, shape: slot.shape, dtype: slot.dtype, data };
-  });
-}
-
-function configMetadata(config: MlpConfig): Record<string, string> {
-  return {
-    format: CHECKPOINT_FORMAT,
-    in_size: String(config.inSize),
-    out_size: String(config.outSize),
-    hidden_sizes: JSON.stringify(config.hiddenSizes),
-    num_hidden_layers: String(config.hiddenSizes.length + 1),
-    activation: config.activation,
-    leaky_slope: String(config.leakySlope),
-    norm: config.norm,
-  };
-}
-
 /** Writes the model's parameters (the flat block, in engine order) atomically. */
 export function saveModelCheckpoint(path: string, config: MlpConfig, params: Float32Array, extra: Record<string, string> = {}): void {
-  writeSafetensorsSync(path, parameterTensors(config, params), { ...extra, ...configMetadata(config) });
+  writeFileAtomicSync(path, modelCheckpointBytes(config, params, extra));
 }
 
 export interface LoadedCheckpoint {

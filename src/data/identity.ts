@@ -4,7 +4,10 @@
 // than reported as a number. Moving the files, or compressing them, keeps the identity: the hash is
 // taken over the decoded IDX bytes, which for a raw file are exactly its bytes (so `sha256sum`
 // of a raw file prints the same digest).
-import { createHash } from "node:crypto";
+//
+// This file is the format alone, with no hashing of its own, so that the browser's Train page (which
+// hashes with WebCrypto, browser/mnistFetch.ts) and Node (createHash, in mnist.ts) give the same
+// identity from the same rules.
 import type { IdxArray } from "./idx.js";
 
 /** The four files of a split pair, in the order their digests are combined. */
@@ -30,20 +33,17 @@ export interface DataIdentity {
   files: Record<DataFileName, DataFileIdentity>;
 }
 
-/** The identity of one decoded IDX array: its header rebuilt exactly as the file holds it, then its data. */
-export function idxFileIdentity(array: IdxArray): DataFileIdentity {
+/** A decoded IDX array's header, rebuilt exactly as the file holds it: what is hashed before its data. */
+export function idxHeaderBytes(array: Pick<IdxArray, "magic" | "dims">): Uint8Array {
   const header = new DataView(new ArrayBuffer(4 + 4 * array.dims.length));
   header.setUint32(0, array.magic, false);
   array.dims.forEach((dim, i) => header.setUint32(4 + 4 * i, dim, false));
-  const sha256 = createHash("sha256").update(new Uint8Array(header.buffer)).update(array.data).digest("hex");
-  return { bytes: header.byteLength + array.data.length, sha256 };
+  return new Uint8Array(header.buffer);
 }
 
-/** Combines the four files' identities into the dataset's. */
-export function dataIdentity(files: Record<DataFileName, DataFileIdentity>): DataIdentity {
-  const hash = createHash("sha256");
-  for (const name of DATA_FILES) hash.update(`${name} ${files[name].bytes} ${files[name].sha256}\n`);
-  return { sha256: hash.digest("hex"), files };
+/** What the combined digest is taken over: one line per file, in DATA_FILES order. */
+export function combinedIdentityText(files: Record<DataFileName, DataFileIdentity>): string {
+  return DATA_FILES.map((name) => `${name} ${files[name].bytes} ${files[name].sha256}\n`).join("");
 }
 
 /**

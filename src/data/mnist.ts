@@ -5,8 +5,9 @@ import { readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { InputError } from "../errors.js";
-import { dataIdentity, idxFileIdentity, type DataFileIdentity, type DataFileName, type DataIdentity } from "./identity.js";
-import { readIdxFile, type IdxKind } from "./idx.js";
+import { createHash } from "node:crypto";
+import { combinedIdentityText, idxHeaderBytes, type DataFileIdentity, type DataFileName, type DataIdentity } from "./identity.js";
+import { readIdxFile, type IdxArray, type IdxKind } from "./idx.js";
 
 export interface MnistSplit {
   /** count × rows × cols pixels, row-major, 0..255. */
@@ -111,6 +112,16 @@ function locateDataFiles(dir: string): Map<string, string> {
 /** Checks that `dir` is a folder holding the four MNIST-format files; reads none of them. */
 export function validateDataDir(dir: string): void {
   locateDataFiles(dir);
+}
+
+/** The identity of one decoded IDX array (identity.ts): SHA-256 of its header and data. */
+function idxFileIdentity(array: IdxArray): DataFileIdentity {
+  const header = idxHeaderBytes(array);
+  return { bytes: header.length + array.data.length, sha256: createHash("sha256").update(header).update(array.data).digest("hex") };
+}
+
+function dataIdentity(files: Record<DataFileName, DataFileIdentity>): DataIdentity {
+  return { sha256: createHash("sha256").update(combinedIdentityText(files)).digest("hex"), files };
 }
 
 function inMemory(bytes: Uint8Array, shared: boolean): Uint8Array {

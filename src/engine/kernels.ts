@@ -1,8 +1,8 @@
-// Loads the WebAssembly kernels (compiled once per process) and gives each model its own instance
-// with a bump allocator over the instance's memory: everything a model needs is allocated once,
-// up front, and nothing is allocated per training step.
-import { readFileSync } from "node:fs";
-import { setFlagsFromString } from "node:v8";
+// Gives each model its own instance of the WebAssembly kernels, with a bump allocator over the
+// instance's memory: everything a model needs is allocated once, up front, and nothing is allocated
+// per training step. The module itself is compiled once per process (or browser worker) by a loader:
+// in Node, kernelsNode.ts reads build/kernels.wasm from disk; in a browser, loadKernelsFrom fetches
+// it. This file imports nothing from node: so that the browser's workers can load it unchanged.
 
 /** The kernel exports, typed. Pointers are byte offsets into the instance's memory. */
 export interface KernelExports {
@@ -43,32 +43,55 @@ export type ActivationForward = (A: number, Z: number, n: number, param: number)
 export type ActivationBackward = (dZ: number, dA: number, Z: number, A: number, n: number, param: number) => void;
 
 let compiled: WebAssembly.Module | undefined;
+/** The memory's declared maximum in pages, read from the bytes the module was compiled from (wasm32's 4 GiB when unknown). */
+let maxPages: number | undefined;
+/** Compiles the module on first use; set by kernelsNode.ts in Node, by loadKernelsFrom in a browser. */
+let loader: (() => WebAssembly.Module) | undefined;
 
-/** Where the build puts the kernels, relative to this file in dist/src/engine/. */
+/** Where the build puts the kernels, relative to this file in dist/src/engine/ (the static site keeps the same layout). */
 export const KERNELS_WASM_URL = new URL("../../../build/kernels.wasm", import.meta.url);
 
-function kernelModule(): WebAssembly.Module {
+/** Uses `module` for every Kernels made from now on (the browser's way in: compile once, then train). */
+export function useKernelModule(module: WebAssembly.Module): void {
+  compiled = module;
+}
+
+/** Sets how the module is compiled when first needed (Node's loader reads the file synchronously). */
+export function setKernelLoader(load: () => WebAssembly.Module): void {
+  loader = load;
+}
+
+/** Fetches and compiles the kernels (a browser or worker; any runtime with fetch). */
+export async function loadKernelsFrom(url: URL | string = KERNELS_WASM_URL): Promise<WebAssembly.Module> {
+  if (compiled) return compiled;
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`the kernels could not be fetched from ${String(url)}: HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const module = await WebAssembly.compile(bytes);
   if (!compiled) {
-    let bytes: Uint8Array<ArrayBuffer>;
-    try {
-      bytes = new Uint8Array(readFileSync(KERNELS_WASM_URL));
-    } catch (error) {
-      throw new Error(`the kernels are not built (${KERNELS_WASM_URL.pathname} is missing): run \`npm run build\``, { cause: error });
-    }
-    if (!WebAssembly.validate(bytes)) enableRelaxedSimd();
-    compiled = new WebAssembly.Module(bytes);
+    compiled = module;
+    maxPages = declaredMaximumPages(bytes);
   }
   return compiled;
 }
 
-/**
- * The kernels may be built with relaxed SIMD, for its fused multiply-add (twice the multiply-add
- * rate of plain SIMD on x86 with FMA). V8 accepts it by default from Node 22; Node 20's V8 has it
- * behind a flag, which only matters when a module is compiled, so it can be turned on here, before
- * the first compile. The flag is process-wide, so worker threads see it too.
- */
-function enableRelaxedSimd(): void {
-  setFlagsFromString("--experimental-wasm-relaxed-simd");
+function kernelModule(): WebAssembly.Module {
+  if (!compiled) {
+    if (!loader) throw new Error("the kernels are not loaded: await loadKernelsFrom() first (in Node, kernelsNode.ts loads them)");
+    compiled = loader();
+  }
+  return compiled;
+}
+
+// In Node the kernels are read from disk when first needed, as before; the node:-only loader is
+// imported dynamically so that a browser never sees it.
+if (typeof process === "object" && typeof process.versions?.node === "string") {
+  const { nodeKernelBytes } = await import("./kernelsNode.js");
+  loader ??= () => {
+    const bytes = nodeKernelBytes(KERNELS_WASM_URL);
+    maxPages = declaredMaximumPages(bytes);
+    return new WebAssembly.Module(bytes);
+  };
 }
 
 const PAGE_BYTES = 65536;
@@ -120,7 +143,7 @@ let memoryLimits: { heapBase: number; maxBytes: number } | undefined;
 export function kernelMemoryLimits(): { heapBase: number; maxBytes: number } {
   if (!memoryLimits) {
     const probe = new Kernels();
-    memoryLimits = { heapBase: probe.allocated, maxBytes: declaredMaximumPages(new Uint8Array(readFileSync(KERNELS_WASM_URL))) * PAGE_BYTES };
+    memoryLimits = { heapBase: probe.allocated, maxBytes: (maxPages ?? WASM32_MAX_PAGES) * PAGE_BYTES };
   }
   return memoryLimits;
 }

@@ -19,6 +19,7 @@ export function pageHtml(refreshMs: number): string {
   <h1>actlab</h1>
   <span id="logdir" class="muted"></span>
   <span id="live" class="muted"></span>
+  <a href="/train">Train in the browser</a>
 </header>
 <div id="error" class="error" hidden></div>
 <div id="warnings" class="warnings" hidden></div>

@@ -25,6 +25,7 @@ import { PAGE_CSS, pageHtml } from "./pageHtml.js";
 import { decodeSegments, HttpError, resolveFileInside } from "./safePath.js";
 import { RunStore } from "./runStore.js";
 import { SweepStore } from "./sweepStore.js";
+import type { SiteFile } from "./trainPageFiles.js";
 
 export interface ServeOptions {
   /** The folder whose run sub-folders (any folder holding a metrics.jsonl) are shown. */
@@ -65,6 +66,9 @@ function bindsLoopback(host: string): boolean {
   return isLoopbackName(host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host);
 }
 
+/** Where the Train page's files live (trainPageFiles.ts); other paths never load its file map. */
+const TRAIN_PREFIXES = ["/dist/", "/build/", "/data/", "/vendor/pure-rand/", "/vendor/fflate/"];
+
 const CONTENT_TYPES = new Map([
   [".js", "text/javascript; charset=utf-8"],
   [".map", "application/json; charset=utf-8"],
@@ -99,6 +103,11 @@ function sendFile(res: ServerResponse, path: string, type: string, head: boolean
   createReadStream(path).on("error", () => res.destroy()).pipe(res);
 }
 
+function sendBytes(res: ServerResponse, type: string, body: Uint8Array, head: boolean): void {
+  res.writeHead(200, { "content-type": type, "content-length": body.byteLength, "cache-control": "no-cache" });
+  res.end(head ? undefined : body);
+}
+
 // ---- query parameters ----
 
 function required(params: URLSearchParams, key: string): string {
@@ -122,6 +131,8 @@ class Dashboard {
   private readonly histograms = new HistogramStore();
   private readonly heavy = new HeavyGate(LIMITS.heavyConcurrent, LIMITS.heavyQueue);
   private readonly vendor = vendorFiles();
+  /** The Train page's files by exact path (made on first use: it reads the compiled modules). */
+  private trainFiles: Map<string, SiteFile> | undefined;
 
   constructor(readonly root: string, private readonly refreshMs: number, private readonly checkHost: boolean) {
     this.store = new RunStore(root);
@@ -154,6 +165,16 @@ class Dashboard {
   private async route(path: string, params: URLSearchParams, res: ServerResponse, head: boolean): Promise<void> {
     if (path === "/" || path === "/index.html") {
       sendText(res, 200, "text/html; charset=utf-8", pageHtml(this.refreshMs), head, { "cache-control": "no-cache" });
+    } else if (path === "/train") {
+      const train = await this.trainPage();
+      train.checkQuery(params);
+      const page = train.files.get("train")!;
+      sendBytes(res, page.type, page.body(), head);
+    } else if (TRAIN_PREFIXES.some((prefix) => path.startsWith(prefix)) && (await this.trainPage()).files.has(path.slice(1))) {
+      // Looked up whole in a Map built from the page's module closure, the kernels, the vendored
+      // packages and MNIST: nothing from the request reaches the file system.
+      const file = (await this.trainPage()).files.get(path.slice(1))!;
+      sendBytes(res, file.type, file.body(), head);
     } else if (path === "/style.css") {
       sendText(res, 200, "text/css; charset=utf-8", PAGE_CSS, head);
     } else if (path.startsWith("/app/")) {
@@ -173,6 +194,19 @@ class Dashboard {
     } else {
       throw new HttpError(404, "not found");
     }
+  }
+
+  /**
+   * The Train page's files and query check, loaded on first use: they read the compiled modules, and
+   * the flag table they use imports this file (a static import would be a cycle).
+   */
+  private async trainPage(): Promise<{ files: Map<string, SiteFile>; checkQuery: (params: URLSearchParams) => void }> {
+    if (!this.trainFiles) {
+      const { trainPageFiles } = await import("./trainPageFiles.js");
+      this.trainFiles = trainPageFiles({ page: "train" });
+    }
+    const { checkTrainQuery } = await import("./trainPageKnobs.js");
+    return { files: this.trainFiles, checkQuery: checkTrainQuery };
   }
 
   async api(endpoint: string, params: URLSearchParams): Promise<unknown> {

@@ -4,7 +4,7 @@
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { appendLineDurableSync, writeFileAtomicSync } from "../checkpoint/atomicFile.js";
-import { saveModelCheckpoint, saveResumeState, trainingMetadata } from "../checkpoint/modelCheckpoint.js";
+import { finishedCheckpointMetadata, saveModelCheckpoint, saveResumeState } from "../checkpoint/modelCheckpoint.js";
 import { InputError } from "../errors.js";
 import { mkdirFailureReason } from "../fsChecks.js";
 import { DEFAULT_INIT, type InitName } from "../init.js";
@@ -247,15 +247,9 @@ export class RunDirectory {
       this.saveResume(series, event.resume);
     } else {
       const last = event.history[event.history.length - 1];
-      saveModelCheckpoint(this.checkpointPath(series), config, event.params, {
-        model: event.model,
-        seed: String(event.seed),
-        epochs: String(last?.epoch ?? 0),
-        test_acc: String(last?.test_acc ?? NaN),
-        status: event.status,
-        init: this.inits.get(series) ?? DEFAULT_INIT,
-        ...trainingMetadata({ ...event.trainedOn, testLoss: last?.test_loss ?? NaN }),
-      });
+      saveModelCheckpoint(this.checkpointPath(series), config, event.params, finishedCheckpointMetadata({
+        model: event.model, seed: event.seed, status: event.status, init: this.inits.get(series), last, trainedOn: event.trainedOn,
+      }));
     }
     this.jobs[series] = event.status;
     writeFileAtomicSync(join(this.dir, "jobs.json"), JSON.stringify(this.jobs, null, 2) + "\n");
