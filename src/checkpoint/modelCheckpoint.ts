@@ -5,7 +5,8 @@ import { DEFAULT_LEAKY_SLOPE, isActivationName } from "../activations.js";
 import { InputError } from "../errors.js";
 import { parameterLayout, stateDictOf } from "../layout.js";
 import type { MlpConfig } from "../model.js";
-import { readSafetensors, writeSafetensorsSync, type Tensor } from "./safetensors.js";
+import { writeFileAtomicSync } from "./atomicFile.js";
+import { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensorsSync, type Safetensors, type Tensor } from "./safetensors.js";
 
 export const CHECKPOINT_FORMAT = "actlab-mlp/1";
 
@@ -101,8 +102,8 @@ export function loadModelCheckpoint(path: string): LoadedCheckpoint {
   return { config, params: readBlock(tensors, config, path), metadata };
 }
 
-/** The resumable state of one job: parameters, momentum and position, written atomically. */
-export function saveResumeState<History>(path: string, config: MlpConfig, state: ResumeState<History>): void {
+/** The resumable state of one job as safetensors bytes: parameters, momentum and position (a queue keeps it in Redis). */
+export function encodeResumeState<History>(config: MlpConfig, state: ResumeState<History>): Uint8Array {
   const position = {
     epoch: state.epoch,
     step: state.step,
@@ -111,16 +112,28 @@ export function saveResumeState<History>(path: string, config: MlpConfig, state:
     secondsSoFar: state.secondsSoFar,
     history: state.history,
   };
-  writeSafetensorsSync(
-    path,
+  return encodeSafetensors(
     [...parameterTensors(config, state.params), ...parameterTensors(config, state.velocity, "momentum_buffer.")],
     { ...configMetadata(config), resume: JSON.stringify(position) },
   );
 }
 
+/** The resumable state of one job, written atomically. */
+export function saveResumeState<History>(path: string, config: MlpConfig, state: ResumeState<History>): void {
+  writeFileAtomicSync(path, encodeResumeState(config, state));
+}
+
 /** `History`: the record type the caller saved its history as (this file does not look inside the records). */
 export function loadResumeState<History = unknown>(path: string): { config: MlpConfig; state: ResumeState<History> } {
-  const { tensors, metadata } = readSafetensors(path);
+  return resumeStateOf<History>(readSafetensors(path), path);
+}
+
+/** decodeResumeState(encodeResumeState(config, state), source) gives back config and state; `source` names the bytes in errors. */
+export function decodeResumeState<History = unknown>(bytes: Uint8Array, source: string): { config: MlpConfig; state: ResumeState<History> } {
+  return resumeStateOf<History>(decodeSafetensors(bytes, source), source);
+}
+
+function resumeStateOf<History>({ tensors, metadata }: Safetensors, path: string): { config: MlpConfig; state: ResumeState<History> } {
   const config = configFromMetadata(metadata, path);
   let position: { epoch: number; step: number; shuffleStateAtEpochStart: number[]; lossSum: number; secondsSoFar: number; history: History[] };
   try {

@@ -12,6 +12,7 @@ import { registerPlot } from "./commands/plot.js";
 import { registerReport } from "./commands/report.js";
 import { registerServe } from "./commands/serve.js";
 import { registerTrain } from "./commands/train.js";
+import { registerWorker } from "./commands/worker.js";
 
 const { version } = createRequire(import.meta.url)("../../../package.json") as { version: string };
 
@@ -29,6 +30,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   registerPlot(program, exit);
   registerServe(program, exit);
   registerReport(program, exit);
+  registerWorker(program, exit);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -6,7 +6,7 @@ import { loadMnist, type MnistData } from "../data/mnist.js";
 import { InputError } from "../errors.js";
 import { mlpConfig, parameterCount, type MlpConfig } from "../model.js";
 import { loadResumeState } from "../checkpoint/modelCheckpoint.js";
-import { defaultWorkerCount, runJobs, StopFlag, type PoolJob } from "./pool.js";
+import { defaultWorkerCount, runJobs, StopFlag, type JobRunner, type PoolJob } from "./pool.js";
 import { loadSavedRun } from "./runConfig.js";
 import { seriesName, type SummaryStatus } from "../runFormat.js";
 import { RunDirectory } from "./runDirectory.js";
@@ -53,6 +53,8 @@ export interface RunOptions {
   onWarning?: (message: string) => void;
   /** Step events at most this often (ms; 0 = every step). Tests use 0 to stop at an exact step. */
   stepEventIntervalMs?: number;
+  /** Who trains the jobs: the local worker pool by default, or a queue's workers (src/sweep/queueRunner.ts). */
+  runner?: JobRunner;
 }
 
 export interface ExperimentResult {
@@ -120,7 +122,8 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
     });
     const stopFlag = options.stopFlag ?? new StopFlag();
     let ended = 0;
-    await runJobs(jobs, data, options.workers ?? defaultWorkerCount(), stopFlag, (index, event) => {
+    const runner: JobRunner = options.runner ?? ((all, data, stop, onEvent, o) => runJobs(all, data, options.workers ?? defaultWorkerCount(), stop, onEvent, o));
+    await runner(jobs, data, stopFlag, (index, event) => {
       const s = owners[index];
       runs[s].record(event);
       if (event.type === "epoch") histories[s].push(event.record);

@@ -12,6 +12,13 @@ export interface PoolJob {
   resume?: ResumeState;
 }
 
+/**
+ * Something that trains jobs and reports their events: the local pool (runJobs) or a queue of remote
+ * workers. It calls onEvent on the caller's thread, each job's events in order, none twice, so the
+ * caller stays the only writer of the run folders.
+ */
+export type JobRunner = (jobs: PoolJob[], data: MnistData, stopFlag: StopFlag, onEvent: (index: number, event: TrainEvent) => void, options: { stepEventIntervalMs?: number }) => Promise<void>;
+
 export function defaultWorkerCount(): number {
   return availableParallelism();
 }
