@@ -144,19 +144,28 @@ describe("queued sweeps on a real redis-server", { timeout: Number(process.env.Q
   });
 
   test("a job delivered twice (a frozen worker wakes after its job moved on): no metrics line twice", async () => {
-    const epochs = 8;
+    const epochs = 12;
     const frozen = await startWorker();
     const spec = queueSpec(scratch.fresh(), "sweep", ["relu"], epochs);
     const jobId = queueJobId("twice", { model: "relu", seed: 0, config: spec.models[0].config, settings: spec.settings, trainLimit: spec.trainLimit });
     let second: RunningCli | undefined;
+    let wakeAt = Infinity;
+    let woken = false;
     const [result] = await coordinate(spec, "twice", (event) => {
-      if (event.type !== "epoch" || second) return;
-      frozen.child.kill("SIGSTOP");
-      second = track(startCli(["worker", "--queue", redis.url, "--workers", "1", ...FAST_RECOVERY]));
-      // Once the job has moved, the first worker wakes and trains it on, writing its epochs again.
-      void second.waitForStderr(/took .* from epoch/).then(() => frozen.child.kill("SIGCONT"));
+      if (event.type !== "epoch") return;
+      if (!second) {
+        frozen.child.kill("SIGSTOP");
+        second = track(startCli(["worker", "--queue", redis.url, "--workers", "1", ...FAST_RECOVERY]));
+        void second.waitForStderr(/took .* from epoch \d+/).then((text) => { wakeAt = Number(/from epoch (\d+)/.exec(text)![1]) + 2; });
+      } else if (event.record.epoch >= wakeAt && !woken) {
+        // The second worker has delivered epochs past the first one's state: the first wakes and
+        // trains on from that state, writing those epochs again while the sweep still runs.
+        woken = true;
+        frozen.child.kill("SIGCONT");
+      }
     });
     assert.equal(result.status, "finished");
+    assert.ok(woken, `the frozen worker was never woken (the job moved at epoch ${wakeAt - 2})`);
     // Both workers delivered epochs of the job: more notifications than one delivery makes.
     await waitFor(async () => (await notifications("twice", jobId)) > epochs + 1, "the job's second delivery");
     await assertSameAsLocal(spec, epochs, "delivered twice");
