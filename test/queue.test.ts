@@ -143,6 +143,27 @@ describe("queued sweeps on a real redis-server", { timeout: Number(process.env.Q
     await stopWorker(taker);
   });
 
+  test("a worker stopped with SIGTERM puts its job back with its state; the next worker ends bit-identical", async () => {
+    const epochs = 12;
+    const leaving = await startWorker();
+    const spec = queueSpec(scratch.fresh(), "sweep", ["tanh"], epochs);
+    let next: Promise<RunningCli> | undefined;
+    const [result] = await coordinate(spec, "leaving", (event) => {
+      if (event.type === "epoch" && !next) {
+        leaving.child.kill("SIGTERM");
+        next = leaving.done.then(() => startWorker());
+      }
+    });
+    assert.equal(result.status, "finished");
+    const left = await leaving.done;
+    assert.equal(left.code, 0, left.stderr);
+    assert.match(left.stderr, /put \S+ back \(this worker is stopping\)/);
+    const taker = await next!;
+    assert.match(await taker.waitForStderr(/took/), /took \S+ from epoch \d+/, "the next worker started the trial over");
+    await assertSameAsLocal(spec, epochs, "worker stopped");
+    await stopWorker(taker);
+  });
+
   test("a job delivered twice (a frozen worker wakes after its job moved on): no metrics line twice", async () => {
     const epochs = 12;
     const frozen = await startWorker();
