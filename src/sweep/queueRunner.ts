@@ -140,8 +140,8 @@ async function collect(
     t.done = true;
     await redis.del(endKey, queueKeys.resume(t.id));
   };
-  const checkFailed = async () => {
-    for (const t of pending()) {
+  const checkFailed = async (candidates: Tracked[]) => {
+    for (const t of candidates) {
       const job = await queue.getJob(t.id);
       if (!job) continue;
       if ((await job.getState()) === "failed") {
@@ -156,25 +156,31 @@ async function collect(
   let lastId = last.length > 0 ? last[0][0] : "0-0";
   const pollMs = options.pollMs ?? 2000;
   let polled = 0;
+  let polls = 0;
   for (const t of pending()) await pump(t);
   while (pending().length > 0 && !stopFlag.raised) {
     const reply = await reader.xread("COUNT", 1000, "BLOCK", Math.min(pollMs, 500), "STREAMS", stream, lastId);
     const touched = new Set<string>();
+    const failed = new Set<string>();
     for (const [, entries] of reply ?? []) {
       for (const [entryId, fields] of entries) {
         lastId = entryId;
         const job = fields[fields.indexOf("job") + 1];
         if (job) touched.add(job);
+        if (job && fields.includes("failed")) failed.add(job);
       }
     }
     for (const id of touched) {
       const t = tracked.get(id);
       if (t) await pump(t);
     }
+    if (failed.size > 0) await checkFailed(pending().filter((t) => failed.has(t.id)));
+    // The notifications are a shortcut, not the record: now and then every unfinished job is looked
+    // at (its keys every pollMs, its state in BullMQ every ten, as that costs a few round trips a job).
     if (Date.now() - polled >= pollMs) {
       polled = Date.now();
       for (const t of pending()) await pump(t);
-      await checkFailed();
+      if (++polls % 10 === 1) await checkFailed(pending());
     }
   }
 }

@@ -136,7 +136,12 @@ export async function startQueueWorker(url: string, options: QueueWorkerOptions)
   });
   worker.on("error", () => undefined); // the connection watcher says it once
   worker.on("failed", (job, error) => {
-    if (job && !(error instanceof DelayedError)) log(`job ${job.id} failed: ${error.message}`);
+    if (!job || error instanceof DelayedError) return;
+    log(`job ${job.id} failed: ${error.message}`);
+    // For good (no tries left): tell the coordinator now rather than at its next look at every job.
+    const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
+    const sweep = (job.data as { sweep?: unknown }).sweep;
+    if (final && typeof sweep === "string") void redis.xadd(queueKeys.events(sweep), "MAXLEN", "~", "10000", "*", "job", job.id!, "failed", "1").catch(() => undefined);
   });
   await worker.waitUntilReady().catch(() => undefined);
   log(`waiting for jobs on ${address.display} (${options.concurrency} at a time, data sha256 ${identity.slice(0, 16)}…)`);
