@@ -207,10 +207,10 @@ describe("queued sweeps on a real redis-server", { timeout: Number(process.env.Q
     await restart;
     assert.equal(result.status, "finished");
     await assertSameAsLocal(spec, epochs, "Redis restarted");
-    assert.ok(notes.some((n) => /Redis at redis:\/\/127\.0\.0\.1:\d+\/0 is unreachable .*retrying with backoff/.test(n)), notes.join("\n"));
+    assert.ok(notes.some((n) => /Redis at redis:\/\/127\.0\.0\.1:\d+\/0 is unreachable from the sweep's coordinator \(.*\); retrying with backoff/.test(n)), notes.join("\n"));
     assert.ok(notes.some((n) => /is back/.test(n)), notes.join("\n"));
     await stopWorker(worker);
-    assert.match((await worker.done).stderr, /worker: Redis at .* is unreachable/);
+    assert.match((await worker.done).stderr, /actlab worker: Redis at redis:\/\/127\.0\.0\.1:\d+\/0 is unreachable \(.*\); retrying with backoff/);
   });
 
   test("the coordinator killed: started again with resume it reattaches, enqueues nothing twice, and finishes", async () => {

@@ -63,10 +63,10 @@ export function watchConnection(redis: Redis, address: QueueAddress, note: (mess
   redis.on("error", (error: Error) => {
     if (down) return;
     down = true;
-    note(`${role}: Redis at ${address.display} is unreachable (${error.message}); retrying with backoff (up to ${reconnectDelayMs(99) / 1000} s apart)`);
+    note(`Redis at ${address.display} is unreachable${role ? ` from the ${role}` : ""} (${error.message}); retrying with backoff (up to ${reconnectDelayMs(99) / 1000} s apart)`);
   });
   redis.on("ready", () => {
-    if (down) note(`${role}: Redis at ${address.display} is back`);
+    if (down) note(`Redis at ${address.display} is back`);
     down = false;
   });
 }

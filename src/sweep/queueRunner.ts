@@ -45,7 +45,7 @@ export function queueRunner(url: string, options: QueueRunnerOptions): JobRunner
   const address = parseQueueUrl(url);
   const note = options.onNote ?? ((message: string) => process.stderr.write(`actlab: ${message}\n`));
   return async (jobs, data, stopFlag, onEvent) => {
-    const redis = connect(address, note, "coordinator");
+    const redis = connect(address, note, "sweep's coordinator");
     const reader = connect(address, () => undefined, "coordinator");
     const queue = new Queue(QUEUE_NAME, { connection: address.options as ConnectionOptions });
     queue.on("error", () => undefined); // the connections above already say it, once

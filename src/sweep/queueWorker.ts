@@ -68,7 +68,7 @@ class TrainingThread {
 export async function startQueueWorker(url: string, options: QueueWorkerOptions): Promise<RunningQueueWorker> {
   const address = parseQueueUrl(url);
   const log = options.log ?? ((message: string) => process.stderr.write(`actlab worker: ${message}\n`));
-  const redis = connect(address, log, "worker");
+  const redis = connect(address, log, "");
   const identity = options.data.identity.sha256;
   const free = Array.from({ length: options.concurrency }, () => new TrainingThread(options.data));
   const all = [...free];
