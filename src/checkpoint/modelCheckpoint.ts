@@ -11,7 +11,7 @@ import { DEFAULT_NORM, isNormName } from "../norms.js";
 import { isOptimizerName, OPTIMIZERS, type OptimizerState } from "../optim.js";
 import { writeFileAtomicSync } from "./atomicFile.js";
 import { configMetadata, modelCheckpointBytes, parameterTensors } from "./checkpointBytes.js";
-import { readSafetensors, writeSafetensorsSync, type Tensor } from "./safetensors.js";
+import { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensorsSync, type Safetensors, type Tensor } from "./safetensors.js";
 
 export { CHECKPOINT_FORMAT, finishedCheckpointMetadata, modelCheckpointBytes } from "./checkpointBytes.js";
 
@@ -152,8 +152,8 @@ export function loadModelCheckpoint(path: string): LoadedCheckpoint {
   return { config, params: readBlock(tensors, config, path), metadata };
 }
 
-/** The resumable state of one job: parameters, momentum and position, written atomically. */
-export function saveResumeState<History>(path: string, config: MlpConfig, state: ResumeState<History>): void {
+/** The resumable state of one job as safetensors bytes: parameters, momentum and position (a queue keeps it in Redis). */
+export function encodeResumeState<History>(config: MlpConfig, state: ResumeState<History>): Uint8Array {
   const position = {
     epoch: state.epoch,
     step: state.step,
@@ -164,16 +164,28 @@ export function saveResumeState<History>(path: string, config: MlpConfig, state:
     optimizer: { name: state.optimizer.name, step: state.optimizer.step },
   };
   const stateNames = OPTIMIZERS[state.optimizer.name].state;
-  writeSafetensorsSync(
-    path,
+  return encodeSafetensors(
     [...parameterTensors(config, state.params), ...stateNames.flatMap((name, i) => parameterTensors(config, state.optimizer.buffers[i], `${name}.`, true))],
     { ...configMetadata(config), resume: JSON.stringify(position) },
   );
 }
 
+/** The resumable state of one job, written atomically. */
+export function saveResumeState<History>(path: string, config: MlpConfig, state: ResumeState<History>): void {
+  writeFileAtomicSync(path, encodeResumeState(config, state));
+}
+
 /** `History`: the record type the caller saved its history as (this file does not look inside the records). */
 export function loadResumeState<History = unknown>(path: string): { config: MlpConfig; state: ResumeState<History> } {
-  const { tensors, metadata } = readSafetensors(path);
+  return resumeStateOf<History>(readSafetensors(path), path);
+}
+
+/** decodeResumeState(encodeResumeState(config, state), source) gives back config and state; `source` names the bytes in errors. */
+export function decodeResumeState<History = unknown>(bytes: Uint8Array, source: string): { config: MlpConfig; state: ResumeState<History> } {
+  return resumeStateOf<History>(decodeSafetensors(bytes, source), source);
+}
+
+function resumeStateOf<History>({ tensors, metadata }: Safetensors, path: string): { config: MlpConfig; state: ResumeState<History> } {
   const config = configFromMetadata(metadata, path);
   let position: {
     epoch: number; step: number; shuffleStateAtEpochStart: number[]; lossSum: number; secondsSoFar: number; history: History[];

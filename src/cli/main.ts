@@ -13,6 +13,7 @@ import { registerReport } from "./commands/report.js";
 import { registerServe } from "./commands/serve.js";
 import { registerSweep } from "./commands/sweep.js";
 import { registerTrain } from "./commands/train.js";
+import { registerWorker } from "./commands/worker.js";
 
 const { version } = createRequire(import.meta.url)("../../../package.json") as { version: string };
 
@@ -31,6 +32,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   registerServe(program, exit);
   registerReport(program, exit);
   registerSweep(program, exit);
+  registerWorker(program, exit);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

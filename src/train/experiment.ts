@@ -45,7 +45,7 @@ export interface RunOptions {
   data?: MnistData;
   /** Worker threads; 0 trains on this thread. Default: the number of cores. Ignored with `runner`. */
   workers?: number;
-  /** Where the jobs are trained; default localRunner(workers), this machine's worker pool. */
+  /** Where the jobs are trained; default localRunner(workers), this machine's worker pool, or a queue's workers (src/sweep/queueRunner.ts). */
   runner?: JobRunner;
   stopFlag?: StopFlag;
   /** Continue the run directories' unfinished jobs instead of starting afresh. */

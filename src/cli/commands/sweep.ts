@@ -10,16 +10,20 @@ import { PRESET_NAMES, PRESETS, type PresetName } from "../../sweep/presets.js";
 import { SweepProgressDisplay, formatDuration } from "../../sweep/progress.js";
 import { readSpecFile } from "../../sweep/specFile.js";
 import { loadSweepSpec, runSweep, type SweepSpec } from "../../sweep/sweep.js";
-import { StopFlag } from "../../train/pool.js";
+import { parseQueueUrl } from "../../sweep/queueConnection.js";
+import { queueRunner } from "../../sweep/queueRunner.js";
+import { StopFlag, type JobRunner } from "../../train/pool.js";
+import { createHash } from "node:crypto";
+import { resolve } from "node:path";
 import { addFlags, givenFlags, parseFlags } from "../flags.js";
-import { SHAPE, SWEEP_RUN, TRAINING } from "../flagTable.js";
+import { QUEUE, SHAPE, SWEEP_RUN, TRAINING } from "../flagTable.js";
 import { shellCommand } from "../shellQuote.js";
 
 const { seed: _seed, failOnDivergence: _fail, ...SWEEP_TRAINING } = TRAINING;
 /** Every flag of `actlab sweep`, in the order of its help. */
-export const SWEEP_FLAGS = { ...SWEEP_RUN, layers: SHAPE.layers, hidden: SHAPE.hidden, ...SWEEP_TRAINING };
+export const SWEEP_FLAGS = { ...SWEEP_RUN, layers: SHAPE.layers, hidden: SHAPE.hidden, ...SWEEP_TRAINING, ...QUEUE };
 /** The flags that steer the command rather than name the grid; parsed as every other command's flags. */
-const CONTROL = { spec: SWEEP_RUN.spec, logdir: SWEEP_RUN.logdir, resume: SWEEP_RUN.resume, data: TRAINING.data, workers: TRAINING.workers };
+const CONTROL = { spec: SWEEP_RUN.spec, logdir: SWEEP_RUN.logdir, resume: SWEEP_RUN.resume, data: TRAINING.data, workers: TRAINING.workers, queue: QUEUE.queue };
 
 export function registerSweep(program: Command, exit: (code: number) => void): void {
   const command = addFlags(program
@@ -57,11 +61,24 @@ export function registerSweep(program: Command, exit: (code: number) => void): v
       const grid = buildGrid(layers);
       spec = { name: presetArg ?? "sweep", dir: control.logdir ?? `runs/sweep-${presetArg}`, grid };
     }
-    exit(await sweepFromCli(spec, { dataDir, workers: control.workers, resume: control.resume !== undefined }));
+    // The queue's address is checked before any work (a bad URL is exit 2), its runner made here.
+    const runner = control.queue === undefined ? undefined : queueRunnerFor(control.queue, spec.dir);
+    exit(await sweepFromCli(spec, { dataDir, workers: control.workers, resume: control.resume !== undefined, runner }));
   });
 }
 
-async function sweepFromCli(spec: SweepSpec, options: { dataDir?: string; workers?: number; resume: boolean }): Promise<number> {
+/**
+ * The runner that hands the sweep's jobs to `actlab worker` processes through Redis. Its sweep id
+ * is the folder's absolute path, hashed: the same after a coordinator restart (so `--resume` finds the
+ * jobs already queued, and enqueues none twice), different for another sweep folder.
+ */
+function queueRunnerFor(url: string, dir: string): JobRunner {
+  parseQueueUrl(url);
+  const sweepId = createHash("sha256").update(resolve(dir)).digest("hex").slice(0, 16);
+  return queueRunner(url, { sweepId });
+}
+
+async function sweepFromCli(spec: SweepSpec, options: { dataDir?: string; workers?: number; resume: boolean; runner?: JobRunner }): Promise<number> {
   const stopFlag = new StopFlag();
   const display = new SweepProgressDisplay();
   const resumeCommand = shellCommand(["actlab", "sweep", "--resume", spec.dir]);
@@ -83,7 +100,7 @@ async function sweepFromCli(spec: SweepSpec, options: { dataDir?: string; worker
   let result;
   try {
     result = await runSweep(spec, {
-      dataDir: options.dataDir, workers: options.workers, resume: options.resume, stopFlag,
+      dataDir: options.dataDir, workers: options.workers, resume: options.resume, stopFlag, runner: options.runner,
       onProgress: (progress) => display.progress(progress),
       onEvent: (trial, event) => display.event(trial, event),
       onWarning: (message) => process.stderr.write(`actlab: warning: ${message}\n`),
