@@ -28,6 +28,12 @@ export interface KernelExports {
   sparsePixels(offsets: number, values: number, starts: number, pixels: number, count: number, size: number, table: number, rowBytes: number, firstEntry: number): number;
   sparseForward(Z: number, starts: number, offsets: number, values: number, Wt: number, bias: number, rowSums: number, x0: number, M: number, N: number): void;
   sparseWeightGradient(dWt: number, starts: number, offsets: number, values: number, dZ: number, db: number, x0: number, M: number, N: number, K: number): void;
+  sparseWeightGradientDirect(dW: number, starts: number, offsets: number, values: number, dZ: number, db: number, x0: number, M: number, N: number, K: number): void;
+  /** Shape rules the memory plan asks before a model exists (1: yes, 0: no). */
+  sparseGradientDirect(N: number, K: number): number;
+  denseKeepsTransposed(inSize: number, outSize: number): number;
+  gemmPacks(K: number, N: number): number;
+  gemmNTPacked(C: number, A: number, B: number, bias: number, M: number, N: number, K: number): void;
   transpose(T: number, S: number, rows: number, cols: number): void;
   lookupPixels(dst: number, src: number, n: number, table: number): void;
   expElementwise(out: number, x: number, n: number): void;
@@ -107,6 +113,17 @@ function declaredMaximumPages(bytes: Uint8Array): number {
   return WASM32_MAX_PAGES;
 }
 
+let probe: Kernels | undefined;
+
+/**
+ * One instance kept for questions about the module itself (where its arenas start, the shape rules
+ * a memory plan follows), never for a model's data: asked before any model's instance exists.
+ */
+export function probeKernels(): Kernels {
+  probe ??= new Kernels();
+  return probe;
+}
+
 let memoryLimits: { heapBase: number; maxBytes: number } | undefined;
 
 /**
@@ -115,7 +132,7 @@ let memoryLimits: { heapBase: number; maxBytes: number } | undefined;
  */
 export function kernelMemoryLimits(): { heapBase: number; maxBytes: number } {
   if (!memoryLimits) {
-    const probe = new Kernels();
+    const probe = probeKernels();
     memoryLimits = { heapBase: probe.allocated, maxBytes: declaredMaximumPages(new Uint8Array(readFileSync(KERNELS_WASM_URL))) * PAGE_BYTES };
   }
   return memoryLimits;

@@ -14,7 +14,7 @@ import { OPTIMIZERS, resolveHyper, type OptimizerHyper, type OptimizerName, type
 import type { Random } from "../random.js";
 import { InputPipeline, type PixelLists } from "./inputPipeline.js";
 import { InputError } from "../errors.js";
-import { Kernels, kernelMemoryLimits, MemoryPlan } from "./kernels.js";
+import { Kernels, kernelMemoryLimits, MemoryPlan, probeKernels } from "./kernels.js";
 import { SparseFirstLayer, type SparseRegions } from "./sparseFirstLayer.js";
 import type { InputRegions } from "./inputPipeline.js";
 
@@ -81,7 +81,9 @@ export function mlpMemoryPlan(config: MlpConfig, maxBatch: number, optimizer: Op
     const A = linear.linear === last ? Z : plan.takeFloats(`layer${linear.linear}.A`, maxBatch * linear.outSize);
     return { ...linear, Z, A };
   });
-  const transposedWeights = layers.map((layer, k) => (k === 0 ? 0 : plan.takeFloats(`layer${k}.Wt`, layer.inSize * layer.outSize)));
+  // Wᵀ only where the product reads it unpacked (the narrow layers); wider ones pack straight from W.
+  const keepsTransposed = (layer: DenseLayer) => probeKernels().exports.denseKeepsTransposed(layer.inSize, layer.outSize) !== 0;
+  const transposedWeights = layers.map((layer, k) => (k === 0 || !keepsTransposed(layer) ? 0 : plan.takeFloats(`layer${k}.Wt`, layer.inSize * layer.outSize)));
   const sparse = sparseFits ? SparseFirstLayer.plan(plan, first.inSize, first.outSize) : undefined;
   // Kernel scratch (a GEMM's packing buffers, say) goes here: plan.take("gemm.<what>", bytes), and
   // the pointer into MlpRegions, so that it is counted in the size checked before a run.
@@ -157,8 +159,9 @@ export class Mlp {
    */
   private readonly slopeOffsets: number[];
   /**
-   * Wᵀ [in, out] of every layer after the first (0 for the first), derived from the weights and
-   * rebuilt before a forward pass once they changed: the narrow layers multiply faster by rows of Wᵀ.
+   * Wᵀ [in, out] of the narrow layers after the first (0 for the first and for wide layers, whose
+   * product packs W itself), derived from the weights and rebuilt before a forward pass once they
+   * changed: the narrow layers multiply faster by rows of Wᵀ.
    */
   private readonly transposedWeights: number[];
   private transposedStale = true;
@@ -304,6 +307,7 @@ export class Mlp {
     const k = this.kernels.exports;
     for (let index = 1; index < this.layers.length; index++) {
       const layer = this.layers[index];
+      if (this.transposedWeights[index] === 0) continue;
       k.transpose(this.transposedWeights[index], this.params + layer.weight.offset * 4, layer.outSize, layer.inSize);
     }
     this.transposedStale = false;
