@@ -234,14 +234,18 @@ export class Mlp {
    * The last step's update p_before − p_after, in float64 (OPTIMIZERS[…].update: exact but for the
    * weight-decay terms outside the state); zeros before the first step.
    */
-  lastUpdate(): Float64Array {
-    const update = new Float64Array(this.parameterCount);
+  lastUpdate(from = 0, count = this.parameterCount - from): Float64Array {
+    // floats `from` ... from + count − 1 of it, read through views: no copies of whole blocks (a 3 × 2048
+    // net's would be 70 MB at every epoch's end); the diagnostics ask one layer at a time.
+    this.checkRange(count, from, "update");
+    const update = new Float64Array(count);
     if (this.optimizerSteps === 0 || !this.resolvedHyper) return update;
-    const { buffers } = this.optimizerState();
-    const grads = this.gradients();
-    const params = this.parameters();
+    const n = this.parameterCount;
+    const buffers = this.optimizerBlocks.map((pointer) => this.kernels.floats(pointer, n));
+    const grads = this.kernels.floats(this.grads, n);
+    const params = this.kernels.floats(this.params, n);
     const { update: of } = OPTIMIZERS[this.optimizer];
-    for (let i = 0; i < update.length; i++) update[i] = of(buffers, grads, params, this.resolvedHyper, this.optimizerSteps, i);
+    for (let i = 0; i < count; i++) update[i] = of(buffers, grads, params, this.resolvedHyper, this.optimizerSteps, from + i);
     return update;
   }
 
