@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Kernels } from "../src/engine/kernels.js";
-import { Mlp } from "../src/engine/mlp.js";
+import { Mlp, mlpMemoryPlan } from "../src/engine/mlp.js";
 import { mlpConfig } from "../src/model.js";
 import { Random } from "../src/random.js";
 
@@ -271,6 +271,23 @@ describe("sparseWeightGradientDirect: dW straight from the panels, the bits of d
   it("is chosen by shape: narrow layers keep dWᵀ", () => {
     assert.equal(e.sparseGradientDirect(64, 784), 0);
     assert.equal(e.sparseGradientDirect(512, 784), 1);
+  });
+});
+
+describe("the memory plan keeps transposed copies only where the kernels read them", () => {
+  const names = (width: number, layers: number) =>
+    mlpMemoryPlan(mlpConfig({ inSize: 784, outSize: 10, hiddenSize: width, numHiddenLayers: layers, activation: "relu" }), 64).plan.regions.map((r) => r.name);
+  it("the notebook's 5 × 64 keeps Wᵀ of its hidden layers and the sparse layer's dWᵀ", () => {
+    const plan = names(64, 5);
+    for (const k of [1, 2, 3, 4]) assert.ok(plan.includes(`layer${k}.Wt`), `layer${k}.Wt`);
+    assert.ok(plan.includes("sparse.gradientTransposed"));
+  });
+  it("3 × 1024 keeps neither for its wide layers (gemmNTPacked and sparseWeightGradientDirect read and write W and dW themselves)", () => {
+    const plan = names(1024, 3);
+    assert.ok(!plan.includes("layer1.Wt"), plan.join(", "));
+    // The 10 × 1024 output layer is small enough for the unpacked product: its Wᵀ (40 KB) stays.
+    assert.ok(plan.includes("layer2.Wt"));
+    assert.ok(!plan.includes("sparse.gradientTransposed"));
   });
 });
 
