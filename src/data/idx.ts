@@ -184,9 +184,10 @@ function readExactly(fd: number, target: Uint8Array, position: number, path: str
 
 /**
  * Reads an IDX file of the expected kind from disk, raw or gzip-compressed. The header of a raw file
- * is checked against the file's size before the rest is read.
+ * is checked against the file's size before the rest is read. With `shared`, a raw file's data lies
+ * in a SharedArrayBuffer.
  */
-export function readIdxFile(path: string, expected: IdxKind): IdxArray {
+export function readIdxFile(path: string, expected: IdxKind, options: { shared?: boolean } = {}): IdxArray {
   const fd = openForReading(path);
   try {
     const stat = fstatSync(fd);
@@ -198,7 +199,9 @@ export function readIdxFile(path: string, expected: IdxKind): IdxArray {
     const head = new Uint8Array(Math.min(stat.size, MAX_HEADER_BYTES));
     readExactly(fd, head, 0, path);
     if (!isGzip(head)) parseHeader(head, stat.size, path, expected);
-    const bytes = new Uint8Array(stat.size);
+    // shared: a raw file is read straight into a SharedArrayBuffer (its data then needs no copy for
+    // worker threads; the copy left 47 MB of freed memory in the process for the MNIST train images).
+    const bytes = new Uint8Array(options.shared && !isGzip(head) ? new SharedArrayBuffer(stat.size) : new ArrayBuffer(stat.size));
     bytes.set(head);
     readExactly(fd, bytes.subarray(head.length), head.length, path);
     return decodeIdxBytes(bytes, path, expected);
