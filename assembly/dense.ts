@@ -2,19 +2,30 @@
 // follows it: the forward applies f to Z right after the product, while Z is in L1, and the backward
 // turns the gradient it sends down into the lower layer's dZ directly.
 import { activationForward } from "./activations";
-import { gemmBroadcast, gemmNT } from "./gemm";
+import { gemmBroadcast, gemmNT, gemmNTPacked, gemmPacks } from "./gemm";
 
 /**
  * Z[batch, out] = X[batch, in] · Wᵀ + b, and A = f(Z) when kind ≠ 0 (kind 0: no activation, A unused).
  * Wt is 0, or Wᵀ [in, out] kept by the caller: then the product broadcasts over its rows, which is
  * faster than gemmNT's dot products where the layer is narrow (K = 64: 41 against 34 GFLOP/s).
+ * Without Wt, a layer too large for the unpacked kernels is packed straight from W (gemmNTPacked:
+ * the same bits as with Wᵀ), so only layers that denseKeepsTransposed names need the copy.
  */
 export function denseForward(
   Z: usize, A: usize, X: usize, W: usize, Wt: usize, b: usize, batch: i32, inSize: i32, outSize: i32, kind: i32, param: f32,
 ): void {
   if (Wt != 0) gemmBroadcast(Z, X, inSize, 1, Wt, b, batch, outSize, inSize, 0, 0, 0, 0);
+  else if (gemmPacks(inSize, outSize)) gemmNTPacked(Z, X, W, b, batch, outSize, inSize);
   else gemmNT(Z, X, W, b, batch, outSize, inSize);
   if (kind != 0) activationForward(kind, A, Z, batch * outSize, param);
+}
+
+/**
+ * Whether a layer [out, in] gains from a kept Wᵀ: only where the product reads its right operand
+ * unpacked. Wider layers pack their panels from W itself and give the same bits without the copy.
+ */
+export function denseKeepsTransposed(inSize: i32, outSize: i32): bool {
+  return !gemmPacks(inSize, outSize);
 }
 
 /**

@@ -102,12 +102,22 @@ export function gemmBroadcast(
   C: usize, A: usize, strideM: i32, strideK: i32, B: usize, bias: usize, M: i32, N: i32, K: i32,
   kind: i32, Z: usize, F: usize, param: f32,
 ): void {
-  if (<i64>K * <i64>N <= UNPACKED_MAX_FLOATS) {
+  if (!gemmPacks(K, N)) {
     gemmBroadcastDirect(C, A, strideM, strideK, B, bias, M, N, K, kind, Z, F, param);
     return;
   }
-  broadcastPacked(C, A, strideM, strideK, B, bias, M, N, K);
+  broadcastPacked(C, A, strideM, strideK, B, false, bias, M, N, K);
   if (kind != 0) activationBackward(kind, C, C, Z, F, M * N, param);
+}
+
+/**
+ * C[M, N] = A[M, K] · B[N, K]ᵀ + bias[N] (bias 0: none), with B read as it is stored (a layer's W
+ * [out, in]): the packed kernel below, its panels of B gathered from B's rows (packBT). Gives the
+ * bits gemmBroadcast gives with Bᵀ [K, N] as its right operand, so that a wide layer's forward needs
+ * no transposed copy of W (16 MB at 2048 × 2048, and a pass over W after every step to refresh it).
+ */
+export function gemmNTPacked(C: usize, A: usize, B: usize, bias: usize, M: i32, N: i32, K: i32): void {
+  broadcastPacked(C, A, K, 1, B, true, bias, M, N, K);
 }
 
 /**
@@ -121,7 +131,7 @@ export function gemmBroadcast(
  * the result is bit-identical to the unpacked kernel's and does not depend on the blocking.
  */
 function broadcastPacked(
-  C: usize, A: usize, strideM: i32, strideK: i32, B: usize, bias: usize, M: i32, N: i32, K: i32,
+  C: usize, A: usize, strideM: i32, strideK: i32, B: usize, bTransposed: bool, bias: usize, M: i32, N: i32, K: i32,
 ): void {
   const rowBytesC = <usize>N << 2;
   const sm = <usize>strideM << 2;
@@ -133,7 +143,8 @@ function broadcastPacked(
       const mLen = min(MC, M - mb);
       packA(A + <usize>mb * sm + <usize>kb * sk, sm, sk, mLen, M - mb, kLen);
       for (let nb = 0; nb < N; nb += NC) {
-        packB(B + <usize>kb * rowBytesC + (<usize>nb << 2), rowBytesC, min(NC, N - nb), kLen);
+        if (bTransposed) packBT(B + <usize>nb * (<usize>K << 2) + (<usize>kb << 2), <usize>K << 2, min(NC, N - nb), kLen);
+        else packB(B + <usize>kb * rowBytesC + (<usize>nb << 2), rowBytesC, min(NC, N - nb), kLen);
         for (let n = nb; n < min(nb + NC, N); n += 8) {
         const cols = min(8, N - n);
         const panel = PACK_B + <usize>(n - nb) * (<usize>kLen << 2);
@@ -195,6 +206,11 @@ const PACK_A: usize = memory.data(MC * KC * 4, 64);
 const PACK_B: usize = memory.data(KC * NC * 4, 64);
 /** Up to this many floats in B, the unpacked kernel is as fast (B stays in L2 and packing would not pay). */
 const UNPACKED_MAX_FLOATS: i64 = 16 * 1024;
+
+/** Whether gemmBroadcast blocks and packs a right operand of K × N floats (else it reads it as it is). */
+export function gemmPacks(K: i32, N: i32): bool {
+  return <i64>K * <i64>N > UNPACKED_MAX_FLOATS;
+}
 
 /**
  * PACK_A[m/4][k][m%4] = A(m, k) for m < rows (rows rounded up to 4) and k < kLen; rows past
@@ -273,6 +289,60 @@ function packB(B: usize, rowBytes: usize, cols: i32, kLen: i32): void {
     }
     p += 32;
     b += rowBytes;
+  }
+}
+
+/**
+ * packB's panels from B stored the other way, [N, K] (row n at B + n·rowBytes): panel j holds
+ * B[8j + c, k] at [k][c], the same values packB lays out from Bᵀ. Four rows of B at a time are read
+ * 16 bytes along k and transposed in registers; rows past `cols` are zeros, and never read.
+ */
+function packBT(B: usize, rowBytes: usize, cols: i32, kLen: i32): void {
+  const panelBytes = <usize>kLen << 5;
+  const fullK = kLen & ~3;
+  const zero = f32x4.splat(0);
+  for (let c = 0; c < cols; c += 4) {
+    // Lanes c ... c + 3 of panel c / 8, at byte 16 of each [8] row when c is the panel's second half.
+    const p = PACK_B + <usize>(c >> 3) * panelBytes + (<usize>(c & 4) << 2);
+    const rows = min(4, cols - c);
+    const b0 = B + <usize>c * rowBytes;
+    const b1 = rows > 1 ? b0 + rowBytes : 0;
+    const b2 = rows > 2 ? b0 + 2 * rowBytes : 0;
+    const b3 = rows > 3 ? b0 + 3 * rowBytes : 0;
+    let q = p;
+    let kb: usize = 0;
+    for (let k = 0; k < fullK; k += 4) {
+      const r0 = v128.load(b0 + kb);
+      const r1 = b1 != 0 ? v128.load(b1 + kb) : zero;
+      const r2 = b2 != 0 ? v128.load(b2 + kb) : zero;
+      const r3 = b3 != 0 ? v128.load(b3 + kb) : zero;
+      const t01lo = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+      const t01hi = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+      const t23lo = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+      const t23hi = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      v128.store(q, v128.shuffle<f32>(t01lo, t23lo, 0, 1, 4, 5));
+      v128.store(q, v128.shuffle<f32>(t01lo, t23lo, 2, 3, 6, 7), 32);
+      v128.store(q, v128.shuffle<f32>(t01hi, t23hi, 0, 1, 4, 5), 64);
+      v128.store(q, v128.shuffle<f32>(t01hi, t23hi, 2, 3, 6, 7), 96);
+      q += 128;
+      kb += 16;
+    }
+    for (let k = fullK; k < kLen; k++) {
+      let v = f32x4.splat(load<f32>(b0 + kb));
+      v = f32x4.replace_lane(v, 1, b1 != 0 ? load<f32>(b1 + kb) : 0);
+      v = f32x4.replace_lane(v, 2, b2 != 0 ? load<f32>(b2 + kb) : 0);
+      v128.store(q, f32x4.replace_lane(v, 3, b3 != 0 ? load<f32>(b3 + kb) : 0));
+      q += 32;
+      kb += 4;
+    }
+  }
+  // A last panel with at most 4 columns: its right half is zeros, as packB leaves it.
+  if ((cols & 7) != 0 && (cols & 7) <= 4) {
+    let q = PACK_B + <usize>(cols >> 3) * panelBytes + 16;
+    for (let k = 0; k < kLen; k++) {
+      v128.store(q, zero);
+      q += 32;
+    }
   }
 }
 

@@ -216,17 +216,91 @@ export function sparseWeightGradient(
 }
 
 /**
+ * Whether sparseWeightGradientDirect takes a layer of N outputs and K inputs: wide enough that the
+ * gradient goes through PANEL anyway (so writing dW from there costs nothing), and K rows of a panel fit.
+ * Narrower layers keep dWᵀ and transpose it (sparseWeightGradient).
+ */
+export function sparseGradientDirect(N: i32, K: i32): bool {
+  return (<usize>N << 2) >= PACK_MIN_ROW_BYTES && <usize>K * GRADIENT_PANEL_BYTES <= PANEL_CAPACITY && (N & 3) == 0;
+}
+
+/**
+ * dW[N, K] = (sparseWeightGradient's dWᵀ)ᵀ, written straight from the panels (no dWᵀ buffer, no
+ * transpose pass): the same sums in the same order, so the same bits. Needs sparseGradientDirect(N, K).
+ * The images go in runs whose entries fit PACKED_OFFSETS; a run after the first resumes each
+ * panel from the values the last one left in dW (copies, exact), so the sums keep the images' order.
+ */
+export function sparseWeightGradientDirect(
+  dW: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32,
+): void {
+  const rowBytes = <usize>N << 2;
+  const wRowBytes = <usize>K << 2;
+  let b0 = 0;
+  while (b0 < M) {
+    // The longest run of images from b0 whose entries fit (one image always does: K ≤ the capacity).
+    const first = load<i32>(starts + (<usize>b0 << 2));
+    let b1 = b0 + 1;
+    while (b1 < M && load<i32>(starts + (<usize>(b1 + 1) << 2)) - first <= PACKED_ENTRY_CAPACITY) b1++;
+    const runStarts = starts + (<usize>b0 << 2);
+    packedOffsets(runStarts, offsets, b1 - b0, rowBytes, GRADIENT_PANEL_BYTES);
+    const packed = PACKED_OFFSETS - (<usize>first << 2);
+    for (let block: usize = 0; block < rowBytes; block += GRADIENT_PANEL_BYTES) {
+      const width = min(GRADIENT_PANEL_BYTES, rowBytes - block);
+      const rowsOfW = dW + (block >> 2) * wRowBytes;
+      if (b0 > 0) transposeStrided(PANEL, GRADIENT_PANEL_BYTES, rowsOfW, wRowBytes, <i32>(width >> 2), K);
+      gradientColumns(PANEL - block, GRADIENT_PANEL_BYTES, runStarts, packed, values, dZ + <usize>b0 * rowBytes, db, x0,
+        b1 - b0, K, rowBytes, block, block + width, width, b0 == 0);
+      transposeStrided(rowsOfW, wRowBytes, PANEL, GRADIENT_PANEL_BYTES, K, <i32>(width >> 2));
+    }
+    b0 = b1;
+  }
+}
+
+/**
+ * T[c, r] = S[r, c] for r < rows, c < cols, with S's rows sBytes apart and
+ * T's tBytes apart: transpose below for operands inside larger matrices (a panel and a band of dW).
+ */
+function transposeStrided(T: usize, tBytes: usize, S: usize, sBytes: usize, rows: i32, cols: i32): void {
+  const fullRows = rows & ~3;
+  const fullCols = cols & ~3;
+  for (let r = 0; r < fullRows; r += 4) {
+    for (let c = 0; c < fullCols; c += 4) {
+      const s = S + <usize>r * sBytes + (<usize>c << 2);
+      const r0 = v128.load(s);
+      const r1 = v128.load(s + sBytes);
+      const r2 = v128.load(s + 2 * sBytes);
+      const r3 = v128.load(s + 3 * sBytes);
+      const t01lo = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+      const t01hi = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+      const t23lo = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+      const t23hi = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      const t = T + <usize>c * tBytes + (<usize>r << 2);
+      v128.store(t, v128.shuffle<f32>(t01lo, t23lo, 0, 1, 4, 5));
+      v128.store(t + tBytes, v128.shuffle<f32>(t01lo, t23lo, 2, 3, 6, 7));
+      v128.store(t + 2 * tBytes, v128.shuffle<f32>(t01hi, t23hi, 0, 1, 4, 5));
+      v128.store(t + 3 * tBytes, v128.shuffle<f32>(t01hi, t23hi, 2, 3, 6, 7));
+    }
+  }
+  for (let r = 0; r < rows; r++) {
+    for (let c = r < fullRows ? fullCols : 0; c < cols; c++) {
+      store<f32>(T + <usize>c * tBytes + (<usize>r << 2), load<f32>(S + <usize>r * sBytes + (<usize>c << 2)));
+    }
+  }
+}
+
+/**
  * sparseWeightGradient for the columns from ... to (bytes) of dWᵀ, in blocks of blockBytes: dWᵀ's
  * row k is at dWt + k·wRowBytes, entry e's at dWt + offsets[e], columns at the same byte offsets as in dZ.
+ * Rows start as x0·db, or (init false) go on from the values they hold.
  */
 function gradientColumns(
   dWt: usize, wRowBytes: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, K: i32,
-  rowBytes: usize, from: usize, to: usize, blockBytes: usize,
+  rowBytes: usize, from: usize, to: usize, blockBytes: usize, init: bool = true,
 ): void {
   const base = f32x4.splat(x0);
   for (let block = from; block < to; block += blockBytes) {
   const blockEnd = min(block + blockBytes, to);
-  for (let k = 0; k < K; k++) {
+  if (init) for (let k = 0; k < K; k++) {
     const row = dWt + <usize>k * wRowBytes;
     for (let n = block; n < blockEnd; n += 16) v128.store(row + n, f32x4.mul(base, v128.load(db + n)));
   }

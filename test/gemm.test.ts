@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Kernels } from "../src/engine/kernels.js";
-import { Mlp } from "../src/engine/mlp.js";
+import { Mlp, mlpMemoryPlan } from "../src/engine/mlp.js";
 import { mlpConfig } from "../src/model.js";
 import { Random } from "../src/random.js";
 
@@ -133,6 +133,26 @@ describe("gemmBroadcast's packed path gives the bits of the direct kernel", () =
   }
 });
 
+describe("gemmNTPacked: A·Bᵀ packed straight from B [N, K], the bits of gemmBroadcast over a copy of Bᵀ", () => {
+  // Partial panels of 1 to 7 columns (N mod 8), K not a multiple of 4 (the scalar tail of packBT), small shapes too.
+  for (const [M, N, K] of [...PACKED_SHAPES, [9, 23, 77], [4, 4, 4], [1, 5, 3], [66, 2053, 131]] as Array<[number, number, number]>) {
+    it(`${M}×${N}, K = ${K}`, () => {
+      const A = filled(M * K);
+      const B = filled(N * K);
+      const bias = filled(N);
+      const Bt = kernels.allocFloats(K * N);
+      e.transpose(Bt, B.pointer, N, K);
+      for (const b of [bias.pointer, 0]) {
+        const packed = kernels.allocFloats(M * N);
+        const direct = kernels.allocFloats(M * N);
+        e.gemmNTPacked(packed, A.pointer, B.pointer, b, M, N, K);
+        (e as unknown as { gemmBroadcastDirect: typeof e.gemmBroadcast }).gemmBroadcastDirect(direct, A.pointer, K, 1, Bt, b, M, N, K, 0, 0, 0, 0);
+        assert.deepEqual(kernels.floats(packed, M * N), kernels.floats(direct, M * N));
+      }
+    });
+  }
+});
+
 describe("transpose and columnSums", () => {
   // 256 and 1024 rows take the transpose's tiles for rows a multiple of 1 KB apart, 784 the others.
   for (const [rows, cols] of [[1, 1], [3, 5], [17, 63], [65, 257], [256, 13], [1024, 9], [784, 65], [257, 784]]) {
@@ -219,6 +239,56 @@ describe("sparse first layer kernels against float64", () => {
       assertProductClose(kernels.floats(dWt, K * N), exactG, magnitudeG, M + 2, "dWt");
     });
   }
+});
+
+describe("sparseWeightGradientDirect: dW straight from the panels, the bits of dWᵀ transposed", () => {
+  // 100 images with every pixel set (78,400 entries) take more than one run of PACKED_OFFSETS; 781 pixels the transposes' tails.
+  for (const [M, N, K, density] of [[5, 516, 784, 0.2], [64, 1024, 784, 0.2], [100, 512, 784, 1], [7, 520, 781, 0.5]]) {
+    it(`${M} images of ${K} pixels (${density * 100}% set) → ${N}`, () => {
+      assert.equal(e.sparseGradientDirect(N, K), 1);
+      const pixels = kernels.alloc(M * K);
+      const bytes = kernels.bytes();
+      for (let i = 0; i < M * K; i++) bytes[pixels + i] = random.nextFloat() < density ? 1 + random.nextInt(0, 254) : 0;
+      const table = kernels.allocFloats(512);
+      e.pixelTable(table, 0.1307, 0.3081);
+      const starts = kernels.alloc(4 * (M + 1));
+      const offsets = kernels.alloc(4 * M * K);
+      const lists = kernels.allocFloats(M * K);
+      e.sparsePixels(offsets, lists, starts, pixels, M, K, table, N * 4, 0);
+      const x0 = kernels.floats(table, 1)[0];
+      const dZ = filled(M * N);
+      const db = kernels.allocFloats(N);
+      e.columnSums(db, dZ.pointer, M, N);
+      const dWt = kernels.allocFloats(K * N);
+      const viaTranspose = kernels.allocFloats(N * K);
+      e.sparseWeightGradient(dWt, starts, offsets, lists, dZ.pointer, db, x0, M, N, K);
+      e.transpose(viaTranspose, dWt, K, N);
+      const direct = kernels.allocFloats(N * K);
+      e.sparseWeightGradientDirect(direct, starts, offsets, lists, dZ.pointer, db, x0, M, N, K);
+      assert.deepEqual(kernels.floats(direct, N * K), kernels.floats(viaTranspose, N * K));
+    });
+  }
+  it("is chosen by shape: narrow layers keep dWᵀ", () => {
+    assert.equal(e.sparseGradientDirect(64, 784), 0);
+    assert.equal(e.sparseGradientDirect(512, 784), 1);
+  });
+});
+
+describe("the memory plan keeps transposed copies only where the kernels read them", () => {
+  const names = (width: number, layers: number) =>
+    mlpMemoryPlan(mlpConfig({ inSize: 784, outSize: 10, hiddenSize: width, numHiddenLayers: layers, activation: "relu" }), 64).plan.regions.map((r) => r.name);
+  it("the notebook's 5 × 64 keeps Wᵀ of its hidden layers and the sparse layer's dWᵀ", () => {
+    const plan = names(64, 5);
+    for (const k of [1, 2, 3, 4]) assert.ok(plan.includes(`layer${k}.Wt`), `layer${k}.Wt`);
+    assert.ok(plan.includes("sparse.gradientTransposed"));
+  });
+  it("3 × 1024 keeps neither for its wide layers (gemmNTPacked and sparseWeightGradientDirect read and write W and dW themselves)", () => {
+    const plan = names(1024, 3);
+    assert.ok(!plan.includes("layer1.Wt"), plan.join(", "));
+    // The 10 × 1024 output layer is small enough for the unpacked product: its Wᵀ (40 KB) stays.
+    assert.ok(plan.includes("layer2.Wt"));
+    assert.ok(!plan.includes("sparse.gradientTransposed"));
+  });
 });
 
 describe("loadBatch", () => {

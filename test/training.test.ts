@@ -127,4 +127,19 @@ describe("a run directory", () => {
     assert.deepEqual(checkpoints[1], checkpoints[0]);
     assert.deepEqual(checkpoints[2], checkpoints[0]);
   });
+
+  it("gives one wide model bit-identical weights with 1, 2 or 3 worker threads", async () => {
+    // Width 512 takes the wide paths (forward packed from W, dW written from the sparse panels).
+    const checkpoints = [];
+    for (const workers of [1, 2, 3]) {
+      const dir = mkdtempSync(join(tmpdir(), `actlab-one-model-workers${workers}-`));
+      await runExperiments([{
+        name: "test", dir, seeds: [0], trainLimit: 640, settings: { ...DEFAULT_SETTINGS, epochs: 1 },
+        models: [{ model: "relu", config: mlpConfig({ inSize: 784, outSize: 10, hiddenSize: 512, numHiddenLayers: 3, activation: "relu" }) }],
+      }], { data: loadMnist({ shared: true }), workers });
+      checkpoints.push(readFileSync(join(dir, "relu.safetensors")));
+    }
+    assert.deepEqual(checkpoints[1], checkpoints[0]);
+    assert.deepEqual(checkpoints[2], checkpoints[0]);
+  });
 });

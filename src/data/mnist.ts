@@ -125,7 +125,7 @@ function dataIdentity(files: Record<DataFileName, DataFileIdentity>): DataIdenti
 }
 
 function inMemory(bytes: Uint8Array, shared: boolean): Uint8Array {
-  if (!shared) return bytes;
+  if (!shared || bytes.buffer instanceof SharedArrayBuffer) return bytes;
   const copy = new Uint8Array(new SharedArrayBuffer(bytes.length));
   copy.set(bytes);
   return copy;
@@ -136,8 +136,8 @@ function loadSplit(
 ): MnistSplit {
   const imagesPath = files.get(FILE_NAMES[split].images)!;
   const labelsPath = files.get(FILE_NAMES[split].labels)!;
-  const images = readIdxFile(imagesPath, "images");
-  const labels = readIdxFile(labelsPath, "labels");
+  const images = readIdxFile(imagesPath, "images", { shared });
+  const labels = readIdxFile(labelsPath, "labels", { shared });
   identities[FILE_NAMES[split].images as DataFileName] = idxFileIdentity(images);
   identities[FILE_NAMES[split].labels as DataFileName] = idxFileIdentity(labels);
   const [count, rows, cols] = images.dims;

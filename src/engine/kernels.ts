@@ -32,6 +32,12 @@ export interface KernelExports {
   batchNormBackward(dX: number, dGamma: number, dBeta: number, dY: number, X: number, gamma: number, mean: number, rstd: number, batch: number, n: number): void;
   layerNormForward(Y: number, X: number, gamma: number, beta: number, mean: number, rstd: number, batch: number, n: number, eps: number): void;
   layerNormBackward(dX: number, dGamma: number, dBeta: number, dY: number, X: number, gamma: number, mean: number, rstd: number, batch: number, n: number): void;
+  sparseWeightGradientDirect(dW: number, starts: number, offsets: number, values: number, dZ: number, db: number, x0: number, M: number, N: number, K: number): void;
+  /** Shape rules the memory plan asks before a model exists (1: yes, 0: no). */
+  sparseGradientDirect(N: number, K: number): number;
+  denseKeepsTransposed(inSize: number, outSize: number): number;
+  gemmPacks(K: number, N: number): number;
+  gemmNTPacked(C: number, A: number, B: number, bias: number, M: number, N: number, K: number): void;
   transpose(T: number, S: number, rows: number, cols: number): void;
   lookupPixels(dst: number, src: number, n: number, table: number): void;
   expElementwise(out: number, x: number, n: number): void;
@@ -134,6 +140,17 @@ function declaredMaximumPages(bytes: Uint8Array): number {
   return WASM32_MAX_PAGES;
 }
 
+let probe: Kernels | undefined;
+
+/**
+ * One instance kept for questions about the module itself (where its arenas start, the shape rules
+ * a memory plan follows), never for a model's data: asked before any model's instance exists.
+ */
+export function probeKernels(): Kernels {
+  probe ??= new Kernels();
+  return probe;
+}
+
 let memoryLimits: { heapBase: number; maxBytes: number } | undefined;
 
 /**
@@ -142,7 +159,7 @@ let memoryLimits: { heapBase: number; maxBytes: number } | undefined;
  */
 export function kernelMemoryLimits(): { heapBase: number; maxBytes: number } {
   if (!memoryLimits) {
-    const probe = new Kernels();
+    const probe = probeKernels();
     memoryLimits = { heapBase: probe.allocated, maxBytes: (maxPages ?? WASM32_MAX_PAGES) * PAGE_BYTES };
   }
   return memoryLimits;

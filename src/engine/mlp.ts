@@ -15,7 +15,7 @@ import { BATCH_NORM_MOMENTUM, NORM_EPS } from "../norms.js";
 import type { Random } from "../random.js";
 import { InputPipeline, type PixelLists } from "./inputPipeline.js";
 import { InputError } from "../errors.js";
-import { Kernels, kernelMemoryLimits, MemoryPlan } from "./kernels.js";
+import { Kernels, kernelMemoryLimits, MemoryPlan, probeKernels } from "./kernels.js";
 import { SparseFirstLayer, type SparseRegions } from "./sparseFirstLayer.js";
 import type { InputRegions } from "./inputPipeline.js";
 
@@ -121,7 +121,9 @@ export function mlpMemoryPlan(config: MlpConfig, maxBatch: number, optimizer: Op
     };
     return { ...linear, Z, A, Y, norm: state };
   });
-  const transposedWeights = layers.map((layer, k) => (k === 0 ? 0 : plan.takeFloats(`layer${k}.Wt`, layer.inSize * layer.outSize)));
+  // Wᵀ only where the product reads it unpacked (the narrow layers); wider ones pack straight from W.
+  const keepsTransposed = (layer: DenseLayer) => probeKernels().exports.denseKeepsTransposed(layer.inSize, layer.outSize) !== 0;
+  const transposedWeights = layers.map((layer, k) => (k === 0 || !keepsTransposed(layer) ? 0 : plan.takeFloats(`layer${k}.Wt`, layer.inSize * layer.outSize)));
   const sparse = sparseFits ? SparseFirstLayer.plan(plan, first.inSize, first.outSize) : undefined;
   // Kernel scratch (a GEMM's packing buffers, say) goes here: plan.take("gemm.<what>", bytes), and
   // the pointer into MlpRegions, so that it is counted in the size checked before a run.
@@ -197,8 +199,9 @@ export class Mlp {
    */
   private readonly slopeOffsets: number[];
   /**
-   * Wᵀ [in, out] of every layer after the first (0 for the first), derived from the weights and
-   * rebuilt before a forward pass once they changed: the narrow layers multiply faster by rows of Wᵀ.
+   * Wᵀ [in, out] of the narrow layers after the first (0 for the first and for wide layers, whose
+   * product packs W itself), derived from the weights and rebuilt before a forward pass once they
+   * changed: the narrow layers multiply faster by rows of Wᵀ.
    */
   private readonly transposedWeights: number[];
   private transposedStale = true;
@@ -272,14 +275,18 @@ export class Mlp {
    * The last step's update p_before − p_after, in float64 (OPTIMIZERS[…].update: exact but for the
    * weight-decay terms outside the state); zeros before the first step.
    */
-  lastUpdate(): Float64Array {
-    const update = new Float64Array(this.parameterCount);
+  lastUpdate(from = 0, count = this.parameterCount - from): Float64Array {
+    // floats `from` ... from + count − 1 of it, read through views: no copies of whole blocks (a 3 × 2048
+    // net's would be 70 MB at every epoch's end); the diagnostics ask one layer at a time.
+    this.checkRange(count, from, "update");
+    const update = new Float64Array(count);
     if (this.optimizerSteps === 0 || !this.resolvedHyper) return update;
-    const { buffers } = this.optimizerState();
-    const grads = this.gradients();
-    const params = this.parameters();
+    const n = this.parameterCount;
+    const buffers = this.optimizerBlocks.map((pointer) => this.kernels.floats(pointer, n));
+    const grads = this.kernels.floats(this.grads, n);
+    const params = this.kernels.floats(this.params, n);
     const { update: of } = OPTIMIZERS[this.optimizer];
-    for (let i = 0; i < update.length; i++) update[i] = of(buffers, grads, params, this.resolvedHyper, this.optimizerSteps, i);
+    for (let i = 0; i < count; i++) update[i] = of(buffers, grads, params, this.resolvedHyper, this.optimizerSteps, from + i);
     return update;
   }
 
@@ -345,6 +352,7 @@ export class Mlp {
     const k = this.kernels.exports;
     for (let index = 1; index < this.layers.length; index++) {
       const layer = this.layers[index];
+      if (this.transposedWeights[index] === 0) continue;
       k.transpose(this.transposedWeights[index], this.params + layer.weight.offset * 4, layer.outSize, layer.inSize);
     }
     this.transposedStale = false;

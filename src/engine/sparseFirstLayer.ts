@@ -5,7 +5,7 @@
 // pipeline's (inputPipeline.ts): they do not depend on the weights. What does (Wᵀ and its row
 // sums) is kept here and rebuilt after the model says its weights changed.
 import type { PixelLists } from "./inputPipeline.js";
-import type { Kernels, MemoryPlan } from "./kernels.js";
+import { probeKernels, type Kernels, type MemoryPlan } from "./kernels.js";
 
 /** Where the layer's derived buffers lie (pointers), as SparseFirstLayer.plan placed them. */
 export interface SparseRegions {
@@ -19,15 +19,17 @@ export class SparseFirstLayer {
   private readonly transposed: number;
   private readonly rowSums: number;
   private stale = true;
-  /** dWᵀ [in, out], turned into dW in the gradient block after each backward. */
+  /** dWᵀ [in, out], turned into dW in the gradient block after each backward; 0 where dW is written directly. */
   private readonly gradientTransposed: number;
 
   /** Places the layer's buffers in a model's memory plan (mlp.ts). */
   static plan(plan: MemoryPlan, inSize: number, outSize: number): SparseRegions {
+    // Wide layers write dW straight from the kernel's panels: no dWᵀ (6.4 MB at 784 × 2048).
+    const direct = probeKernels().exports.sparseGradientDirect(outSize, inSize) !== 0;
     return {
       transposed: plan.takeFloats("sparse.transposed", inSize * outSize),
       rowSums: plan.takeFloats("sparse.rowSums", outSize),
-      gradientTransposed: plan.takeFloats("sparse.gradientTransposed", inSize * outSize),
+      gradientTransposed: direct ? 0 : plan.takeFloats("sparse.gradientTransposed", inSize * outSize),
     };
   }
 
@@ -62,6 +64,10 @@ export class SparseFirstLayer {
   backward(dW: number, db: number, dZ: number, lists: PixelLists, count: number): void {
     const k = this.kernels.exports;
     k.columnSums(db, dZ, count, this.outSize);
+    if (this.gradientTransposed === 0) {
+      k.sparseWeightGradientDirect(dW, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize);
+      return;
+    }
     k.sparseWeightGradient(this.gradientTransposed, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue,
       count, this.outSize, this.inSize);
     k.transpose(dW, this.gradientTransposed, this.inSize, this.outSize);

@@ -92,6 +92,20 @@ function norm(values: Float32Array | Float64Array): number {
   return Math.sqrt(sum);
 }
 
+/**
+ * ‖the last update‖ over floats from ... from + count − 1, summed in their order as norm() does, but
+ * asked of the model in pieces: the whole update in float64 would be 33 MB for a 2048 × 2048 layer.
+ */
+function lastUpdateNorm(model: Mlp, from: number, count: number): number {
+  const PIECE = 65536;
+  let sum = 0;
+  for (let start = 0; start < count; start += PIECE) {
+    const u = model.lastUpdate(from + start, Math.min(PIECE, count - start));
+    for (let i = 0; i < u.length; i++) sum += u[i] * u[i];
+  }
+  return Math.sqrt(sum);
+}
+
 function nonFinite(values: Float32Array): { nan: number; inf: number } {
   let nan = 0;
   let inf = 0;
@@ -103,14 +117,15 @@ function nonFinite(values: Float32Array): { nan: number; inf: number } {
   return { nan, inf };
 }
 
-export function diagnoseEpoch(model: Mlp, units: UnitStatistics): EpochDiagnostics {
-  const params = model.parameters();
-  const grads = model.gradients();
-  const update = model.lastUpdate();
+/** `blocks`: copies of the parameters and gradients the caller has made already (else made here). */
+export function diagnoseEpoch(
+  model: Mlp, units: UnitStatistics, blocks: { params: Float32Array; grads: Float32Array } = { params: model.parameters(), grads: model.gradients() },
+): EpochDiagnostics {
+  const { params, grads } = blocks;
   const layers = model.layout.linears.map((linear) => {
     const w = tensorView(params, linear.weight);
     const g = tensorView(grads, linear.weight);
-    const u = update.subarray(linear.weight.offset, linear.weight.offset + linear.weight.size);
+    const updateNorm = lastUpdateNorm(model, linear.weight.offset, linear.weight.size);
     const weightNorm = norm(w);
     const gradNorm = norm(g);
     const bad = [nonFinite(w), nonFinite(g)];
@@ -119,7 +134,7 @@ export function diagnoseEpoch(model: Mlp, units: UnitStatistics): EpochDiagnosti
       weight_norm: weightNorm,
       grad_norm: gradNorm,
       grad_to_weight: gradNorm / weightNorm,
-      update_to_weight: norm(u) / weightNorm,
+      update_to_weight: updateNorm / weightNorm,
       nan_count: bad[0].nan + bad[1].nan,
       inf_count: bad[0].inf + bad[1].inf,
     };

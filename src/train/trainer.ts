@@ -149,10 +149,11 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
     const stepsDone = diverged ? diverged.step : stepsPerEpoch;
     const params = model.parameters();
     const grads = model.gradients();
+    // Views into the two copies, not copies of their own: a 3 × 2048 net's would add 46 MB at every epoch's end.
     const layers = model.layout.linears.map((linear) => ({
       layer: linear.linear + 1,
-      weight: tensorView(params, linear.weight).slice(),
-      gradWeight: tensorView(grads, linear.weight).slice(),
+      weight: tensorView(params, linear.weight),
+      gradWeight: tensorView(grads, linear.weight),
     }));
     unitStatistics.reset();
     const evaluation: { accuracy: number; loss: number } = diverged
@@ -180,9 +181,10 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
     history.push(record);
     const atEpochEnd: ResumeState | undefined = diverged || epoch === settings.epochs - 1 ? undefined : {
       epoch: epoch + 1, step: 0, shuffleStateAtEpochStart: shuffle.state(), lossSum: 0, secondsSoFar: 0,
+      // A copy of its own: the epoch event hands `params` to the main thread (transferred, so gone here).
       params: model.parameters(), optimizer: model.optimizerState(), history: [...history],
     };
-    emit({ type: "epoch", record, layers, diagnostics: diagnoseEpoch(model, unitStatistics), resume: atEpochEnd });
+    emit({ type: "epoch", record, layers, diagnostics: diagnoseEpoch(model, unitStatistics, { params, grads }), resume: atEpochEnd });
     if (diverged) {
       end("diverged");
       return;
