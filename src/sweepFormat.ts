@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { InputError } from "./errors.js";
 import { INIT_NAMES } from "./init.js";
+import { DEFAULT_NORM, NORM_NAMES } from "./norms.js";
 import { OPTIMIZER_NAMES } from "./optim.js";
 import { check, dataIdentitySchema, MAX_EPOCHS, MAX_LAYERS, measured, parseJsonText, readJsonFile, seed } from "./runFormat.js";
 
@@ -28,6 +29,8 @@ export const trialSettingsSchema = z.object({
   layers: z.int().min(2).max(MAX_LAYERS),
   hidden,
   init: z.enum(INIT_NAMES),
+  // Absent from sweeps written before --norm: they trained without one.
+  norm: z.enum(NORM_NAMES).default(DEFAULT_NORM),
   optimizer: z.enum(OPTIMIZER_NAMES),
   // The optimiser's knobs: null where the grid left them out (the optimiser's own default).
   lr: positive.nullable(),
@@ -51,6 +54,7 @@ export const sweepGridSchema = z.object({
   layers: z.array(trialSettingsSchema.shape.layers).min(1),
   hidden: z.array(hidden).min(1),
   init: z.array(trialSettingsSchema.shape.init).min(1),
+  norm: z.array(z.enum(NORM_NAMES)).min(1).default([DEFAULT_NORM]),
   optimizer: z.array(trialSettingsSchema.shape.optimizer).min(1),
   lr: z.array(trialSettingsSchema.shape.lr).min(1),
   momentum: z.array(trialSettingsSchema.shape.momentum).min(1),

@@ -36,7 +36,7 @@ test("the issue's example: every combination is a trial, ids name what varies, s
   assert.equal(ids[0], "sigmoid_L2_H64_pytorch_lr0.01");
   const relu = trials.find((t) => t.id === "relu_L8_H64_kaiming-normal_lr0.1")!;
   assert.deepEqual(relu.settings, {
-    activation: "relu", layers: 8, hidden: 64, init: "kaiming-normal", optimizer: "sgd", lr: 0.1, momentum: null, weightDecay: null, betas: null, eps: null,
+    activation: "relu", layers: 8, hidden: 64, init: "kaiming-normal", norm: "none", optimizer: "sgd", lr: 0.1, momentum: null, weightDecay: null, betas: null, eps: null,
     batchSize: 64, epochs: 10, leakySlope: 0.01, trainLimit: null,
   });
   assert.deepEqual(relu.config.hiddenSizes, [64, 64, 64, 64, 64, 64, 64]);
@@ -116,7 +116,7 @@ test("every list flag of the sweep is an axis or the seeds; the ids' labels cove
   assert.deepEqual(listFlags, [...AXIS_KEYS.map((a) => specName(AXES[a].flag)), "seeds"].sort());
   for (const name of listFlags) assert.ok(SPEC_NAMES.includes(name));
   const grid = buildGrid([flags({ lr: "0.1,0.2", momentum: "0,0.9", "batch-size": "32,64", epochs: "1,2", "leaky-slope": "0.01,0.2", "train-limit": "100,200" })]);
-  assert.equal(trialId(expandGrid(grid)[0].settings, AXIS_KEYS), "relu_L5_H64_pytorch_sgd_lr0.1_mom0_wddefault_betasdefault_epsdefault_bs32_ep1_slope0.01_n100");
+  assert.equal(trialId(expandGrid(grid)[0].settings, AXIS_KEYS), "relu_L5_H64_pytorch_norm-none_sgd_lr0.1_mom0_wddefault_betasdefault_epsdefault_bs32_ep1_slope0.01_n100");
 });
 
 test("two grids' differences are named field by field", () => {
@@ -127,7 +127,7 @@ test("two grids' differences are named field by field", () => {
 });
 
 test("the sweep schemas refuse what the writer never writes", () => {
-  const row = { trial: "relu_L2_H64", seed: 0, settings: { activation: "relu", layers: 2, hidden: 64, init: "pytorch", optimizer: "sgd", lr: 0.1, momentum: 0.9, weightDecay: null, betas: null, eps: null, batchSize: 64, epochs: 1, leakySlope: 0.01, trainLimit: null }, status: "finished", epochs: 1, final_test_acc: 0.9, best_test_acc: 0.9, final_train_loss: null, epoch_first_50: 1, grad_norm_ratio: 2, seconds: 1 };
+  const row = { trial: "relu_L2_H64", seed: 0, settings: { activation: "relu", layers: 2, hidden: 64, init: "pytorch", norm: "none", optimizer: "sgd", lr: 0.1, momentum: 0.9, weightDecay: null, betas: null, eps: null, batchSize: 64, epochs: 1, leakySlope: 0.01, trainLimit: null }, status: "finished", epochs: 1, final_test_acc: 0.9, best_test_acc: 0.9, final_train_loss: null, epoch_first_50: 1, grad_norm_ratio: 2, seconds: 1 };
   assert.ok(trialRowSchema.safeParse(row).success);
   assert.ok(Number.isNaN(trialRowSchema.parse(row).final_train_loss));
   assert.equal(trialRowSchema.safeParse({ ...row, status: "interrupted" }).success, false);

@@ -92,7 +92,7 @@ test("the analysis' sentences follow the numbers: a line that falls to chance br
     trial: `${activation}_L${layers}`, seed: 0, status: "finished" as const, epochs: 1, final_test_acc: acc, best_test_acc: acc, final_train_loss: 1,
     epoch_first_50: acc >= 0.5 ? 1 : null, grad_norm_ratio: layers === 3 && activation === "tanh" ? 1e-3 : 1, seconds: 1,
     settings: {
-      activation, layers, hidden: 64, init: "pytorch" as const, optimizer: "sgd" as const, lr: 0.01, momentum: null, weightDecay: null, betas: null, eps: null,
+      activation, layers, hidden: 64, init: "pytorch" as const, norm: "none" as const, optimizer: "sgd" as const, lr: 0.01, momentum: null, weightDecay: null, betas: null, eps: null,
       batchSize: 64, epochs: 1, leakySlope: 0.01, trainLimit: null,
     },
   });

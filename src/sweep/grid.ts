@@ -35,6 +35,7 @@ export const AXES: Record<SweepAxis, AxisDefinition> = {
   layers: { flag: SHAPE.layers, label: (v: number) => `L${v}`, always: true },
   hidden: { flag: SHAPE.hidden, label: (v: number | number[]) => `H${Array.isArray(v) ? v.join("-") : v}`, always: true },
   init: { flag: TRAINING.init, label: (v: string) => v },
+  norm: { flag: TRAINING.norm, label: (v: string) => `norm-${v}` },
   optimizer: { flag: TRAINING.optimizer, label: (v: string) => v },
   // The optimiser's knobs: null where not given, which is the optimiser's own default (optim.ts).
   lr: { flag: TRAINING.lr, label: (v: number | null) => (v === null ? "lrdefault" : `lr${v}`) },
@@ -156,7 +157,7 @@ export function expandGrid(grid: SweepGrid): Trial[] {
     try {
       config = mlpConfig({
         inSize: grid.fixed.inSize, outSize: grid.fixed.outSize, hiddenSize: settings.hidden, numHiddenLayers: settings.layers,
-        activation: settings.activation as ActivationName, leakySlope: settings.leakySlope,
+        activation: settings.activation as ActivationName, leakySlope: settings.leakySlope, norm: settings.norm,
       });
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
