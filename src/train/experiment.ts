@@ -18,9 +18,12 @@ import { trainingMemoryProblems, type EpochRecord, type TrainEvent } from "./tra
  * The settings one model of an experiment may choose for itself; every other setting, and these when
  * a model leaves them out, are the experiment's. Recorded per model in config.json (runFormat's
  * modelSettingsSchema) and so honoured by resume.
- * TODO(lead, once --norm lands): add `norm` here (Pick<TrainSettings, "init" | "norm">), its field to
- * runFormat's modelSettingsSchema, and the `norm` entry of PRESET_EXPERIMENTS below. An optimiser per
- * model would need its knobs resolved per model too (optim.ts resolveHyper), so it is left out.
+ * TODO(lead, once --norm lands): (1) add `norm` here: Pick<TrainSettings, "init" | "norm">; (2) add
+ * `norm: z.enum(NORM_NAMES).optional()` to runFormat's modelSettingsSchema; (3) uncomment the `norm`
+ * entry of PRESET_EXPERIMENTS below (model names become e.g. "sigmoid_batch"); (4) add `norm` to
+ * settingsTable's SETTING_LABELS order if it is not there (it is: "norm"). The memory checks already
+ * take each model's own settings (settingsOf), so a norm's buffers are counted per model. An
+ * optimiser per model would need its knobs resolved per model (optim.ts resolveHyper), so it is left out.
  */
 export type ModelSettings = Partial<Pick<TrainSettings, "init">>;
 

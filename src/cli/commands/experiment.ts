@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { join } from "node:path";
 import {
-  notebookExperiment, NOTEBOOK_EXPERIMENTS, presetExperiment, PRESET_EXPERIMENTS, type ExperimentSpec, type NotebookExperiment, type PresetName,
+  notebookExperiment, NOTEBOOK_EXPERIMENTS, presetExperiment, PRESET_EXPERIMENTS, settingsOf, type ExperimentSpec, type NotebookExperiment, type PresetName,
 } from "../../train/experiment.js";
 import { InputError } from "../../errors.js";
 import { trainingMemoryProblems } from "../../train/trainer.js";
@@ -77,7 +77,7 @@ export function registerExperiment(program: Command, exit: (code: number) => voi
       specs = names.map((name) => notebookExperiment(name, flags.logdir, training.settings, training.seeds, options));
     }
     // The notebook's nets with the batch sizes typed: refused here, with the other flag problems' exit 2.
-    const tooLarge = specs.flatMap((spec) => trainingMemoryProblems(spec.models, spec.settings));
+    const tooLarge = specs.flatMap((spec) => spec.models.flatMap((m) => trainingMemoryProblems([m], settingsOf(spec.settings, m))));
     if (tooLarge.length > 0) throw new InputError(tooLarge.join("\n"));
     exit(await runFromCli(specs, { ...training, resumeCommand }));
   });
