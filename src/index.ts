@@ -19,10 +19,11 @@ export { evaluate, type Evaluation } from "./train/evaluate.js";
 export { DEFAULT_SETTINGS, type TrainSettings, type TrainJob } from "./train/settings.js";
 export { OPTIMIZERS, OPTIMIZER_NAMES, resolveHyper, optimizerStateFloats, type OptimizerName, type OptimizerHyper, type OptimizerState } from "./optim.js";
 export {
-  runExperiments, notebookExperiment, loadExperimentSpec, NOTEBOOK_EXPERIMENTS,
-  type ExperimentSpec, type ExperimentResult, type ModelSpec, type RunOptions,
+  runExperiments, notebookExperiment, presetExperiment, loadExperimentSpec, settingsOf, NOTEBOOK_EXPERIMENTS, PRESET_EXPERIMENTS,
+  type ExperimentSpec, type ExperimentResult, type ModelSpec, type ModelSettings, type PresetName, type RunOptions,
 } from "./train/experiment.js";
 export { StopFlag } from "./train/pool.js";
+export { settingsTable, type SettingsTable } from "./settingsTable.js";
 export { summarize, formatSummary, type SummaryRow } from "./train/summary.js";
 export { diagnoseEpoch, type EpochDiagnostics } from "./train/diagnostics.js";
 export { SummaryWriter, EventFileWriter } from "./log/events.js";

@@ -21,6 +21,7 @@ import type { MlpConfig } from "./model.js";
 import { DEFAULT_NORM, NORM_NAMES } from "./norms.js";
 import { hyperProblems, OPTIMIZER_NAMES } from "./optim.js";
 import { DEFAULT_SETTINGS, SEED_MAX, type TrainSettings } from "./train/settings.js";
+import type { ModelSettings } from "./train/experiment.js";
 
 // ---- bounds ----
 
@@ -94,9 +95,21 @@ export const dataIdentitySchema = z.object({
 const dataIdentityAgrees: Same<DataIdentity, z.output<typeof dataIdentitySchema>> = true;
 void dataIdentityAgrees;
 
+/**
+ * The settings one model sets for itself over the run's (train/experiment's ModelSettings): a preset
+ * trains each model with its own --init. Strict: a setting this version does not know (written by a
+ * newer actlab) is refused, not silently trained without.
+ */
+export const modelSettingsSchema = z.strictObject({
+  init: z.enum(INIT_NAMES).optional(),
+});
+const modelSettingsAgree: Same<ModelSettings, z.output<typeof modelSettingsSchema>> = true;
+void modelSettingsAgree;
+
 export const runConfigSchema = z.object({
   name: z.string().min(1),
-  models: z.array(z.object({ model: z.string().min(1), config: mlpConfigSchema })).min(1),
+  // `settings` is absent for a model trained with the run's settings alone (and in runs from before it).
+  models: z.array(z.object({ model: z.string().min(1), config: mlpConfigSchema, settings: modelSettingsSchema.optional() })).min(1),
   // A seed listed twice would train one model twice and report a spread of zero.
   seeds: z.array(seed).min(1).refine((seeds) => new Set(seeds).size === seeds.length, { error: "lists a seed twice" }),
   settings: trainSettingsSchema,

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { ACTIVATION_NAMES } from "../src/activations.js";
+import { PRESET_EXPERIMENTS } from "../src/train/experiment.js";
 import { runCli, startCli, type CliResult } from "./support/cliProcess.js";
 import { temporaryDir } from "./support/scratch.js";
 
@@ -60,7 +61,8 @@ const CASES: Case[] = [
   { what: "experiment: unknown name, unknown activation, log directory that is a file",
     args: ["experiment", "deepest", "--logdir", aFile, "--activations", "sigmod"],
     messages: [
-      /experiment must be one of seed, shallow, deeper; got "deepest"/,
+      // The notebook's three, then the presets from their table.
+      new RegExp(`experiment must be one of seed, shallow, deeper, ${Object.keys(PRESET_EXPERIMENTS).join(", ")}; got "deepest"`),
       /--activations: unknown activation "sigmod" \(did you mean "sigmoid"\?\); valid names: sigmoid, tanh/,
       new RegExp(`--logdir ${aFile} cannot be written: ${aFile} is a file, not a folder`),
     ] },

@@ -12,7 +12,9 @@ import { readPng } from "../src/plot/png.js";
 import { svgSize } from "../src/plot/render.js";
 import type { MetricsRecord } from "../src/plot/runPlots.js";
 import { findings, layerRanges } from "../src/report/narrative.js";
+import { renderReportHtml } from "../src/report/html.js";
 import { writeReport, type ReportResult } from "../src/report/report.js";
+import { loadRun } from "../src/report/runData.js";
 import { runExperiments } from "../src/train/experiment.js";
 import { DEFAULT_SETTINGS } from "../src/train/settings.js";
 import { runCli } from "./support/cliProcess.js";
@@ -212,5 +214,36 @@ describe("actlab report on wrong-shape files (issue 9: exit 2 naming the file an
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /config\.json is not a valid run configuration: models\[0\]: /);
     assert.doesNotMatch(result.stderr, /TypeError|\n\s+at /);
+  });
+});
+
+describe("the report's settings (issue 11: the knobs each model trained with)", () => {
+  it("lists the settings the models share, without the knobs SGD does not take", () => {
+    const section = /<section id="settings">([\s\S]*?)<\/section>/.exec(html);
+    assert.ok(section, "a settings section");
+    for (const [name, value] of [["optimiser", "sgd"], ["lr", "0.01"], ["momentum", "0.9"], ["init", "pytorch"], ["batch size", "64"], ["epochs", "2"]]) {
+      assert.ok(section[1].includes(`<dt>${name}</dt><dd>${value}</dd>`), `${name} ${value} in ${section[1]}`);
+    }
+    assert.doesNotMatch(section[1], /betas|eps</, "adam's knobs are recorded, unused, for sgd: not shown");
+    assert.doesNotMatch(section[1], /model-settings/, "no per-model table when every model has the same settings");
+  });
+
+  it("shows each model's own settings where they differ (a preset's --init per model)", () => {
+    const dir = join(temp, "per-model");
+    cpSync(runDir, dir, { recursive: true });
+    const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    config.models[0].settings = { init: "xavier-normal" };
+    config.settings.optimizer = "adam";
+    config.settings.lr = 0.001;
+    config.settings.momentum = 0;
+    writeFileSync(join(dir, "config.json"), JSON.stringify(config));
+    const page = renderReportHtml({ title: "t", dir, status: "finished", summarySource: "summary.json", sentences: [], rows: [], charts: [], settings: loadRun(dir).settings });
+    const table = /<table class="summary model-settings">([\s\S]*?)<\/table>/.exec(page);
+    assert.ok(table, "a per-model table");
+    assert.ok(table[1].includes(`<th scope="col">init</th>`));
+    assert.ok(table[1].includes(`<tr data-model="tanh"><th scope="row">tanh</th><td>xavier-normal</td></tr>`), table[1]);
+    assert.ok(table[1].includes(`<tr data-model="sigmoid"><th scope="row">sigmoid</th><td>pytorch</td></tr>`), table[1]);
+    assert.ok(page.includes("<dt>optimiser</dt><dd>adam</dd>") && page.includes("<dt>betas</dt><dd>0.9, 0.999</dd>"), "adam's knobs are shown");
+    assert.doesNotMatch(page, /<dt>momentum<\/dt>/, "adam takes no momentum");
   });
 });

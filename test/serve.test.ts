@@ -17,7 +17,7 @@ import { activationCurve, grid } from "../src/engine/curves.js";
 import { InputError } from "../src/errors.js";
 import { readEventDir } from "../src/log/eventReader.js";
 import { makeHistogram } from "../src/log/histogram.js";
-import type { CurvesResponse, HistogramsResponse, JsonFileResponse, MetricsResponse, RunsResponse } from "../src/serve/apiTypes.js";
+import type { ConfigResponse, CurvesResponse, HistogramsResponse, JsonFileResponse, MetricsResponse, RunsResponse } from "../src/serve/apiTypes.js";
 import { bucketIntervals, rebin, sharedEdges } from "../src/serve/histogramBins.js";
 import { activationRows, curveRows, depthRows, heatRows, overlayRows, unitRows } from "../src/serve/page/chartData.js";
 import { activationSpec, depthSpec, heatmapSpec, metricSpec, overlaySpec, unitsSpec } from "../src/serve/page/charts.js";
@@ -457,4 +457,30 @@ describe("run formats in the dashboard (issue 9: wrong-shape files, a killed wri
       await single.close();
     }
   });
+});
+
+test("config answers carry the run's settings, shared and per model (issue 11)", async () => {
+  const alpha = await api<ConfigResponse>("/api/config?run=alpha");
+  assert.ok(alpha.settings);
+  assert.deepEqual(alpha.settings.shared.slice(0, 3), [{ name: "optimiser", value: "sgd" }, { name: "lr", value: "0.01" }, { name: "momentum", value: "0.9" }]);
+  assert.ok(alpha.settings.shared.some((s) => s.name === "init" && s.value === "pytorch"));
+  assert.deepEqual(alpha.settings.perModel, { names: [], rows: [] });
+  const dir = join(logdir, "preset-like");
+  cpSync(join(logdir, "alpha"), dir, { recursive: true });
+  try {
+    const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    config.models[1].settings = { init: "kaiming-normal" };
+    writeFileSync(join(dir, "config.json"), JSON.stringify(config));
+    const answer = await api<ConfigResponse>("/api/config?run=preset-like");
+    assert.deepEqual(answer.value, config, "the file as written");
+    assert.deepEqual(answer.settings?.perModel, { names: ["init"], rows: [{ model: "tanh", values: ["pytorch"] }, { model: "relu", values: ["kaiming-normal"] }] });
+    assert.ok(!answer.settings?.shared.some((s) => s.name === "init"));
+    config.models[1].settings = { init: "bogus" };
+    writeFileSync(join(dir, "config.json"), JSON.stringify(config));
+    const bad = await api<ConfigResponse>("/api/config?run=preset-like");
+    assert.equal(bad.settings, null);
+    assert.ok(bad.warnings.some((w) => /preset-like\/config.json is not a valid run configuration \(models\[1\]\.settings\.init/.test(w)), bad.warnings.join("\n"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,6 +1,7 @@
 // The report page: one HTML file with its charts inlined as SVG and its style in a <style> block,
 // so it opens anywhere, offline, and can be mailed as one attachment.
 import type { Spread, SummaryRow } from "../runFormat.js";
+import type { SettingsTable } from "../settingsTable.js";
 
 export interface ReportChart {
   id: string;
@@ -17,6 +18,8 @@ export interface ReportPage {
   summarySource: string;
   sentences: string[];
   rows: SummaryRow[];
+  /** From config.json; no section without one. */
+  settings?: SettingsTable;
   charts: ReportChart[];
 }
 
@@ -55,6 +58,19 @@ function summaryTable(rows: SummaryRow[]): string {
   return `<table class="summary">\n<thead><tr>${header.map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join("")}</tr></thead>\n<tbody>\n${body.join("\n")}\n</tbody>\n</table>`;
 }
 
+/** The settings all models share as a list, then those that differ as a table with a row per model. */
+function settingsSection(settings: SettingsTable): string {
+  const shared = settings.shared.map((s) => `<div><dt>${escapeHtml(s.name)}</dt><dd>${escapeHtml(s.value)}</dd></div>`).join("\n");
+  const parts = [`<h2>Settings</h2>`, `<dl class="settings">\n${shared}\n</dl>`];
+  const { names, rows } = settings.perModel;
+  if (names.length > 0) {
+    const head = ["model", ...names].map((h) => `<th scope="col">${escapeHtml(h)}</th>`).join("");
+    const body = rows.map((r) => `<tr data-model="${escapeHtml(r.model)}"><th scope="row">${escapeHtml(r.model)}</th>${r.values.map((v) => `<td>${escapeHtml(v)}</td>`).join("")}</tr>`);
+    parts.push(`<p>Per model:</p>`, `<table class="summary model-settings">\n<thead><tr>${head}</tr></thead>\n<tbody>\n${body.join("\n")}\n</tbody>\n</table>`);
+  }
+  return `<section id="settings">\n${parts.join("\n")}\n</section>`;
+}
+
 export const STYLE = `
 body { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif; margin: 2rem auto; max-width: 80rem; padding: 0 1rem; color: #222; }
 h1 { font-size: 1.5rem; margin-bottom: 0.2rem; }
@@ -66,6 +82,10 @@ table.summary th[scope=row], table.summary thead th:first-child { text-align: le
 .charts { display: flex; flex-wrap: wrap; gap: 1.5rem; }
 figure { margin: 0; }
 figcaption { font-size: 0.85rem; color: #666; }
+dl.settings { display: flex; flex-wrap: wrap; gap: 0.3rem 1.5rem; }
+dl.settings dt { display: inline; color: #666; }
+dl.settings dt::after { content: ":"; }
+dl.settings dd { display: inline; margin: 0 0 0 0.3rem; }
 `;
 
 export function renderReportHtml(page: ReportPage): string {
@@ -91,6 +111,7 @@ ${page.sentences.map((s) => `<p>${escapeHtml(s)}</p>`).join("\n")}
 </section>
 <h2>Summary</h2>
 ${summaryTable(page.rows)}
+${page.settings ? settingsSection(page.settings) : ""}
 <h2>Curves</h2>
 <div class="charts">
 ${charts.join("\n")}

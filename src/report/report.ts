@@ -68,6 +68,7 @@ export async function writeReport(dir: string, options: ReportOptions = {}): Pro
     summarySource: run.summarySource,
     sentences: found.sentences,
     rows: run.rows,
+    settings: run.settings,
     charts,
   });
   writeFileAtomicSync(out, html);

@@ -1,11 +1,12 @@
 // What a report needs from a run directory, read from the directory's own files: metrics.jsonl
 // (required), summary.json (or the same table recomputed when the run has not written it yet)
-// and config.json (model order, parameter counts, number of classes).
+// and config.json (model order, parameter counts, number of classes, the settings).
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { InputError } from "../errors.js";
 import { parameterCount, type MlpConfig } from "../model.js";
 import { readMetrics, readRunConfig, readSummary, type MetricsRecord, type RunConfigFile, type SummaryRow } from "../runFormat.js";
+import { settingsTable, type SettingsTable } from "../settingsTable.js";
 import { summarize } from "../train/summary.js";
 
 export interface RunData {
@@ -21,6 +22,8 @@ export interface RunData {
   records: MetricsRecord[];
   rows: SummaryRow[];
   summarySource: "summary.json" | "metrics.jsonl";
+  /** The settings shared and per model (config.json); absent when the run has no config.json. */
+  settings?: SettingsTable;
 }
 
 function notARunDirectory(dir: string, metrics: string): InputError {
@@ -66,5 +69,6 @@ export function loadRun(dir: string): RunData {
     };
     rows = summarize(models.map((model) => ({ model, parameters: parameters(model) })), records);
   }
-  return { dir, name, status, models, classes, records, rows, summarySource };
+  const settings = config ? settingsTable(config) : undefined;
+  return { dir, name, status, models, classes, records, rows, summarySource, settings };
 }

@@ -9,7 +9,9 @@ import type {
   HistogramKind, MetricsRecordJson, RunConfigJson, SummaryJson, SummaryStatus,
 } from "../runFormat.js";
 
-export type { HistogramKind, RunConfigJson, SummaryJson };
+import type { SettingsTable } from "../settingsTable.js";
+
+export type { HistogramKind, RunConfigJson, SettingsTable, SummaryJson };
 
 export interface RunListing {
   /** The run folder relative to the log directory, with "/" separators. */
@@ -55,7 +57,10 @@ export interface JsonFileResponse<T = unknown> {
   warnings: string[];
 }
 
-export type ConfigResponse = JsonFileResponse<RunConfigJson>;
+export interface ConfigResponse extends JsonFileResponse<RunConfigJson> {
+  /** The settings shared by the run's models and those per model (settingsTable); null without a valid config.json. */
+  settings: SettingsTable | null;
+}
 export type SummaryResponse = JsonFileResponse<SummaryJson>;
 
 export type HistogramScale = "linear" | "log";

@@ -14,6 +14,7 @@ import { ACTIVATIONS, ACTIVATION_NAMES, isActivationName } from "../activations.
 import { activationCurve, grid } from "../engine/curves.js";
 import { InputError } from "../errors.js";
 import type {
+  ConfigResponse,
   ActivationCatalogueEntry, CurvesResponse, HistogramKind, HistogramScale, HistogramSeries, HistogramsResponse,
   JsonFileResponse, MetricsResponse, RunListing, RunsResponse,
 } from "./apiTypes.js";
@@ -26,6 +27,8 @@ import { decodeSegments, HttpError, resolveFileInside } from "./safePath.js";
 import { RunStore } from "./runStore.js";
 import { SweepStore } from "./sweepStore.js";
 import type { SiteFile } from "./trainPageFiles.js";
+import { check, runConfigSchema, type RunConfigJson } from "../runFormat.js";
+import { settingsTable } from "../settingsTable.js";
 
 export interface ServeOptions {
   /** The folder whose run sub-folders (any folder holding a metrics.jsonl) are shown. */
@@ -218,7 +221,14 @@ class Dashboard {
         const metrics = this.store.metrics(this.store.runDir(run), run);
         return { run, records: metrics.value, warnings: metrics.warnings } satisfies MetricsResponse;
       }
-      case "config":
+      case "config": {
+        const run = required(params, "run");
+        const file = this.store.jsonFile(this.store.runDir(run), run, "config.json");
+        // The file as written, and its settings as the report shows them (settingsTable: shared, per model).
+        const parsed = file.value === null ? undefined : check(runConfigSchema, file.value);
+        const settings = parsed?.ok ? settingsTable(parsed.value) : null;
+        return { run, value: file.value as RunConfigJson | null, settings, warnings: file.warnings } satisfies ConfigResponse;
+      }
       case "summary": {
         const run = required(params, "run");
         const file = this.store.jsonFile(this.store.runDir(run), run, `${endpoint}.json`);

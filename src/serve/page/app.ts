@@ -5,7 +5,7 @@
 // this module (globals `vega` and `vegaLite`), served from node_modules by our own server.
 import type {
   ActivationCatalogueEntry, ConfigResponse, CurvesResponse, HistogramsResponse, MetricsResponse, RunListing, RunsResponse,
-  SummaryResponse, SummaryJson,
+  SettingsTable, SummaryResponse, SummaryJson,
 } from "../apiTypes.js";
 import {
   activationRows, curveRows, depthRows, heatRows, labelsOf, latestEpoch, overlayRows, unitRows, type RunData,
@@ -185,12 +185,26 @@ function note(container: HTMLElement, text: string): void {
 
 type SummarySpreadJson = SummaryJson["rows"][number]["final_test_acc"];
 
-function drawSummaries(runs: { run: string; summary: SummaryJson | null }[]): void {
+/**
+ * A run's settings (the server's settingsTable of its config.json): one line of those all models
+ * share, then a row per model of those that differ (a preset's --init, say).
+ */
+function settingsElements(settings: SettingsTable): HTMLElement[] {
+  const shared = element("p", { className: "note settings", textContent: settings.shared.map((s) => `${s.name} ${s.value}`).join(" · ") });
+  const { names, rows } = settings.perModel;
+  if (names.length === 0) return [shared];
+  const head = element("tr", {}, ...["model", ...names].map((h) => element("th", { textContent: h })));
+  const body = rows.map((row) => element("tr", {}, element("td", { textContent: row.model }), ...row.values.map((v) => element("td", { textContent: v }))));
+  return [shared, element("table", { className: "model-settings" }, element("thead", {}, head), element("tbody", {}, ...body))];
+}
+
+function drawSummaries(runs: { run: string; summary: SummaryJson | null; settings: SettingsTable | null }[]): void {
   const container = $("summary");
   container.replaceChildren();
-  for (const { run, summary } of runs) {
+  for (const { run, summary, settings } of runs) {
     if (summary === null) {
       note(container, `${run}: no summary.json yet (it is written when the run ends)`);
+      if (settings) container.append(...settingsElements(settings));
       continue;
     }
     // The server sent summary.json only after checking it against its format; non-finite numbers are null.
@@ -207,6 +221,7 @@ function drawSummaries(runs: { run: string; summary: SummaryJson | null }[]): vo
       element("td", { textContent: stat(row.final_train_loss, 1, 4) }),
       element("td", { textContent: row.diverged.length > 0 ? `${row.diverged.length} seed(s)` : "" })));
     container.append(element("h3", { textContent: run }), element("table", {}, element("thead", {}, head), element("tbody", {}, ...body)));
+    if (settings) container.append(...settingsElements(settings));
   }
 }
 
@@ -359,7 +374,7 @@ async function loadOnce(): Promise<void> {
   if (curves && curves.curves.length > 0) await draw(actBox, "activations", activationSpec(activationRows(curves), curves.curves.map((c) => c.name)));
   else note(actBox, "pick an activation");
 
-  drawSummaries(perRun.map((p) => ({ run: p.run.name, summary: p.summary.value })));
+  drawSummaries(perRun.map((p) => ({ run: p.run.name, summary: p.summary.value, settings: p.config.settings })));
   showWarnings([
     ...listing.warnings,
     ...runs.flatMap((r) => r.warnings),
