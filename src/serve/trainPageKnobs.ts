@@ -6,6 +6,8 @@ import { ACTIVATION_NAMES } from "../activations.js";
 import type { Flag } from "../cli/flags.js";
 import { SHAPE, TRAIN_RUN, TRAINING } from "../cli/flagTable.js";
 import { INIT_NAMES } from "../init.js";
+import { NORM_NAMES } from "../norms.js";
+import { OPTIMIZER_NAMES } from "../optim.js";
 import type { Knob, KnobKind } from "../browser/trainSpec.js";
 import { HttpError } from "./safePath.js";
 
@@ -24,6 +26,8 @@ const PAGE_FLAGS: PageFlag[] = [
   { flag: SHAPE.layers, kind: "integer", min: 2, max: 64 },
   { flag: SHAPE.hidden, kind: "widths", min: 1, max: 4096 },
   { flag: TRAINING.init, kind: "choice", choices: INIT_NAMES },
+  { flag: TRAINING.norm, kind: "choice", choices: NORM_NAMES },
+  { flag: TRAINING.optimizer, kind: "choice", choices: OPTIMIZER_NAMES },
   { flag: TRAINING.lr, kind: "number", min: 0 },
   { flag: TRAINING.momentum, kind: "number", min: 0 },
   { flag: TRAINING.batchSize, kind: "integer", min: 1, max: 65_536 },
