@@ -13,6 +13,7 @@ import {
 import { activationSpec, depthSpec, heatmapSpec, metricSpec, overlaySpec, unitsSpec, type Spec } from "./charts.js";
 import { startSweepView } from "./sweepView.js";
 import { formatViewState, parseViewState, type ViewState } from "./viewState.js";
+import { element, getJson } from "./dom.js";
 
 interface VegaView {
   runAsync(): Promise<VegaView>;
@@ -55,20 +56,6 @@ const $ = (id: string) => {
   return el;
 };
 
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]) {
-  const el = document.createElement(tag);
-  Object.assign(el, props);
-  el.append(...children);
-  return el;
-}
-
-async function getJson<T>(path: string, params: [string, string][] = []): Promise<T> {
-  const query = new URLSearchParams(params).toString();
-  const response = await fetch(query ? `${path}?${query}` : path, { cache: "no-store" });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(`${path}: ${(body as { error?: string }).error ?? response.statusText}`);
-  return body as T;
-}
 
 /** The state with every choice made concrete against what exists (runs, layers, epochs). */
 function selectedRuns(state: ViewState): RunListing[] {

@@ -4,6 +4,7 @@
 // report draw the same thing). It polls on its own and redraws a sweep when its files change, so
 // it follows a running sweep live. The section stays hidden when the folder holds no sweep.
 import type { SweepAnswer, SweepListing } from "../sweepStore.js";
+import { element, getJson } from "./dom.js";
 
 interface VegaView {
   runAsync(): Promise<VegaView>;
@@ -12,20 +13,6 @@ interface VegaView {
 declare const vega: { View: new (runtime: unknown, options: Record<string, unknown>) => VegaView; parse(spec: unknown): unknown };
 declare const vegaLite: { compile(spec: unknown): { spec: unknown } };
 
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]) {
-  const el = document.createElement(tag);
-  Object.assign(el, props);
-  el.append(...children);
-  return el;
-}
-
-async function getJson<T>(path: string, params: [string, string][] = []): Promise<T> {
-  const query = new URLSearchParams(params).toString();
-  const response = await fetch(query ? `${path}?${query}` : path, { cache: "no-store" });
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(`${path}: ${(body as { error?: string }).error ?? response.statusText}`);
-  return body as T;
-}
 
 /** Drawn sweeps by name, with the version they were drawn at and their views (finalized on redraw). */
 const drawn = new Map<string, { version: string; views: VegaView[]; card: HTMLElement }>();
