@@ -11,7 +11,7 @@ import { DEFAULT_NORM, isNormName } from "../norms.js";
 import { isOptimizerName, OPTIMIZERS, type OptimizerState } from "../optim.js";
 import { writeFileAtomicSync } from "./atomicFile.js";
 import { configMetadata, modelCheckpointBytes, parameterTensors } from "./checkpointBytes.js";
-import { decodeSafetensors, encodeSafetensors, readSafetensors, writeSafetensorsSync, type Safetensors, type Tensor } from "./safetensors.js";
+import { decodeSafetensors, encodeSafetensors, readSafetensors, type Safetensors, type Tensor } from "./safetensors.js";
 
 export { CHECKPOINT_FORMAT, finishedCheckpointMetadata, modelCheckpointBytes } from "./checkpointBytes.js";
 

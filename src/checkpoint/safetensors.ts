@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import { InputError } from "../errors.js";
 import { writeFileAtomic, writeFileAtomicSync } from "./atomicFile.js";
 import {
-  checkHeaderLength, decodeSafetensors, encodeSafetensors, failFor, MAX_HEADER_BYTES, parseHeader, tensorOf,
+  checkHeaderLength, encodeSafetensors, failFor, MAX_HEADER_BYTES, parseHeader, tensorOf,
   type Fail, type Safetensors, type Tensor,
 } from "./safetensorsCodec.js";
 

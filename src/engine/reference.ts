@@ -178,35 +178,10 @@ export interface NormGradients {
 export function batchNormBackward(
   dY: ArrayLike<number>, X: ArrayLike<number>, gamma: ArrayLike<number>, batch: number, n: number, eps: number,
 ): NormGradients {
-  const dX = new Float64Array(batch * n);
-  const dGamma = new Float64Array(n);
-  const dBeta = new Float64Array(n);
-  for (let c = 0; c < n; c++) {
-    let sum = 0;
-    for (let r = 0; r < batch; r++) sum += X[r * n + c];
-    const m = sum / batch;
-    let squares = 0;
-    for (let r = 0; r < batch; r++) squares += (X[r * n + c] - m) ** 2;
-    const s = 1 / Math.sqrt(squares / batch + eps);
-    let dVar = 0;
-    let dMean = 0;
-    let centred = 0;
-    for (let r = 0; r < batch; r++) {
-      const i = r * n + c;
-      const d = X[i] - m;
-      dBeta[c] += dY[i];
-      dGamma[c] += dY[i] * d * s;
-      dVar += dY[i] * gamma[c] * d * -0.5 * s ** 3;
-      dMean -= dY[i] * gamma[c] * s;
-      centred += -2 * d;
-    }
-    dMean += dVar * centred / batch;
-    for (let r = 0; r < batch; r++) {
-      const i = r * n + c;
-      dX[i] = dY[i] * gamma[c] * s + dVar * 2 * (X[i] - m) / batch + dMean / batch;
-    }
-  }
-  return { dX, dGamma, dBeta };
+  const grads = { dX: new Float64Array(batch * n), dGamma: new Float64Array(n), dBeta: new Float64Array(n) };
+  // One group per feature c: its batch column, elements r·n + c.
+  for (let c = 0; c < n; c++) normGroupBackward(dY, X, gamma, eps, batch, (r) => r * n + c, () => c, grads);
+  return grads;
 }
 
 /** LayerNorm over the last dimension of X [batch, n]: each row by its own mean and biased variance. */
@@ -237,30 +212,42 @@ export function layerNormForward(
 export function layerNormBackward(
   dY: ArrayLike<number>, X: ArrayLike<number>, gamma: ArrayLike<number>, batch: number, n: number, eps: number,
 ): NormGradients {
-  const dX = new Float64Array(batch * n);
-  const dGamma = new Float64Array(n);
-  const dBeta = new Float64Array(n);
-  const { mean, rstd } = layerNormForward(X, gamma, gamma, batch, n, eps);
-  for (let r = 0; r < batch; r++) {
-    const m = mean[r];
-    const s = rstd[r];
-    let dVar = 0;
-    let dMean = 0;
-    let centred = 0;
-    for (let c = 0; c < n; c++) {
-      const i = r * n + c;
-      const d = X[i] - m;
-      dBeta[c] += dY[i];
-      dGamma[c] += dY[i] * d * s;
-      dVar += dY[i] * gamma[c] * d * -0.5 * s ** 3;
-      dMean -= dY[i] * gamma[c] * s;
-      centred += -2 * d;
-    }
-    dMean += dVar * centred / n;
-    for (let c = 0; c < n; c++) {
-      const i = r * n + c;
-      dX[i] = dY[i] * gamma[c] * s + dVar * 2 * (X[i] - m) / n + dMean / n;
-    }
+  const grads = { dX: new Float64Array(batch * n), dGamma: new Float64Array(n), dBeta: new Float64Array(n) };
+  // One group per row r: its n features, elements r·n + c.
+  for (let r = 0; r < batch; r++) normGroupBackward(dY, X, gamma, eps, n, (c) => r * n + c, (c) => c, grads);
+  return grads;
+}
+
+/**
+ * The chain rule over one normalised group of `count` elements (element k at X[at(k)], scaled by
+ * γ[feature(k)]): its mean and biased variance, then dγ, dβ and dx as batchNormBackward spells out.
+ */
+function normGroupBackward(
+  dY: ArrayLike<number>, X: ArrayLike<number>, gamma: ArrayLike<number>, eps: number, count: number,
+  at: (k: number) => number, feature: (k: number) => number, { dX, dGamma, dBeta }: NormGradients,
+): void {
+  let sum = 0;
+  for (let k = 0; k < count; k++) sum += X[at(k)];
+  const m = sum / count;
+  let squares = 0;
+  for (let k = 0; k < count; k++) squares += (X[at(k)] - m) ** 2;
+  const s = 1 / Math.sqrt(squares / count + eps);
+  let dVar = 0;
+  let dMean = 0;
+  let centred = 0;
+  for (let k = 0; k < count; k++) {
+    const i = at(k);
+    const c = feature(k);
+    const d = X[i] - m;
+    dBeta[c] += dY[i];
+    dGamma[c] += dY[i] * d * s;
+    dVar += dY[i] * gamma[c] * d * -0.5 * s ** 3;
+    dMean -= dY[i] * gamma[c] * s;
+    centred += -2 * d;
   }
-  return { dX, dGamma, dBeta };
+  dMean += dVar * centred / count;
+  for (let k = 0; k < count; k++) {
+    const i = at(k);
+    dX[i] = dY[i] * gamma[feature(k)] * s + dVar * 2 * (X[i] - m) / count + dMean / count;
+  }
 }
