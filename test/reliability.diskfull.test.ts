@@ -68,7 +68,7 @@ function temporaries(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true }).map(String).filter((p) => /\.tmp$/.test(p));
 }
 
-before(() => mountTmpfs("8m"));
+before(() => mountTmpfs("16m"));
 after(() => {
   unmount();
   scratch.remove();
@@ -116,11 +116,12 @@ describe("disk full", () => {
   it("`actlab train` out of space at a resumable state: exit 2, the file named, the folder intact, and it resumes", async (t) => {
     if (!mounted) return t.skip(whyNot);
     emptyTmpfs();
-    // A net whose resumable state (1.6 MB) dwarfs an epoch's logs (~0.1 MB): the first state fits,
-    // the second (written beside the first, then renamed over it) does not.
-    fill(2560 * 1024);
+    // A net whose resumable state (weights and momentum, 3.2 MB) dwarfs an epoch's logs (~0.1 MB):
+    // with 5 MB free the first state fits with room to spare for logs, and the second (written
+    // beside the first, then renamed over it) cannot.
+    fill(5 * 1024 * 1024);
     const dir = join(mountPoint, "run");
-    const args = ["train", "--logdir", dir, "--hidden", "256", "--layers", "2", "--epochs", "3", "--train-limit", "300", "--workers", "1"];
+    const args = ["train", "--logdir", dir, "--hidden", "512", "--layers", "2", "--epochs", "3", "--train-limit", "300", "--workers", "1"];
     const r = await runCli(args);
     assert.equal(r.code, 2, r.stderr);
     const state = join(dir, "resume", "relu.safetensors");
