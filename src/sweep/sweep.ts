@@ -7,15 +7,14 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { appendLineDurableSync, writeFileAtomicSync } from "../checkpoint/atomicFile.js";
 import { dataDifferences } from "../data/identity.js";
-import { loadMnist, type MnistData } from "../data/mnist.js";
+import { loadMnist } from "../data/mnist.js";
 import { InputError } from "../errors.js";
 import { readJobs, readMetrics, seriesName, type EpochDiagnostics, type EpochRecord } from "../runFormat.js";
 import {
   readSweepFile, readTrialRows, SWEEP_FILE, SWEEP_FORMAT_VERSION, TRIALS_FILE,
   type SweepFile, type SweepFileJson, type SweepGrid, type TrialRow, type TrialRowJson, type TrialState,
 } from "../sweepFormat.js";
-import { runExperiments, type ExperimentSpec } from "../train/experiment.js";
-import type { JobRunner, StopFlag } from "../train/pool.js";
+import { runExperiments, type ExperimentSpec, type RunOptions } from "../train/experiment.js";
 import { prepareWritableDir } from "../train/runDirectory.js";
 import { lockRunDirectory } from "../train/runLock.js";
 import type { TrainEvent } from "../train/trainer.js";
@@ -29,21 +28,12 @@ export interface SweepSpec {
   grid: SweepGrid;
 }
 
-export interface SweepOptions {
-  dataDir?: string;
-  /** Data already loaded (tests); overrides dataDir. */
-  data?: MnistData;
-  workers?: number;
-  runner?: JobRunner;
-  stopFlag?: StopFlag;
-  /** Reattach to the folder's sweep instead of starting one. */
-  resume?: boolean;
+/** runExperiments' options (resume: reattach to the folder's sweep), with events told by trial. */
+export interface SweepOptions extends Omit<RunOptions, "onEvent"> {
   /** Every training event, with its trial. */
   onEvent?: (trial: Trial, event: TrainEvent) => void;
   /** Each trial state change, and each row as its job ends. */
   onProgress?: (progress: SweepProgress) => void;
-  onWarning?: (message: string) => void;
-  stepEventIntervalMs?: number;
 }
 
 export interface SweepProgress {
