@@ -6,9 +6,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, it } from "node:test";
-import { FIXTURES_DIR, REPO_ROOT } from "./support/fixtures.js";
+import { FIXTURES_DIR, PYTHON, REPO_ROOT, torchUnavailable } from "./support/fixtures.js";
 
-const PYTHON = "/usr/bin/python3";
 const DIST = join(REPO_ROOT, "dist");
 
 function inside(root: string, path: string): boolean {
@@ -46,9 +45,9 @@ describe("the repository stands alone", () => {
   });
 
   it("scripts/make_fixtures.py --check reproduces every fixture", (t) => {
-    const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
-    if (probe.status !== 0) {
-      return t.skip(`${PYTHON} cannot import torch (apt-get install python3-torch): ${probe.error?.message ?? probe.stderr.trim().split("\n").pop()}`);
+    const missing = torchUnavailable();
+    if (missing) {
+      return t.skip(missing);
     }
     const check = spawnSync(PYTHON, [join(REPO_ROOT, "scripts", "make_fixtures.py"), "--check"], { encoding: "utf8", timeout: 120_000 });
     assert.equal(check.status, 0, `make_fixtures.py --check:\n${check.stdout}\n${check.stderr}`);

