@@ -11,6 +11,7 @@ import { mlpConfig, parameterCount } from "../model.js";
 import type { NormName } from "../norms.js";
 import { resolveHyper, type OptimizerName } from "../optim.js";
 import type { EpochDiagnostics, EpochRecord } from "../runFormat.js";
+import { seriesName } from "../runNames.js";
 import { DEFAULT_SETTINGS, type TrainSettings } from "../train/settings.js";
 import { summarize } from "../train/summary.js";
 import { fetchMnist } from "./mnistFetch.js";
@@ -101,7 +102,7 @@ export function planFromQuery(search: string): TrainPlan {
 
 /** The run folder's name of a series: the model alone with one seed (as the CLI's run writer names it). */
 function seriesOf(job: PageJob, plan: TrainPlan): string {
-  return plan.seeds.length > 1 ? `${job.model}_seed${job.seed}` : job.model;
+  return seriesName(job.model, job.seed, plan.seeds.length > 1);
 }
 
 // ---- the form ----
