@@ -15,6 +15,7 @@ import { evaluate } from "../src/train/evaluate.js";
 import { runExperiments, type ExperimentSpec } from "../src/train/experiment.js";
 import { DEFAULT_SETTINGS } from "../src/train/settings.js";
 import { trainJob, type EpochRecord, type TrainEvent } from "../src/train/trainer.js";
+import { runJobs, StopFlag } from "../src/train/pool.js";
 
 const data = loadMnist();
 const CHANCE = 0.1135; // always answering "1", the test set's most common digit
@@ -141,5 +142,25 @@ describe("a run directory", () => {
     }
     assert.deepEqual(checkpoints[1], checkpoints[0]);
     assert.deepEqual(checkpoints[2], checkpoints[0]);
+  });
+
+  it("records nothing more once an event's handling has failed (a worker's queued events are dropped)", async () => {
+    // Tiny epochs, and a handler that takes a while to fail (as a slow write does): the worker has
+    // posted the later epochs and the end by the time the failure is thrown.
+    const job = {
+      model: "tanh", seed: 0, trainLimit: 64,
+      config: mlpConfig({ inSize: 784, outSize: 10, hiddenSize: 8, numHiddenLayers: 2, activation: "tanh" }),
+      settings: { ...DEFAULT_SETTINGS, epochs: 3 },
+    };
+    const seen: string[] = [];
+    await assert.rejects(runJobs([{ job }], loadMnist({ shared: true }), 1, new StopFlag(), (_index, event) => {
+      seen.push(event.type === "epoch" ? `epoch ${event.record.epoch}` : event.type);
+      if (event.type === "epoch") {
+        const until = Date.now() + 1500;
+        while (Date.now() < until);
+        throw new Error("the disk is full");
+      }
+    }), /the disk is full/);
+    assert.deepEqual(seen.filter((s) => s !== "step"), ["start", "epoch 1"]);
   });
 });

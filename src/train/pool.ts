@@ -66,6 +66,10 @@ export async function runJobs(
   const count = Math.min(workers, jobs.length);
   const workerData: WorkerData = { data, stopFlag: stopFlag.buffer };
   let next = 0;
+  // Once one event's handling has failed, the run is over: events already queued from the workers
+  // (a later epoch, the job's end) must not be recorded, or a job could be written up as finished,
+  // and its resumable state removed, after the write that failed.
+  let failed = false;
   const threads = Array.from({ length: count }, () => new Worker(new URL("./worker.js", import.meta.url), { workerData }));
   try {
     await Promise.all(threads.map((worker) => new Promise<void>((resolve, reject) => {
@@ -79,14 +83,19 @@ export async function runJobs(
         worker.postMessage(message);
       };
       worker.on("message", (message: WorkerMessage) => {
+        if (failed) return;
         if ("event" in message) {
           try {
             onEvent(message.id, message.event);
           } catch (error) {
+            failed = true;
             reject(error);
           }
         } else if ("done" in message) startNext();
-        else reject(new Error(`training job ${message.id} failed in a worker: ${message.error}`));
+        else {
+          failed = true;
+          reject(new Error(`training job ${message.id} failed in a worker: ${message.error}`));
+        }
       });
       worker.on("error", reject);
       worker.on("exit", (code) => { if (code !== 0) reject(new Error(`a training worker exited with code ${code}`)); });
