@@ -202,8 +202,16 @@ const MC = 256;
  * none of them in L1 or L2 between the two halves).
  */
 const NC = 64;
-const PACK_A: usize = memory.data(MC * KC * 4, 64);
-const PACK_B: usize = memory.data(KC * NC * 4, 64);
+/** Bytes of PACK_A and PACK_B, the packing areas (a thread's own: see scratch.ts). */
+export const GEMM_SCRATCH_BYTES: usize = MC * KC * 4 + KC * NC * 4;
+// Globals, not constants: each instance over a shared memory (one per thread) points them at its own area.
+let PACK_A: usize = memory.data(MC * KC * 4, 64);
+let PACK_B: usize = memory.data(KC * NC * 4, 64);
+/** Moves this instance's packing areas to `base` (GEMM_SCRATCH_BYTES, 64-byte aligned). */
+export function useGemmScratch(base: usize): void {
+  PACK_A = base;
+  PACK_B = base + MC * KC * 4;
+}
 /** Up to this many floats in B, the unpacked kernel is as fast (B stays in L2 and packing would not pay). */
 const UNPACKED_MAX_FLOATS: i64 = 16 * 1024;
 

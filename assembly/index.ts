@@ -7,6 +7,7 @@ export * from "./optim";
 export * from "./data";
 export * from "./sparse";
 export * from "./norm";
+export * from "./scratch";
 
 /** First free byte after the module's static data: the engine's arenas start here. */
 export function heapBase(): usize {

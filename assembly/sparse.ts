@@ -30,10 +30,17 @@ const PACK_MIN_ROW_BYTES: usize = 2048;
 const FORWARD_PANEL_BYTES: usize = 192;
 const GRADIENT_PANEL_BYTES: usize = 256;
 const PANEL_CAPACITY: usize = 256 * 1024;
-const PANEL: usize = memory.data(<i32>PANEL_CAPACITY, 64);
+let PANEL: usize = memory.data(<i32>PANEL_CAPACITY, 64);
 /** Entries a batch may have for the packed path (a batch of 256 MNIST images has about 38,000). */
 const PACKED_ENTRY_CAPACITY: i32 = 65536;
-const PACKED_OFFSETS: usize = memory.data(PACKED_ENTRY_CAPACITY * 4, 64);
+let PACKED_OFFSETS: usize = memory.data(PACKED_ENTRY_CAPACITY * 4, 64);
+/** Bytes of PANEL and PACKED_OFFSETS (a thread's own: see scratch.ts). */
+export const SPARSE_SCRATCH_BYTES: usize = PANEL_CAPACITY + <usize>PACKED_ENTRY_CAPACITY * 4;
+/** Moves this instance's panel and offsets to `base` (SPARSE_SCRATCH_BYTES, 64-byte aligned). */
+export function useSparseScratch(base: usize): void {
+  PANEL = base;
+  PACKED_OFFSETS = base + PANEL_CAPACITY;
+}
 
 /**
  * PACKED_OFFSETS[e − first] = k·panelBytes for the batch's entries (offset k·rowBytes); returns the
