@@ -20,7 +20,7 @@ import type { ActivationName } from "../src/activations.js";
 import { checkAllocation, measureTraining, NOTEBOOK_ACTIVATIONS, type NetName, type TrainingFigures } from "./measure.js";
 import { runActlab } from "./processes.js";
 import { measureCeiling, measureShapes, type ShapeFigure } from "./shapes.js";
-import { EXTRA_NETS, flopsPerSample, formatScaling, measureNet, netLabel, SCALING_NETS, scalingPlot, stepsFor, type ScalingRow } from "./scaling.js";
+import { EXTRA_NETS, flopsPerSample, formatScaling, measureNet, netLabel, netShares, SCALING_NETS, scalingPlot, stepsFor, type ScalingRow } from "./scaling.js";
 import { benchSweeps, formatSweepFigures } from "./sweepBench.js";
 import { pytorchUnavailable, runPytorch, type PytorchRecord, type PytorchRun } from "./pytorch.js";
 
@@ -203,10 +203,13 @@ async function main(): Promise<void> {
     const steps = nets.map((net) => stepsFor(net, scalingGflop));
     const warm = 3;
     scaling = nets.map((net) => ({ net: netLabel(net), layers: net.layers, width: net.width, sweep: net.sweep,
-      mflopPerSample: flopsPerSample(net) / 1e6, actlab: 0, rounds: { actlab: [], pytorch1: [], pytorch2: [] } }));
+      mflopPerSample: flopsPerSample(net) / 1e6, actlab: 0, rounds: { actlab: [], actlab2: [], pytorch1: [], pytorch2: [] } }));
     for (let round = 0; round < rounds; round++) {
       process.stderr.write(`scaling round ${round + 1}/${rounds}: actlab…`);
-      nets.forEach((net, i) => scaling![i].rounds.actlab.push(measureNet(data, net, steps[i], warm, round)));
+      nets.forEach((net, i) => {
+        scaling![i].rounds.actlab.push(measureNet(data, net, steps[i], warm, round));
+        if (netShares(net)) scaling![i].rounds.actlab2.push(measureNet(data, net, steps[i], warm, round, 2));
+      });
       if (!unavailable) {
         for (const threads of [1, 2] as const) {
           process.stderr.write(` PyTorch ${threads}t…`);
@@ -222,6 +225,7 @@ async function main(): Promise<void> {
     }
     for (const row of scaling) {
       row.actlab = Math.max(...row.rounds.actlab);
+      if (row.rounds.actlab2.length) row.actlab2 = Math.max(...row.rounds.actlab2);
       if (row.rounds.pytorch1.length) row.pytorch1 = Math.max(...row.rounds.pytorch1);
       if (row.rounds.pytorch2.length) row.pytorch2 = Math.max(...row.rounds.pytorch2);
     }

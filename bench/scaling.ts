@@ -3,6 +3,8 @@
 // on two threads, in alternating rounds. Cost is µs per training sample (batch 64).
 import type { MnistData } from "../src/data/mnist.js";
 import { Mlp } from "../src/engine/mlp.js";
+import { netSplits } from "../src/engine/threadTeam.js";
+import { nodeThreadTeams } from "../src/engine/threadTeamNode.js";
 import { mlpConfig } from "../src/model.js";
 import { Random } from "../src/random.js";
 import { identityOrder } from "../src/train/evaluate.js";
@@ -41,9 +43,26 @@ export function stepsFor(net: ScalingNet, gflop: number): number {
   return Math.max(10, Math.min(150, Math.round((gflop * 1e9) / (flopsPerSample(net) * BATCH))));
 }
 
-/** Samples per second of one relu model training on one thread, the trainer's way (loadBatch, then a step). */
-export function measureNet(data: MnistData, net: ScalingNet, steps: number, warmup: number, seed: number): number {
-  const model = new Mlp(mlpConfig({ inSize: 784, outSize: 10, hiddenSize: net.width, numHiddenLayers: net.layers, activation: "relu" }), BATCH);
+/** Whether `threads` workers would share this net (its layers are wide enough to split: threadTeam.ts). */
+export function netShares(net: ScalingNet): boolean {
+  return netSplits([net.width]);
+}
+
+/**
+ * Samples per second of one relu model training on `threads` threads (the spare workers of a
+ * one-model run; 1: one thread), the trainer's way (loadBatch, then a step).
+ */
+export function measureNet(data: MnistData, net: ScalingNet, steps: number, warmup: number, seed: number, threads = 1): number {
+  const config = mlpConfig({ inSize: 784, outSize: 10, hiddenSize: net.width, numHiddenLayers: net.layers, activation: "relu" });
+  const model = new Mlp(config, BATCH, "sgd", threads > 1 ? nodeThreadTeams(threads) : undefined);
+  try {
+    return timeSteps(model, data, steps, warmup, seed);
+  } finally {
+    model.close();
+  }
+}
+
+function timeSteps(model: Mlp, data: MnistData, steps: number, warmup: number, seed: number): number {
   model.initialize(Random.fromSeed(seed));
   const order = identityOrder(data.train.count);
   Random.fromSeed(seed + 1).shuffle(order);
@@ -64,11 +83,12 @@ export interface ScalingRow {
   width: number;
   sweep: "width" | "depth";
   mflopPerSample: number;
-  /** Best round's samples per second, and every round's. */
+  /** Best round's samples per second, and every round's; actlab2: two workers on the one model (wide nets only). */
   actlab: number;
+  actlab2?: number;
   pytorch1?: number;
   pytorch2?: number;
-  rounds: { actlab: number[]; pytorch1: number[]; pytorch2: number[] };
+  rounds: { actlab: number[]; actlab2: number[]; pytorch1: number[]; pytorch2: number[] };
 }
 
 const us = (samplesPerSecond: number | undefined) => (samplesPerSecond ? 1e6 / samplesPerSecond : NaN);
@@ -77,20 +97,24 @@ export function formatScaling(rows: ScalingRow[], rounds: number): string[] {
   const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "–");
   const lines = [
     `Cost per training sample against width and depth: relu, batch 64, µs per sample (best of ${rounds} alternating rounds); speed = PyTorch's cost ÷ actlab's`,
-    `  ${"net".padEnd(8)}${"MFLOP".padStart(7)}${"actlab 1w".padStart(11)}${"PyTorch 1t".padStart(12)}${"PyTorch 2t".padStart(12)} │${"samples/s".padStart(10)} │${"vs 1t".padStart(7)}${"vs 2t".padStart(7)}`,
+    `  ${"net".padEnd(8)}${"MFLOP".padStart(7)}${"actlab 1w".padStart(11)}${"actlab 2w".padStart(11)}${"PyTorch 1t".padStart(12)}${"PyTorch 2t".padStart(12)} │` +
+      `${"samples/s".padStart(10)} │${"1w vs 1t".padStart(9)}${"2w vs 2t".padStart(9)}`,
   ];
+  const ratio = (a: number | undefined, b: number | undefined) => (a && b ? fmt(a / b, 2) + "×" : "–");
   for (const row of rows) {
     lines.push(`  ${`${row.layers}×${row.width}`.padEnd(8)}${fmt(row.mflopPerSample, 2).padStart(7)}${fmt(us(row.actlab), 1).padStart(11)}` +
-      `${fmt(us(row.pytorch1), 1).padStart(12)}${fmt(us(row.pytorch2), 1).padStart(12)} │${fmt(row.actlab).padStart(10)} │` +
-      `${(row.pytorch1 ? fmt(row.actlab / row.pytorch1, 2) + "×" : "–").padStart(7)}${(row.pytorch2 ? fmt(row.actlab / row.pytorch2, 2) + "×" : "–").padStart(7)}`);
+      `${fmt(us(row.actlab2), 1).padStart(11)}${fmt(us(row.pytorch1), 1).padStart(12)}${fmt(us(row.pytorch2), 1).padStart(12)} │${fmt(row.actlab).padStart(10)} │` +
+      `${ratio(row.actlab, row.pytorch1).padStart(9)}${ratio(row.actlab2, row.pytorch2).padStart(9)}`);
   }
+  lines.push("  (2w: two workers on the one model, its wide layers' rows split between them, the same bits as 1w;",
+    "   nets narrower than 256 are not split, so they have no 2w figure)");
   return lines;
 }
 
 /** Two panels, cost per sample against width (3 layers) and against depth (width 64), log scales. */
 export function scalingPlotSpec(rows: ScalingRow[]): TopLevelSpec {
   const values = rows.filter((r) => SCALING_NETS.some((n) => netLabel(n) === r.net)).flatMap((row) => [
-    ["actlab, 1 worker", row.actlab], ["PyTorch, 1 thread", row.pytorch1], ["PyTorch, 2 threads", row.pytorch2],
+    ["actlab, 1 worker", row.actlab], ["actlab, 2 workers", row.actlab2], ["PyTorch, 1 thread", row.pytorch1], ["PyTorch, 2 threads", row.pytorch2],
   ].filter(([, v]) => v).map(([who, v]) => ({
     who, sweep: row.sweep === "width" ? "3 Linear layers, against width" : "width 64, against Linear layers",
     x: row.sweep === "width" ? row.width : row.layers, us: us(v as number),

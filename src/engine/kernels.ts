@@ -43,6 +43,9 @@ export interface KernelExports {
   expElementwise(out: number, x: number, n: number): void;
   expm1Elementwise(out: number, x: number, n: number): void;
   log1pElementwise(out: number, x: number, n: number): void;
+  /** Bytes of one thread's packing areas, and pointing this instance's at `base` (scratch.ts). */
+  threadScratchBytes(): number;
+  useThreadScratch(base: number): void;
 }
 
 export type ActivationForward = (A: number, Z: number, n: number, param: number) => void;
@@ -56,6 +59,14 @@ let loader: (() => WebAssembly.Module) | undefined;
 
 /** Where the build puts the kernels, relative to this file in dist/src/engine/ (the static site keeps the same layout). */
 export const KERNELS_WASM_URL = new URL("../../../build/kernels.wasm", import.meta.url);
+/**
+ * The same source built over an imported shared memory (asconfig.json's `threads` target), so that
+ * several instances, one per thread, can work on one model (threadTeam.ts). Node only: a page would
+ * need cross-origin isolation for shared memory, and the browser trainer runs one model per worker.
+ */
+export const KERNELS_THREADS_WASM_URL = new URL("../../../build/kernels-threads.wasm", import.meta.url);
+/** The threads build's memory: its initial pages (asconfig.json's initialMemory) and the wasm32 maximum. */
+const SHARED_INITIAL_PAGES = 16;
 
 /** Uses `module` for every Kernels made from now on (the browser's way in: compile once, then train). */
 export function useKernelModule(module: WebAssembly.Module): void {
@@ -81,6 +92,18 @@ export async function loadKernelsFrom(url: URL | string = KERNELS_WASM_URL): Pro
   return compiled;
 }
 
+let compiledThreads: WebAssembly.Module | undefined;
+let threadsLoader: (() => WebAssembly.Module) | undefined;
+
+/** The shared-memory build, compiled on first use (Node only; see KERNELS_THREADS_WASM_URL). */
+export function threadsKernelModule(): WebAssembly.Module {
+  if (!compiledThreads) {
+    if (!threadsLoader) throw new Error("the shared-memory kernels are only loaded in Node");
+    compiledThreads = threadsLoader();
+  }
+  return compiledThreads;
+}
+
 function kernelModule(): WebAssembly.Module {
   if (!compiled) {
     if (!loader) throw new Error("the kernels are not loaded: await loadKernelsFrom() first (in Node, kernelsNode.ts loads them)");
@@ -98,6 +121,7 @@ if (typeof process === "object" && typeof process.versions?.node === "string") {
     maxPages = declaredMaximumPages(bytes);
     return new WebAssembly.Module(bytes);
   };
+  threadsLoader ??= () => new WebAssembly.Module(nodeKernelBytes(KERNELS_THREADS_WASM_URL));
 }
 
 const PAGE_BYTES = 65536;
@@ -197,23 +221,42 @@ export class MemoryPlan {
   }
 }
 
-/** One kernel instance and the memory it owns. */
+/** The imports an instance of either build takes; `memory` for the shared build. */
+export function kernelImports(memory?: WebAssembly.Memory): WebAssembly.Imports {
+  return {
+    env: {
+      ...(memory ? { memory } : {}),
+      abort(_message: number, _file: number, line: number, column: number): never {
+        throw new Error(`kernel abort at ${line}:${column}`);
+      },
+    },
+  };
+}
+
+/**
+ * One kernel instance and the memory it owns. `shared`: the threads build, over a new shared
+ * memory that other threads' instances can be made over (module and memory are then set).
+ */
 export class Kernels {
   readonly exports: KernelExports;
+  /** The module and memory of a shared instance, for the threads that join it; undefined otherwise. */
+  readonly shared: { module: WebAssembly.Module; memory: WebAssembly.Memory } | undefined;
   private readonly functions: Record<string, unknown>;
   private next: number;
   private bytesView: Uint8Array;
   private floatsView: Float32Array;
   private wordsView: Uint32Array;
 
-  constructor() {
-    const instance = new WebAssembly.Instance(kernelModule(), {
-      env: {
-        abort(_message: number, _file: number, line: number, column: number): never {
-          throw new Error(`kernel abort at ${line}:${column}`);
-        },
-      },
-    });
+  constructor(options: { shared?: boolean } = {}) {
+    let instance: WebAssembly.Instance;
+    if (options.shared) {
+      const module = threadsKernelModule();
+      const memory = new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: WASM32_MAX_PAGES, shared: true });
+      instance = new WebAssembly.Instance(module, kernelImports(memory));
+      this.shared = { module, memory };
+    } else {
+      instance = new WebAssembly.Instance(kernelModule(), kernelImports());
+    }
     this.functions = instance.exports as Record<string, unknown>;
     this.exports = instance.exports as unknown as KernelExports;
     this.next = align(this.exports.heapBase(), ALLOCATION_ALIGN);
@@ -315,7 +358,8 @@ export class Kernels {
     return this.kernel(`${name}Backward`) as ActivationBackward;
   }
 
-  private kernel(exportName: string): unknown {
+  /** An export by name, as a function (how a thread team calls what it was sent). */
+  kernel(exportName: string): unknown {
     const fn = this.functions[exportName];
     if (typeof fn !== "function") throw new Error(`no kernel named ${exportName} in kernels.wasm`);
     return fn;

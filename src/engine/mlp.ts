@@ -18,6 +18,8 @@ import { InputError } from "../errors.js";
 import { Kernels, kernelMemoryLimits, MemoryPlan, probeKernels } from "./kernels.js";
 import { SparseFirstLayer, type SparseRegions } from "./sparseFirstLayer.js";
 import type { InputRegions } from "./inputPipeline.js";
+import type { KernelExports } from "./kernels.js";
+import { denseSplits, netSplits, rowBand, sparseSplits, SPLIT_MIN_ELEMENTS, type KernelCall, type ThreadTeam, type ThreadTeamFactory } from "./threadTeam.js";
 
 export type { Normalization } from "./inputPipeline.js";
 
@@ -77,6 +79,8 @@ export interface MlpRegions {
   sparse: SparseRegions | undefined;
   diagnosticScratch: DiagnosticScratch;
   scratchFloats: number;
+  /** Packing areas of threads 1, 2, ... of a thread team (thread 0 uses the module's own). */
+  threadScratch: number[];
 }
 
 /**
@@ -87,7 +91,9 @@ export interface MlpRegions {
  * (Kernels.allocatePlan), so its size (plan.end) is known, and checked, before any memory is.
  * A kernel that needs scratch of its own takes it here too.
  */
-export function mlpMemoryPlan(config: MlpConfig, maxBatch: number, optimizer: OptimizerName = "sgd"): { plan: MemoryPlan; regions: MlpRegions } {
+export function mlpMemoryPlan(
+  config: MlpConfig, maxBatch: number, optimizer: OptimizerName = "sgd", threads = 1,
+): { plan: MemoryPlan; regions: MlpRegions } {
   const plan = new MemoryPlan();
   const layout = parameterLayout(config);
   const widest = Math.max(config.inSize, ...config.hiddenSizes, config.outSize);
@@ -130,9 +136,11 @@ export function mlpMemoryPlan(config: MlpConfig, maxBatch: number, optimizer: Op
   // Reserved with the model, not when diagnostics first run: memory never grows under views handed out earlier.
   const scratchFloats = Math.max(1, ...config.hiddenSizes) * maxBatch;
   const diagnosticScratch = { ones: plan.takeFloats("diagnostics.ones", scratchFloats), derivative: plan.takeFloats("diagnostics.derivative", scratchFloats) };
+  const scratchBytes = threads > 1 ? probeKernels().exports.threadScratchBytes() : 0;
+  const threadScratch = Array.from({ length: threads - 1 }, (_, t) => plan.take(`thread${t + 1}.scratch`, scratchBytes));
   return {
     plan,
-    regions: { layout, params, grads, optimizerBlocks, input, probs, gradientA, gradientB, layers, transposedWeights, sparse, diagnosticScratch, scratchFloats },
+    regions: { layout, params, grads, optimizerBlocks, input, probs, gradientA, gradientB, layers, transposedWeights, sparse, diagnosticScratch, scratchFloats, threadScratch },
   };
 }
 
@@ -209,14 +217,21 @@ export class Mlp {
   private readonly sparse: SparseFirstLayer | undefined;
   /** The nonzero-pixel lists the last forward pass used, or undefined where it went dense. */
   private sparseLists: PixelLists | undefined;
+  /** Threads that share the wide layers' products (threadTeam.ts), where a factory was given and the net has such layers. */
+  private readonly team: ThreadTeam | undefined;
 
-  /** `optimizer` decides how many state blocks are allocated beside the parameters (optimizerStateFloats). */
-  constructor(readonly config: MlpConfig, readonly maxBatch: number, readonly optimizer: OptimizerName = "sgd") {
+  /**
+   * `optimizer` decides how many state blocks are allocated beside the parameters (optimizerStateFloats).
+   * `teams`: how to get threads for this model's wide layers; a net without any (netSplits) runs on one.
+   * A model with a team must be closed (close()) to end its threads.
+   */
+  constructor(readonly config: MlpConfig, readonly maxBatch: number, readonly optimizer: OptimizerName = "sgd", teams?: ThreadTeamFactory) {
+    const threads = teams && teams.threads > 1 && netSplits(config.hiddenSizes) ? teams.threads : 1;
     // Planned, and checked against the memory's limit, before the instance exists: a model too
     // large is refused with its size and the limit instead of failing in memory.grow.
-    const { plan, regions } = mlpMemoryPlan(config, maxBatch, optimizer);
+    const { plan, regions } = mlpMemoryPlan(config, maxBatch, optimizer, threads);
     requireMemoryFits(plan, config, maxBatch);
-    const kernels = new Kernels();
+    const kernels = new Kernels({ shared: threads > 1 });
     this.kernels = kernels;
     kernels.allocatePlan(plan);
     this.layout = regions.layout;
@@ -242,6 +257,23 @@ export class Mlp {
     });
     this.diagnosticScratch = regions.diagnosticScratch;
     kernels.floats(this.diagnosticScratch.ones, regions.scratchFloats).fill(1);
+    this.team = threads > 1 ? teams!.start(kernels, regions.threadScratch) : undefined;
+  }
+
+  /** Threads working on this model (1 without a team). */
+  get threads(): number {
+    return this.team?.size ?? 1;
+  }
+
+  /** Ends the model's helper threads, if it has any; the model is not used again. */
+  close(): void {
+    this.team?.close();
+  }
+
+  /** Each thread's band of `rows` rows, for a team's run. */
+  private bands(rows: number): Array<[number, number]> {
+    const size = this.team!.size;
+    return Array.from({ length: size }, (_, t) => rowBand(rows, size, t));
   }
 
   /**
@@ -380,11 +412,27 @@ export class Mlp {
       const fused = layer.norm ? 0 : kind;
       const W = this.params + layer.weight.offset * 4;
       const b = this.params + layer.bias.offset * 4;
+      const out = layer.outSize;
       if (index === 0 && this.sparseLists) {
-        this.sparse!.forward(layer.Y, W, b, this.sparseLists, count);
-        if (fused !== 0) k.activationForward(kind, layer.A, layer.Z, count * layer.outSize, this.activationParam);
+        if (this.team && sparseSplits(count, out)) {
+          const lists = this.sparseLists;
+          this.team.run(this.bands(count).map(([r0, r1]) => (r1 === r0 ? [] : [
+            this.sparse!.forwardCall(layer.Y + r0 * out * 4, W, b, lists, r0, r1 - r0),
+            ...(fused !== 0 ? [{ fn: "activationForward", args: [kind, layer.A + r0 * out * 4, layer.Z + r0 * out * 4, (r1 - r0) * out, this.activationParam] }] : []),
+          ])));
+        } else {
+          this.sparse!.forward(layer.Y, W, b, this.sparseLists, count);
+          if (fused !== 0) k.activationForward(kind, layer.A, layer.Z, count * out, this.activationParam);
+        }
+      } else if (this.team && denseSplits(count, out, layer.inSize)) {
+        const inSize = layer.inSize;
+        const Wt = this.transposedWeights[index];
+        this.team.run(this.bands(count).map(([r0, r1]) => (r1 === r0 ? [] : [{
+          fn: "denseForward",
+          args: [layer.Y + r0 * out * 4, layer.A + r0 * out * 4, input + r0 * inSize * 4, W, Wt, b, r1 - r0, inSize, out, fused, this.activationParam],
+        }])));
       } else {
-        k.denseForward(layer.Y, layer.A, input, W, this.transposedWeights[index], b, count, layer.inSize, layer.outSize, fused, this.activationParam);
+        k.denseForward(layer.Y, layer.A, input, W, this.transposedWeights[index], b, count, layer.inSize, out, fused, this.activationParam);
       }
       if (layer.norm) {
         this.normForward(layer, layer.norm, count, mode);
@@ -449,9 +497,15 @@ export class Mlp {
       // A learned slope (PReLU) needs dA itself for its gradient: the product unfused, then its kernel.
       const slope = below ? this.slopeOffsets[index - 1] : -1;
       const fused = below && slope < 0;
-      k.denseBackward(below ? spare : 0, dW, db, upstream,
-        below ? below.A : this.input.x, this.params + layer.weight.offset * 4, count, layer.inSize, layer.outSize,
-        fused ? this.activationKind : 0, fused ? below.Z : 0, this.activationParam);
+      const X = below ? below.A : this.input.x;
+      const W = this.params + layer.weight.offset * 4;
+      if (this.team && denseSplits(count, layer.outSize, layer.inSize)) {
+        this.denseBackwardSplit(this.team, below ? spare : 0, dW, db, upstream, X, W, count, layer.inSize, layer.outSize,
+          fused ? this.activationKind : 0, fused ? below.Z : 0);
+      } else {
+        k.denseBackward(below ? spare : 0, dW, db, upstream, X, W, count, layer.inSize, layer.outSize,
+          fused ? this.activationKind : 0, fused ? below.Z : 0, this.activationParam);
+      }
       if (below && slope >= 0) {
         k.preluWithSlopeBackward(spare, this.grads + slope * 4, spare, below.Z, count * below.outSize, this.params + slope * 4);
       }
@@ -464,12 +518,49 @@ export class Mlp {
     }
   }
 
+  /**
+   * denseBackward's products over the team: thread t computes a band of dW's rows (out) and a band of
+   * dX's rows (the batch), each element as one thread would; db is summed here, as denseBackward sums it.
+   */
+  private denseBackwardSplit(
+    team: ThreadTeam, dX: number, dW: number, db: number, dY: number, X: number, W: number,
+    count: number, inSize: number, outSize: number, kind: number, Zbelow: number,
+  ): void {
+    team.run(this.bands(count).map(([r0, r1], t) => {
+      const [o0, o1] = rowBand(outSize, team.size, t);
+      const calls: KernelCall[] = [];
+      if (o1 > o0) calls.push({ fn: "gemmBroadcast", args: [dW + o0 * inSize * 4, dY + o0 * 4, 1, outSize, X, 0, o1 - o0, inSize, count, 0, 0, 0, 0] });
+      if (dX !== 0 && r1 > r0) {
+        calls.push({
+          fn: "gemmBroadcast",
+          args: [dX + r0 * inSize * 4, dY + r0 * outSize * 4, outSize, 1, W, 0, r1 - r0, inSize, outSize, kind,
+            kind !== 0 ? Zbelow + r0 * inSize * 4 : 0, X + r0 * inSize * 4, this.activationParam],
+        });
+      }
+      return calls;
+    }));
+    this.kernels.exports.columnSums(db, dY, count, outSize);
+  }
+
   /** One step of the model's optimiser on the last gradients; knobs not given take the optimiser's defaults. */
   optimizerStep(hyper: Partial<OptimizerHyper>): void {
     // Resolved once per knobs object (the trainer passes the same one every step): no allocation per step.
     if (hyper !== this.lastHyper) this.resolvedHyper = resolveHyper(this.optimizer, (this.lastHyper = hyper));
     this.optimizerSteps++;
-    OPTIMIZERS[this.optimizer].step(this.kernels.exports, this.stepPointers, this.resolvedHyper!, this.optimizerSteps);
+    const { step } = OPTIMIZERS[this.optimizer];
+    const p = this.stepPointers;
+    if (this.team && p.n >= SPLIT_MIN_ELEMENTS) {
+      // The update is element-wise: each thread runs the optimiser's own kernel call on its band of
+      // the blocks, recorded here from the table's step function rather than restated.
+      this.team.run(this.bands(p.n).map(([e0, e1]) => {
+        const calls: KernelCall[] = [];
+        const recorder = new Proxy({}, { get: (_, fn) => (...args: number[]) => { calls.push({ fn: String(fn), args }); } }) as KernelExports;
+        if (e1 > e0) step(recorder, { params: p.params + e0 * 4, grads: p.grads + e0 * 4, state: p.state.map((s) => s + e0 * 4), n: e1 - e0 }, this.resolvedHyper!, this.optimizerSteps);
+        return calls;
+      }));
+    } else {
+      step(this.kernels.exports, p, this.resolvedHyper!, this.optimizerSteps);
+    }
     this.weightsChanged();
   }
 

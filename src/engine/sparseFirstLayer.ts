@@ -4,6 +4,7 @@
 // width is not a multiple of 4, take the dense path. The lists of nonzero pixels are the input
 // pipeline's (inputPipeline.ts): they do not depend on the weights. What does (Wᵀ and its row
 // sums) is kept here and rebuilt after the model says its weights changed.
+import type { KernelCall } from "./threadTeam.js";
 import type { PixelLists } from "./inputPipeline.js";
 import { probeKernels, type Kernels, type MemoryPlan } from "./kernels.js";
 
@@ -49,15 +50,29 @@ export class SparseFirstLayer {
     this.stale = true;
   }
 
+  /** Wᵀ and its row sums, rebuilt from W when the weights changed. */
+  private refresh(W: number): void {
+    if (!this.stale) return;
+    const k = this.kernels.exports;
+    k.transpose(this.transposed, W, this.outSize, this.inSize);
+    k.columnSums(this.rowSums, this.transposed, this.inSize, this.outSize);
+    this.stale = false;
+  }
+
   /** Z = X·Wᵀ + b for the listed batch; W [out, in] and b as in the parameter block. */
   forward(Z: number, W: number, b: number, lists: PixelLists, count: number): void {
     const k = this.kernels.exports;
-    if (this.stale) {
-      k.transpose(this.transposed, W, this.outSize, this.inSize);
-      k.columnSums(this.rowSums, this.transposed, this.inSize, this.outSize);
-      this.stale = false;
-    }
+    this.refresh(W);
     k.sparseForward(Z, lists.starts, lists.offsets, lists.values, this.transposed, b, this.rowSums, lists.zeroValue, count, this.outSize);
+  }
+
+  /**
+   * The call that computes rows first ... first + count − 1 of Z (Z pointing at row `first`) for a
+   * thread team; Wᵀ is refreshed here first, once, on the calling thread.
+   */
+  forwardCall(Z: number, W: number, b: number, lists: PixelLists, first: number, count: number): KernelCall {
+    this.refresh(W);
+    return { fn: "sparseForward", args: [Z, lists.starts + first * 4, lists.offsets, lists.values, this.transposed, b, this.rowSums, lists.zeroValue, count, this.outSize] };
   }
 
   /** dW [out, in] and db for the listed batch, from dZ [count, out]. */

@@ -64,6 +64,9 @@ export async function runJobs(
     return;
   }
   const count = Math.min(workers, jobs.length);
+  // Fewer jobs than workers: the spare threads join the models (each model's wide layers split over
+  // its threads; the same bits as on one). Which job gets a spare one is fixed by its index.
+  const threadsFor = (id: number) => Math.floor(workers / count) + (id < workers % count ? 1 : 0);
   const workerData: WorkerData = { data, stopFlag: stopFlag.buffer };
   let next = 0;
   // Once one event's handling has failed, the run is over: events already queued from the workers
@@ -79,7 +82,7 @@ export async function runJobs(
           return;
         }
         const id = next++;
-        const message: JobMessage = { id, job: jobs[id].job, resume: jobs[id].resume, stepEventIntervalMs };
+        const message: JobMessage = { id, job: jobs[id].job, resume: jobs[id].resume, stepEventIntervalMs, threads: threadsFor(id) };
         worker.postMessage(message);
       };
       worker.on("message", (message: WorkerMessage) => {

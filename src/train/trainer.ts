@@ -5,6 +5,7 @@ import type { DataIdentity } from "../data/identity.js";
 import type { MnistData } from "../data/mnist.js";
 import type { ResumeState as CheckpointResumeState } from "../checkpoint/modelCheckpoint.js";
 import { memoryProblem, Mlp, type Normalization } from "../engine/mlp.js";
+import type { ThreadTeamFactory } from "../engine/threadTeam.js";
 import type { MlpConfig } from "../model.js";
 import { tensorView } from "../layout.js";
 import { Random } from "../random.js";
@@ -47,6 +48,8 @@ export interface TrainControl {
   resume?: ResumeState;
   /** Step events at most this often (ms); 0 = every step. */
   stepEventIntervalMs?: number;
+  /** Threads for the model's wide layers (Node's worker pool gives spare ones; results are the same bits). */
+  teams?: ThreadTeamFactory;
 }
 
 /** Derives independent generator seeds from the job's seed, so init and data order never interfere. */
@@ -74,11 +77,19 @@ export function trainingMemoryProblems(
 }
 
 export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEvent) => void, control: TrainControl = {}): void {
+  const model = new Mlp(job.config, modelBatchRows(job.settings), job.settings.optimizer, control.teams);
+  try {
+    trainModel(model, job, data, emit, control);
+  } finally {
+    model.close();
+  }
+}
+
+function trainModel(model: Mlp, job: TrainJob, data: MnistData, emit: (event: TrainEvent) => void, control: TrainControl): void {
   const { settings } = job;
   const normalization: Normalization = { mean: settings.mean, std: settings.std };
   const trainCount = Math.min(job.trainLimit ?? data.train.count, data.train.count);
   const stepsPerEpoch = Math.ceil(trainCount / settings.batchSize);
-  const model = new Mlp(job.config, modelBatchRows(settings), settings.optimizer);
   // No label is ever read as a class the model has no logit for (the loss kernels would read past the row).
   requireSplitFitsModel(model, data.train);
   const resume = control.resume;

@@ -2,6 +2,7 @@
 // as SharedArrayBuffers (never copied); events go back to the main thread, which alone writes files.
 import { parentPort, workerData } from "node:worker_threads";
 import type { MnistData } from "../data/mnist.js";
+import { nodeThreadTeams } from "../engine/threadTeamNode.js";
 import { trainJob, type ResumeState, type TrainEvent } from "./trainer.js";
 import type { TrainJob } from "./settings.js";
 
@@ -16,6 +17,8 @@ export interface JobMessage {
   job: TrainJob;
   resume?: ResumeState;
   stepEventIntervalMs?: number;
+  /** Threads for this job's model, its own included (spare workers when there are fewer jobs than workers). */
+  threads?: number;
 }
 
 export type WorkerMessage =
@@ -43,6 +46,7 @@ if (parentPort) {
         resume: message.resume,
         stepEventIntervalMs: message.stepEventIntervalMs,
         shouldStop: () => Atomics.load(stop, 0) !== 0,
+        teams: (message.threads ?? 1) > 1 ? nodeThreadTeams(message.threads!) : undefined,
       });
       port.postMessage({ id: message.id, done: true });
     } catch (error) {

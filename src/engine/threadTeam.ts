@@ -1,0 +1,72 @@
+// One model's products on several threads. Each thread has its own instance of the shared-memory
+// kernels (kernels.ts, `shared`) over the model's one memory, and computes a band of rows of each
+// product that pays for the split. Nothing is reduced across threads: every output element is
+// computed by one thread, by the same instructions in the same order as on one thread, so the
+// result is bit-identical for any number of threads (the tests hold it to that). This file has no
+// Node imports: the model only sees this interface; threadTeamNode.ts starts the threads.
+import type { Kernels } from "./kernels.js";
+
+/** One kernel call: an export's name and its arguments (pointers and numbers). */
+export interface KernelCall {
+  fn: string;
+  args: number[];
+}
+
+/** Threads working on one model's memory, the calling thread among them. */
+export interface ThreadTeam {
+  /** Threads in all, the calling one included. */
+  readonly size: number;
+  /**
+   * Runs calls[t] on thread t, each thread's list in order (calls[0] on the calling thread), and
+   * returns once every thread is done. A kernel that fails on any thread throws here.
+   */
+  run(calls: ReadonlyArray<readonly KernelCall[]>): void;
+  /** Ends the other threads; the team is not used again. */
+  close(): void;
+}
+
+/** How a model gets its team: the thread count asked for, and how to start it over the model's kernels. */
+export interface ThreadTeamFactory {
+  threads: number;
+  /** `scratch[t − 1]`: thread t's packing areas, threadScratchBytes() bytes of the model's memory plan. */
+  start(kernels: Kernels, scratch: number[]): ThreadTeam;
+}
+
+/** Rows are cut at multiples of this: the kernels' register tiles are 4 rows tall. */
+const ROW_GRAIN = 4;
+
+/**
+ * Thread t's band [from, to) of `rows` rows cut into `parts` bands, each a multiple of 4 rows
+ * (the last takes the rest). Bands may be empty when there are few rows.
+ */
+export function rowBand(rows: number, parts: number, t: number): [number, number] {
+  const grains = Math.ceil(rows / ROW_GRAIN);
+  const band = (i: number) => Math.min(rows, Math.floor((grains * i) / parts) * ROW_GRAIN);
+  return [band(t), t === parts - 1 ? rows : band(t + 1)];
+}
+
+/**
+ * Layers are split over threads only from this width on: there a product's work per step (64 rows
+ * × 256 × 256 multiply-adds and up) dwarfs the cost of handing a band to another thread (tens of
+ * microseconds), where the notebook's 64-wide layers would lose more to it than they gain. Decided
+ * by shape alone, so the choice is the same on every run; the result being the same bits either
+ * way, it only ever changes the speed.
+ */
+export const SPLIT_MIN_WIDTH = 256;
+/** Element-wise updates (the optimiser's) are split where the block is this long or longer. */
+export const SPLIT_MIN_ELEMENTS = 1 << 18;
+
+/** Whether a dense layer's products for `rows` rows are split. */
+export function denseSplits(rows: number, outSize: number, inSize: number): boolean {
+  return rows >= 2 * ROW_GRAIN && outSize >= SPLIT_MIN_WIDTH && inSize >= SPLIT_MIN_WIDTH;
+}
+
+/** Whether the sparse first layer's forward for `rows` images is split (its input, 784 pixels, is wide). */
+export function sparseSplits(rows: number, outSize: number): boolean {
+  return rows >= 2 * ROW_GRAIN && outSize >= SPLIT_MIN_WIDTH;
+}
+
+/** Whether a net has any layer that splits, so that a team for it is worth its threads. */
+export function netSplits(hiddenSizes: readonly number[]): boolean {
+  return hiddenSizes.some((width) => width >= SPLIT_MIN_WIDTH);
+}

@@ -1,0 +1,56 @@
+import type { MessagePort } from "node:worker_threads";
+
+// The words a model's thread and its helper threads share (one SharedArrayBuffer per helper): a
+// job number the model's thread raises to hand out calls, the number the helper last finished,
+// a failure flag, and the calls themselves as export indices and float64 arguments (pointers and
+// f32 knobs alike are exact in a double, as they are when passed from JavaScript directly).
+
+/** Int32 slots. */
+export const JOB = 0;
+export const DONE = 1;
+export const FAILED = 2;
+export const CALL_COUNT = 3;
+/** Export index of call c at FUNCTION + c. */
+export const FUNCTION = 4;
+export const MAX_CALLS = 8;
+export const MAX_ARGS = 16;
+/** JOB is set to this to end the helper. */
+export const CLOSE = -1;
+/** Int32 words before the arguments (a multiple of 2, so the float64 view is aligned). */
+const HEADER_WORDS = FUNCTION + MAX_CALLS;
+export const CONTROL_BYTES = HEADER_WORDS * 4 + MAX_CALLS * MAX_ARGS * 8;
+
+/** Int32 and float64 views over a helper's control block. */
+export function controlViews(buffer: SharedArrayBuffer): { words: Int32Array; args: Float64Array } {
+  return { words: new Int32Array(buffer, 0, HEADER_WORDS), args: new Float64Array(buffer, HEADER_WORDS * 4, MAX_CALLS * MAX_ARGS) };
+}
+
+/** The module's function exports in a fixed order: both sides name a call by its index here. */
+export function functionNames(module: WebAssembly.Module): string[] {
+  return WebAssembly.Module.exports(module).filter((e) => e.kind === "function").map((e) => e.name);
+}
+
+/**
+ * Waits until words[slot] differs from `from`: spinning first (a helper is usually handed its next
+ * call within microseconds, sooner than a futex wakes), then sleeping in Atomics.wait.
+ */
+export function waitForChange(words: Int32Array, slot: number, from: number, spins = 20_000): number {
+  for (let i = 0; i < spins; i++) {
+    const now = Atomics.load(words, slot);
+    if (now !== from) return now;
+  }
+  for (;;) {
+    Atomics.wait(words, slot, from);
+    const now = Atomics.load(words, slot);
+    if (now !== from) return now;
+  }
+}
+
+export interface HelperData {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  scratch: number;
+  control: SharedArrayBuffer;
+  /** Where a helper sends a failed call's error: the model's thread reads it synchronously. */
+  errors: MessagePort;
+}
