@@ -223,6 +223,23 @@ export function sparseWeightGradient(
 }
 
 /**
+ * sparseWeightGradient's sums for dWᵀ's columns from ... to − 1 (multiples of 4) of a layer too
+ * narrow for its packed path (N·4 < PACK_MIN_ROW_BYTES), for a thread team's band of them: each
+ * column is summed on its own, as the whole call sums it.
+ */
+export function sparseWeightGradientColumns(
+  dWt: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32, from: i32, to: i32,
+): void {
+  const rowBytes = <usize>N << 2;
+  gradientColumns(dWt, rowBytes, starts, offsets, values, dZ, db, x0, M, K, rowBytes, <usize>from << 2, <usize>to << 2, GRADIENT_BLOCK_BYTES);
+}
+
+/** Whether sparseWeightGradient takes its unpacked path for N outputs (the one sparseWeightGradientColumns splits). */
+export function sparseGradientUnpacked(N: i32): bool {
+  return (<usize>N << 2) < PACK_MIN_ROW_BYTES;
+}
+
+/**
  * Whether sparseWeightGradientDirect takes a layer of N outputs and K inputs: wide enough that the
  * gradient goes through PANEL anyway (so writing dW from there costs nothing), and K rows of a panel fit.
  * Narrower layers keep dWᵀ and transpose it (sparseWeightGradient).
@@ -240,7 +257,20 @@ export function sparseGradientDirect(N: i32, K: i32): bool {
 export function sparseWeightGradientDirect(
   dW: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32,
 ): void {
+  sparseWeightGradientDirectColumns(dW, starts, offsets, values, dZ, db, x0, M, N, K, 0, N);
+}
+
+/**
+ * sparseWeightGradientDirect for dW's rows (the outputs) from ... to − 1 only, from a multiple of 4:
+ * each column of the panels is summed on its own, so a thread given a band of them writes exactly
+ * what the whole call writes there (a thread team splits the first layer's gradient this way).
+ */
+export function sparseWeightGradientDirectColumns(
+  dW: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32, from: i32, to: i32,
+): void {
   const rowBytes = <usize>N << 2;
+  const fromBytes = <usize>from << 2;
+  const toBytes = <usize>to << 2;
   const wRowBytes = <usize>K << 2;
   let b0 = 0;
   while (b0 < M) {
@@ -251,8 +281,8 @@ export function sparseWeightGradientDirect(
     const runStarts = starts + (<usize>b0 << 2);
     packedOffsets(runStarts, offsets, b1 - b0, rowBytes, GRADIENT_PANEL_BYTES);
     const packed = PACKED_OFFSETS - (<usize>first << 2);
-    for (let block: usize = 0; block < rowBytes; block += GRADIENT_PANEL_BYTES) {
-      const width = min(GRADIENT_PANEL_BYTES, rowBytes - block);
+    for (let block = fromBytes; block < toBytes; block += GRADIENT_PANEL_BYTES) {
+      const width = min(GRADIENT_PANEL_BYTES, toBytes - block);
       const rowsOfW = dW + (block >> 2) * wRowBytes;
       if (b0 > 0) transposeStrided(PANEL, GRADIENT_PANEL_BYTES, rowsOfW, wRowBytes, <i32>(width >> 2), K);
       gradientColumns(PANEL - block, GRADIENT_PANEL_BYTES, runStarts, packed, values, dZ + <usize>b0 * rowBytes, db, x0,

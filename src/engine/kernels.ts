@@ -33,6 +33,11 @@ export interface KernelExports {
   layerNormForward(Y: number, X: number, gamma: number, beta: number, mean: number, rstd: number, batch: number, n: number, eps: number): void;
   layerNormBackward(dX: number, dGamma: number, dBeta: number, dY: number, X: number, gamma: number, mean: number, rstd: number, batch: number, n: number): void;
   sparseWeightGradientDirect(dW: number, starts: number, offsets: number, values: number, dZ: number, db: number, x0: number, M: number, N: number, K: number): void;
+  /** The two weight gradients above for a band of the outputs (from ... to − 1) only, for a thread team. */
+  sparseWeightGradientDirectColumns(dW: number, starts: number, offsets: number, values: number, dZ: number, db: number, x0: number, M: number, N: number, K: number, from: number, to: number): void;
+  sparseWeightGradientColumns(dWt: number, starts: number, offsets: number, values: number, dZ: number, db: number, x0: number, M: number, N: number, K: number, from: number, to: number): void;
+  /** Whether sparseWeightGradient sums N outputs unpacked (the path sparseWeightGradientColumns takes). */
+  sparseGradientUnpacked(N: number): number;
   /** Shape rules the memory plan asks before a model exists (1: yes, 0: no). */
   sparseGradientDirect(N: number, K: number): number;
   denseKeepsTransposed(inSize: number, outSize: number): number;

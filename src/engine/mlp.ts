@@ -491,7 +491,8 @@ export class Mlp {
       const dW = this.grads + layer.weight.offset * 4;
       const db = this.grads + layer.bias.offset * 4;
       if (!below && this.sparseLists) {
-        this.sparse!.backward(dW, db, upstream, this.sparseLists, count);
+        if (this.team && sparseSplits(count, layer.outSize)) this.sparse!.backwardOn(this.team, dW, db, upstream, this.sparseLists, count);
+        else this.sparse!.backward(dW, db, upstream, this.sparseLists, count);
         continue;
       }
       // A learned slope (PReLU) needs dA itself for its gradient: the product unfused, then its kernel.

@@ -4,7 +4,7 @@
 // width is not a multiple of 4, take the dense path. The lists of nonzero pixels are the input
 // pipeline's (inputPipeline.ts): they do not depend on the weights. What does (Wᵀ and its row
 // sums) is kept here and rebuilt after the model says its weights changed.
-import type { KernelCall } from "./threadTeam.js";
+import { rowBand, type KernelCall, type ThreadTeam } from "./threadTeam.js";
 import type { PixelLists } from "./inputPipeline.js";
 import { probeKernels, type Kernels, type MemoryPlan } from "./kernels.js";
 
@@ -73,6 +73,27 @@ export class SparseFirstLayer {
   forwardCall(Z: number, W: number, b: number, lists: PixelLists, first: number, count: number): KernelCall {
     this.refresh(W);
     return { fn: "sparseForward", args: [Z, lists.starts + first * 4, lists.offsets, lists.values, this.transposed, b, this.rowSums, lists.zeroValue, count, this.outSize] };
+  }
+
+  /**
+   * backward() on a thread team: db here, then each thread sums the weight gradient of a band of the
+   * outputs (dW's rows), column by column as the whole call does, so the same bits.
+   */
+  backwardOn(team: ThreadTeam, dW: number, db: number, dZ: number, lists: PixelLists, count: number): void {
+    const k = this.kernels.exports;
+    const direct = this.gradientTransposed === 0;
+    if (!direct && !k.sparseGradientUnpacked(this.outSize)) {
+      this.backward(dW, db, dZ, lists, count);
+      return;
+    }
+    k.columnSums(db, dZ, count, this.outSize);
+    const target = direct ? dW : this.gradientTransposed;
+    const fn = direct ? "sparseWeightGradientDirectColumns" : "sparseWeightGradientColumns";
+    team.run(Array.from({ length: team.size }, (_, t) => {
+      const [from, to] = rowBand(this.outSize, team.size, t);
+      return to > from ? [{ fn, args: [target, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, from, to] }] : [];
+    }));
+    if (!direct) k.transpose(dW, this.gradientTransposed, this.inSize, this.outSize);
   }
 
   /** dW [out, in] and db for the listed batch, from dZ [count, out]. */
