@@ -7,7 +7,7 @@ import { INIT_NAMES, INIT_SCHEMES } from "../init.js";
 import { DEFAULT_HIDDEN_SIZE, DEFAULT_NUM_HIDDEN_LAYERS } from "../model.js";
 import { DEFAULT_NORM, NORM_NAMES, NORMS } from "../norms.js";
 import { MAX_PNG_WIDTH, PLOT_DEFAULTS } from "../plot/plotDefaults.js";
-import { DEFAULT_HOST, DEFAULT_PORT } from "../serve/server.js";
+import { DEFAULT_HOST, DEFAULT_PORT } from "../serve/serverDefaults.js";
 import { OPTIMIZER_NAMES, OPTIMIZERS, type Knob } from "../optim.js";
 import { DEFAULT_SETTINGS } from "../train/settings.js";
 import { flag } from "./flags.js";

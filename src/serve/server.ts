@@ -48,8 +48,9 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_HOST = "127.0.0.1";
-export const DEFAULT_PORT = 6006;
+import { DEFAULT_HOST, DEFAULT_PORT } from "./serverDefaults.js";
+
+export { DEFAULT_HOST, DEFAULT_PORT };
 
 /** The compiled page modules sit beside this file once built: dist/src/serve/page/. */
 const PAGE_DIR = fileURLToPath(new URL("./page/", import.meta.url));

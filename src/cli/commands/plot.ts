@@ -3,8 +3,6 @@ import type { Command } from "commander";
 import { dirname, extname } from "node:path";
 import { writeFileAtomicSync } from "../../checkpoint/atomicFile.js";
 import { InputError } from "../../errors.js";
-import { activationTable, activationTableJson, formatActivationTable } from "../../plot/activationTable.js";
-import { readPng } from "../../plot/png.js";
 import { prepareWritableDir } from "../../train/runDirectory.js";
 import { addFlags, parseFlags } from "../flags.js";
 import { PLOT } from "../flagTable.js";
@@ -19,6 +17,8 @@ export function registerPlot(program: Command, exit: (code: number) => void): vo
     // Loaded here, not at start-up: vega and resvg take half a second to import for every command.
     const { activationNames, plotActivations } = await import("../../plot/activationPlot.js");
     const { svgSize } = await import("../../plot/render.js");
+    const { activationTable, activationTableJson, formatActivationTable } = await import("../../plot/activationTable.js");
+    const { readPng } = await import("../../plot/png.js");
     const names = activationNames(rawNames.flatMap((n) => n.split(",")).map((n) => n.trim()).filter((n) => n !== ""));
     if (flags.table) {
       const rows = activationTable(names, flags.leakySlope);

@@ -1,6 +1,5 @@
 // `actlab serve [logdir]`: the dashboard, until Ctrl-C (or SIGTERM), which stops it cleanly with exit code 0.
 import type { Command } from "commander";
-import { startServer } from "../../serve/server.js";
 import { addFlags, parseFlags } from "../flags.js";
 import { SERVE } from "../flagTable.js";
 
@@ -15,6 +14,8 @@ export function registerServe(program: Command, exit: (code: number) => void): v
     .description("dashboard in the browser: accuracy and loss, gradient norms per layer, weight and gradient histograms, dead and saturated units, activation explorer"), SERVE);
   command.action(async (logdir: string) => {
     const flags = parseFlags(command, SERVE);
+    // Loaded here, not at start-up: the server and its chart libraries would weigh on every command.
+    const { startServer } = await import("../../serve/server.js");
     const server = await startServer({ logdir, port: flags.port, host: flags.host });
     process.stdout.write(`actlab dashboard for ${logdir}: ${server.url}  (Ctrl-C to stop)\n`);
     if (!loopback(flags.host)) {

@@ -10,8 +10,6 @@ import { PRESET_NAMES, PRESETS, type PresetName } from "../../sweep/presets.js";
 import { SweepProgressDisplay, formatDuration } from "../../sweep/progress.js";
 import { readSpecFile } from "../../sweep/specFile.js";
 import { loadSweepSpec, runSweep, type SweepSpec } from "../../sweep/sweep.js";
-import { parseQueueUrl } from "../../sweep/queueConnection.js";
-import { queueRunner } from "../../sweep/queueRunner.js";
 import { StopFlag, type JobRunner } from "../../train/pool.js";
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
@@ -62,7 +60,7 @@ export function registerSweep(program: Command, exit: (code: number) => void): v
       spec = { name: presetArg ?? "sweep", dir: control.logdir ?? `runs/sweep-${presetArg}`, grid };
     }
     // The queue's address is checked before any work (a bad URL is exit 2), its runner made here.
-    const runner = control.queue === undefined ? undefined : queueRunnerFor(control.queue, spec.dir);
+    const runner = control.queue === undefined ? undefined : await queueRunnerFor(control.queue, spec.dir);
     exit(await sweepFromCli(spec, { dataDir, workers: control.workers, resume: control.resume !== undefined, runner }));
   });
 }
@@ -72,7 +70,10 @@ export function registerSweep(program: Command, exit: (code: number) => void): v
  * is the folder's absolute path, hashed: the same after a coordinator restart (so `--resume` finds the
  * jobs already queued, and enqueues none twice), different for another sweep folder.
  */
-function queueRunnerFor(url: string, dir: string): JobRunner {
+async function queueRunnerFor(url: string, dir: string): Promise<JobRunner> {
+  // Loaded here, not at start-up: BullMQ and its Redis client would weigh on every command.
+  const { parseQueueUrl } = await import("../../sweep/queueConnection.js");
+  const { queueRunner } = await import("../../sweep/queueRunner.js");
   parseQueueUrl(url);
   const sweepId = createHash("sha256").update(resolve(dir)).digest("hex").slice(0, 16);
   return queueRunner(url, { sweepId });

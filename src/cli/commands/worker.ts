@@ -4,8 +4,6 @@
 import type { Command } from "commander";
 import { loadMnist } from "../../data/mnist.js";
 import { InputError } from "../../errors.js";
-import { parseQueueUrl } from "../../sweep/queueConnection.js";
-import { startQueueWorker } from "../../sweep/queueWorker.js";
 import { defaultWorkerCount } from "../../train/pool.js";
 import { addFlags, parseFlags } from "../flags.js";
 import { WORKER } from "../flagTable.js";
@@ -17,6 +15,9 @@ export function registerWorker(program: Command, exit: (code: number) => void): 
   command.action(async () => {
     const flags = parseFlags(command, WORKER);
     if (flags.queue === undefined) throw new InputError("--queue is required: the Redis the sweep's coordinator uses, redis://[user:pass@]host:port[/db]");
+    // Loaded here, not at start-up: BullMQ and its Redis client would weigh on every command.
+    const { parseQueueUrl } = await import("../../sweep/queueConnection.js");
+    const { startQueueWorker } = await import("../../sweep/queueWorker.js");
     parseQueueUrl(flags.queue); // refuses a bad address before the data are read
     const data = loadMnist({ dir: flags.data, shared: true });
     const worker = await startQueueWorker(flags.queue, {
