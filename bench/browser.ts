@@ -2,7 +2,8 @@
 // worker, through playwright-core) against Node on the same machine. Both run the same trainJob on
 // the same kernels, one model at a time on one thread, on the same slice of MNIST; the figure is the
 // slice's images over the epoch record's training seconds (steps only, evaluation left out; in the
-// page, the sum over the worker's resumable slices), best of `rounds`.
+// page, the worker's ~50 ms slices of one live job, the moments suspended between them left out),
+// best of `rounds`.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -14,7 +14,7 @@ export { InputPipeline, type Normalization, type PixelLists } from "./engine/inp
 export { activationCurve, grid, type ActivationCurve } from "./engine/curves.js";
 export { loadMnist, validateDataDir, defaultMnistDir, type MnistData, type MnistSplit, type LoadMnistOptions } from "./data/mnist.js";
 export { readIdxFile, parseIdx, type IdxArray, type IdxKind } from "./data/idx.js";
-export { trainJob, type EpochRecord, type TrainEvent, type ResumeState, type TrainControl } from "./train/trainer.js";
+export { trainJob, trainJobSteps, type EpochRecord, type TrainEvent, type ResumeState, type TrainControl } from "./train/trainer.js";
 export { evaluate, type Evaluation } from "./train/evaluate.js";
 export { DEFAULT_SETTINGS, type TrainSettings, type TrainJob } from "./train/settings.js";
 export { OPTIMIZERS, OPTIMIZER_NAMES, resolveHyper, optimizerStateFloats, type OptimizerName, type OptimizerHyper, type OptimizerState } from "./optim.js";

@@ -14,7 +14,7 @@ import { mlpConfig } from "../src/model.js";
 import { evaluate } from "../src/train/evaluate.js";
 import { runExperiments, type ExperimentSpec } from "../src/train/experiment.js";
 import { DEFAULT_SETTINGS } from "../src/train/settings.js";
-import { trainJob, type EpochRecord, type TrainEvent } from "../src/train/trainer.js";
+import { trainJob, trainJobSteps, type EpochRecord, type TrainEvent } from "../src/train/trainer.js";
 import { runJobs, StopFlag } from "../src/train/pool.js";
 
 const data = loadMnist();
@@ -49,6 +49,48 @@ describe("training on MNIST slices", () => {
     assert.deepEqual(Buffer.from(a.params.buffer), Buffer.from(b.params.buffer));
     assert.deepEqual(a.records.map((r) => r.train_loss), b.records.map((r) => r.train_loss));
     assert.notDeepEqual(Buffer.from(a.params.buffer), Buffer.from(c.params.buffer));
+  });
+});
+
+describe("trainJobSteps: a job suspended and continued (the Train page's worker)", () => {
+  it("yields after every step but an epoch's last and after every epoch but the last, and ends with trainJob's weights bit for bit", () => {
+    const job = {
+      model: "tanh", seed: 2, trainLimit: 640, // 10 steps an epoch
+      config: mlpConfig({ inSize: 784, outSize: 10, hiddenSize: 16, numHiddenLayers: 2, activation: "tanh" }),
+      settings: { ...DEFAULT_SETTINGS, epochs: 2 },
+    };
+    const straight: TrainEvent[] = [];
+    trainJob(job, data, (e) => straight.push(e));
+    const events: TrainEvent[] = [];
+    let asked = 0;
+    const run = trainJobSteps(job, data, (e) => events.push(e), { shouldYield: () => { asked++; return true; } });
+    let yields = 0;
+    for (let r = run.next(); !r.done; r = run.next()) yields++;
+    // Nine in each epoch of ten steps and one between the two epochs; asked nowhere else.
+    assert.equal(yields, 9 + 1 + 9);
+    assert.equal(asked, yields);
+    assert.deepEqual(events.filter((e) => e.type === "start").length, 1, "the model is built once");
+    const end = (list: TrainEvent[]) => list.find((e) => e.type === "end") as Extract<TrainEvent, { type: "end" }>;
+    assert.equal(end(events).status, "finished");
+    assert.ok(Buffer.from(end(events).params.buffer).equals(Buffer.from(end(straight).params.buffer)), "suspended after every step, the weights are trainJob's");
+    const losses = (list: TrainEvent[]) => list.flatMap((e) => (e.type === "epoch" ? [e.record.train_loss, e.record.test_acc] : []));
+    assert.deepEqual(losses(events), losses(straight));
+  });
+
+  it("time suspended is not training time", () => {
+    const job = {
+      model: "relu", seed: 0, trainLimit: 256,
+      config: mlpConfig({ inSize: 784, outSize: 10, hiddenSize: 16, numHiddenLayers: 2, activation: "relu" }),
+      settings: { ...DEFAULT_SETTINGS, epochs: 1 },
+    };
+    const events: TrainEvent[] = [];
+    const run = trainJobSteps(job, data, (e) => events.push(e), { shouldYield: () => true });
+    for (let r = run.next(); !r.done; r = run.next()) {
+      const until = performance.now() + 50;
+      while (performance.now() < until); // the caller busy elsewhere
+    }
+    const record = events.flatMap((e) => (e.type === "epoch" ? [e.record] : []))[0];
+    assert.ok(record.seconds < 0.1, `3 suspensions of 50 ms each, yet ${record.seconds} s of training`);
   });
 });
 

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 // The Train page: the query string is the experiment (the CLI's flag names, read by the knobs the
 // server built from the flag table), one Web Worker per model up to the cores the browser reports,
-// charts drawn by Vega-Lite and updated a few times a second, never more than once a frame, and,
+// charts drawn by Vega-Lite and updated a few times a second, never more than once a frame (and each
+// only when its data changed: between epochs, the loss chart alone), and,
 // when training ends, each model's checkpoint and a zip of a run folder to download.
 import { zipSync, strToU8 } from "fflate";
 import { ACTIVATIONS, isActivationName } from "../activations.js";
@@ -18,7 +19,7 @@ import { fetchMnist } from "./mnistFetch.js";
 import type { FromWorker, Knob, PageJob, ToWorker, TrainPlan } from "./trainSpec.js";
 
 interface VegaView { runAsync(): Promise<VegaView>; finalize(): void; data(name: string): unknown[]; change(name: string, changes: unknown): VegaView }
-declare const vega: { View: new (runtime: unknown, options: Record<string, unknown>) => VegaView; parse(spec: unknown): unknown; changeset(): { remove(f: () => boolean): { insert(rows: unknown[]): unknown } } };
+declare const vega: { View: new (runtime: unknown, options: Record<string, unknown>) => VegaView; parse(spec: unknown): unknown; changeset(): { insert(rows: unknown[]): unknown; remove(f: () => boolean): { insert(rows: unknown[]): unknown } } };
 declare const vegaLite: { compile(spec: unknown): { spec: unknown } };
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -169,10 +170,11 @@ function showError(message: string): void {
 
 const views = new Map<string, VegaView>();
 
-async function chart(id: string, spec: Record<string, unknown>, rows: unknown[]): Promise<void> {
+/** Draws `rows` in chart `id`, replacing its rows, or adding them to those drawn (`append`). */
+async function chart(id: string, spec: Record<string, unknown>, rows: unknown[], append = false): Promise<void> {
   const existing = views.get(id);
   if (existing) {
-    await existing.change("rows", vega.changeset().remove(() => true).insert(rows)).runAsync();
+    await existing.change("rows", append ? vega.changeset().insert(rows) : vega.changeset().remove(() => true).insert(rows)).runAsync();
     return;
   }
   const full = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", width: 360, height: 200, data: { name: "rows" }, config: { legend: { labelLimit: 240 } }, ...spec };
@@ -198,6 +200,8 @@ interface ModelRun {
   series: string;
   worker?: Worker;
   losses: { step: number; loss: number }[];
+  /** How many of `losses` the loss chart holds. */
+  drawnLosses: number;
   smoothed: number | undefined;
   records: (EpochRecord & { diagnostics: EpochDiagnostics })[];
   gradients: { layer: number; values: Float32Array }[];
@@ -242,6 +246,36 @@ function scheduleDraw(): void {
   requestAnimationFrame(() => void draw().finally(() => { drawScheduled = false; }));
 }
 
+/**
+ * What the charts' data last changed with: all of them with Start and Reset (a new set of runs),
+ * the loss chart with every batch of losses, the others only at an epoch's end. A chart is redrawn
+ * only when its key has moved since it was drawn, so between epochs only the loss chart is, and
+ * only with the points that are new.
+ */
+const versions = { runs: 0, losses: 0, epochs: 0 };
+const drawnKeys = new Map<string, string>();
+
+function chartIfChanged(id: string, key: string, rows: () => unknown[]): Promise<void> | undefined {
+  if (drawnKeys.get(id) === key) return undefined;
+  drawnKeys.set(id, key);
+  return chart(id, SPECS[id], rows());
+}
+
+/** The loss chart: a smoothed point once drawn never changes, so while the same runs train, only new points are added. */
+function drawLosses(runs: ModelRun[]): Promise<void> | undefined {
+  const key = `${versions.runs}:${versions.losses}`;
+  const drawn = drawnKeys.get("loss");
+  if (drawn === key) return undefined;
+  const append = drawn?.startsWith(`${versions.runs}:`) ?? false;
+  drawnKeys.set("loss", key);
+  const rows = runs.flatMap((r) => {
+    const from = append ? r.drawnLosses : 0;
+    r.drawnLosses = r.losses.length;
+    return r.losses.slice(from).map((p) => ({ model: r.series, step: p.step, loss: p.loss }));
+  });
+  return chart("loss", SPECS.loss, rows, append);
+}
+
 let lastDraw = 0;
 async function draw(): Promise<void> {
   // Several times a second is enough; more would only cost the main thread.
@@ -249,19 +283,18 @@ async function draw(): Promise<void> {
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   lastDraw = performance.now();
   const runs = state.runs;
-  const lossRows = runs.flatMap((r) => r.losses.map((p) => ({ model: r.series, step: p.step, loss: p.loss })));
-  const accuracyRows = runs.flatMap((r) => r.records.map((rec) => ({ model: r.series, epoch: rec.epoch, accuracy: rec.test_acc })));
   const latest = (r: ModelRun) => r.records[r.records.length - 1];
-  const depthRows = runs.flatMap((r) => latest(r)?.diagnostics.layers.map((l) => ({ model: r.series, layer: l.layer, norm: l.grad_norm })) ?? []);
-  const unitRows = runs.flatMap((r) => latest(r)?.diagnostics.hidden.flatMap((h) => [
-    ...(h.dead_fraction !== null ? [{ model: r.series, layer: h.layer, fraction: h.dead_fraction, what: "dead" }] : []),
-    ...(h.saturated_fraction !== null ? [{ model: r.series, layer: h.layer, fraction: h.saturated_fraction, what: "saturated" }] : []),
-  ]) ?? []);
   const layer = Number(($("hist-layer") as HTMLSelectElement).value) || 1;
-  const histogramRows = runs.flatMap((r) => histogram(r.series, r.gradients.find((g) => g.layer === layer)?.values));
+  const epochs = `${versions.runs}:${versions.epochs}`;
   await Promise.all([
-    chart("loss", SPECS.loss, lossRows), chart("accuracy", SPECS.accuracy, accuracyRows), chart("depth", SPECS.depth, depthRows),
-    chart("units", SPECS.units, unitRows), chart("histogram", SPECS.histogram, histogramRows),
+    drawLosses(runs),
+    chartIfChanged("accuracy", epochs, () => runs.flatMap((r) => r.records.map((rec) => ({ model: r.series, epoch: rec.epoch, accuracy: rec.test_acc })))),
+    chartIfChanged("depth", epochs, () => runs.flatMap((r) => latest(r)?.diagnostics.layers.map((l) => ({ model: r.series, layer: l.layer, norm: l.grad_norm })) ?? [])),
+    chartIfChanged("units", epochs, () => runs.flatMap((r) => latest(r)?.diagnostics.hidden.flatMap((h) => [
+      ...(h.dead_fraction !== null ? [{ model: r.series, layer: h.layer, fraction: h.dead_fraction, what: "dead" }] : []),
+      ...(h.saturated_fraction !== null ? [{ model: r.series, layer: h.layer, fraction: h.saturated_fraction, what: "saturated" }] : []),
+    ]) ?? [])),
+    chartIfChanged("histogram", `${epochs}:${layer}`, () => runs.flatMap((r) => histogram(r.series, r.gradients.find((g) => g.layer === layer)?.values))),
   ]);
   const done = runs.reduce((n, r) => n + r.losses.length, 0);
   const speed = runs.filter((r) => r.status === "running").reduce((s, r) => s + r.samplesPerSecond, 0);
@@ -317,7 +350,8 @@ async function start(): Promise<void> {
   }
   setStatus("loading");
   state.plan = plan;
-  state.runs = plan.jobs.map((job) => ({ job, series: seriesOf(job, plan), losses: [], smoothed: undefined, records: [], gradients: [], status: "waiting", samplesPerSecond: 0 }));
+  versions.runs++;
+  state.runs = plan.jobs.map((job) => ({ job, series: seriesOf(job, plan), losses: [], drawnLosses: 0, smoothed: undefined, records: [], gradients: [], status: "waiting", samplesPerSecond: 0 }));
   const layerSelect = $("hist-layer") as HTMLSelectElement;
   layerSelect.replaceChildren(...Array.from({ length: plan.jobs[0].config.hiddenSizes.length + 1 }, (_, i) => new Option(String(i + 1), String(i + 1))));
   try {
@@ -368,9 +402,11 @@ function receive(run: ModelRun, message: FromWorker): void {
       run.losses.push({ step: point.step, loss: run.smoothed });
     }
     run.samplesPerSecond = message.samplesPerSecond;
+    versions.losses++;
   } else if (message.type === "epoch") {
     run.records.push({ ...message.record, diagnostics: message.diagnostics });
     run.gradients = message.gradients;
+    versions.epochs++;
   } else if (message.type === "end") {
     run.status = message.status;
     run.checkpoint = message.checkpoint;
@@ -404,6 +440,7 @@ function reset(): void {
   for (const run of state.runs) run.worker?.terminate();
   state.runs = [];
   state.plan = undefined;
+  versions.runs++;
   for (const url of objectUrls.splice(0)) URL.revokeObjectURL(url);
   state.downloads = [];
   $("downloads").replaceChildren();

@@ -44,6 +44,12 @@ export type TrainEvent =
 export interface TrainControl {
   /** Asked after every step; true stops the job cleanly with a resumable state. */
   shouldStop?: () => boolean;
+  /**
+   * Asked after every step but an epoch's last (whose epoch is evaluated first) and after every epoch
+   * but the last: true suspends trainJobSteps (it yields) with its model alive, to continue where it
+   * was at the next next(). Time suspended is not training time. trainJob never stays suspended.
+   */
+  shouldYield?: () => boolean;
   /** Continue from a saved state instead of initialising. */
   resume?: ResumeState;
   /** Step events at most this often (ms); 0 = every step. */
@@ -77,15 +83,26 @@ export function trainingMemoryProblems(
 }
 
 export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEvent) => void, control: TrainControl = {}): void {
+  const steps = trainJobSteps(job, data, emit, control);
+  while (!steps.next().done);
+}
+
+/**
+ * trainJob as a generator, for a caller that must get its thread back while a job trains (a browser
+ * worker reading pause and step messages): it yields wherever control.shouldYield says so, and the
+ * caller's next() continues the same model, so the weights are trainJob's bit for bit. The model's
+ * helper threads, if it has any, end with the generator (run out, thrown out of, or returned).
+ */
+export function* trainJobSteps(job: TrainJob, data: MnistData, emit: (event: TrainEvent) => void, control: TrainControl = {}): Generator<void, void, void> {
   const model = new Mlp(job.config, modelBatchRows(job.settings), job.settings.optimizer, control.teams);
   try {
-    trainModel(model, job, data, emit, control);
+    yield* trainModel(model, job, data, emit, control);
   } finally {
     model.close();
   }
 }
 
-function trainModel(model: Mlp, job: TrainJob, data: MnistData, emit: (event: TrainEvent) => void, control: TrainControl): void {
+function* trainModel(model: Mlp, job: TrainJob, data: MnistData, emit: (event: TrainEvent) => void, control: TrainControl): Generator<void, void, void> {
   const { settings } = job;
   const normalization: Normalization = { mean: settings.mean, std: settings.std };
   const trainCount = Math.min(job.trainLimit ?? data.train.count, data.train.count);
@@ -127,7 +144,7 @@ function trainModel(model: Mlp, job: TrainJob, data: MnistData, emit: (event: Tr
     let lossSum = resuming ? resume.lossSum : 0;
     const firstStep = resuming ? resume.step : 0;
     const secondsBefore = resuming ? resume.secondsSoFar : 0;
-    const started = performance.now();
+    let started = performance.now();
     let lastEvent = started;
     let diverged: { epoch: number; step: number } | undefined;
     for (let step = firstStep; step < stepsPerEpoch; step++) {
@@ -154,6 +171,11 @@ function trainModel(model: Mlp, job: TrainJob, data: MnistData, emit: (event: Tr
           params: model.parameters(), optimizer: model.optimizerState(), history,
         });
         return;
+      }
+      if (step < stepsPerEpoch - 1 && control.shouldYield?.()) {
+        const suspended = performance.now();
+        yield;
+        started += performance.now() - suspended;
       }
     }
     const trainSeconds = secondsBefore + (performance.now() - started) / 1000;
@@ -204,6 +226,7 @@ function trainModel(model: Mlp, job: TrainJob, data: MnistData, emit: (event: Tr
       end("interrupted", atEpochEnd);
       return;
     }
+    if (atEpochEnd && control.shouldYield?.()) yield;
   }
   end("finished");
 }
