@@ -11,8 +11,8 @@
 // follow PyTorch's autograd: relu'(0) = 0, leaky_relu'(0) = slope, elu'(0) = selu'(0)/scale = alpha
 // (the x ≤ 0 branch), hardtanh'(±1) = 0, celu'(0) = 1, relu6'(0) = relu6'(6) = 0,
 // hardsigmoid'(±3) = 0, hardswish'(−3) = −0.5 and hardswish'(3) = 1 (its vectorised kernel's
-// x ≥ 3 branch), softshrink'(±λ) = hardshrink'(±λ) = 0. Where PyTorch's kernel has a formula for the derivative,
-// the same formula is used here.
+// x ≥ 3 branch), softshrink'(±λ) = hardshrink'(±λ) = 0, rrelu'(0) = 11/48 (eval mode). Where
+// PyTorch's kernel has a formula for the derivative, the same formula is used here.
 import { abs4, exp4, expm1_4, log1pNonNegative4, madd, sigmoid4, sinQuadrant4, tanh4 } from "./vmath";
 
 const SELU_ALPHA: f32 = 1.6732632423543772;
@@ -316,3 +316,17 @@ const ONE_SIXTH: f32 = 1.0 / 6.0;
 @inline export function preluForward4(z: v128, slope: f32): v128 { return leaky_reluForward4(z, slope); }
 // @ts-ignore: decorator
 @inline export function preluBackward4(dA: v128, z: v128, a: v128, slope: f32): v128 { return leaky_reluBackward4(dA, z, a, slope); }
+
+// rrelu (nn.RReLU(lower=1/8, upper=1/3)) ----------------------------------------------------------
+// This pair is eval mode's: a leaky relu with the mean slope (lower + upper)/2 = 11/48, computed in
+// double and rounded to f32 as PyTorch's leaky_relu takes it; rrelu'(0) = 11/48 (the x ≤ 0 branch).
+// In training the slope of each element with z ≤ 0 is drawn from U(lower, upper) instead: the
+// engine then calls rreluDrawSlopes and rreluWithSlopesForward/Backward (activations.ts), which
+// read these bounds.
+export const RRELU_LOWER: f32 = 1.0 / 8.0;
+export const RRELU_UPPER: f32 = 1.0 / 3.0;
+const RRELU_EVAL_SLOPE: f32 = <f32>((1.0 / 8.0 + 1.0 / 3.0) / 2.0);
+// @ts-ignore: decorator
+@inline export function rreluForward4(z: v128, p: f32): v128 { return leaky_reluForward4(z, RRELU_EVAL_SLOPE); }
+// @ts-ignore: decorator
+@inline export function rreluBackward4(dA: v128, z: v128, a: v128, p: f32): v128 { return leaky_reluBackward4(dA, z, a, RRELU_EVAL_SLOPE); }

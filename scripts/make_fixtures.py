@@ -154,15 +154,21 @@ def finite_difference_error(model, x, y, loss_fn, eps=1e-6):
 def make_mlp_step(activation):
     model = step_model(activation)
     input_scale = ACTIVATIONS[activation].step_input_scale
+    draws_noise = ACTIVATIONS[activation].draws_noise
     x, y = step_batch(input_scale)
     loss_fn = nn.CrossEntropyLoss()
-    fd_error = finite_difference_error(model, x, y, loss_fn)
-    if not fd_error < 1e-7:
-        raise AssertionError(f"{activation}: gradient differs from finite differences by {fd_error}")
+    if draws_noise:
+        # Every forward draws new slopes: finite differences of the initial net take step 1's, below.
+        initial_model = copy.deepcopy(model)
+    else:
+        fd_error = finite_difference_error(model, x, y, loss_fn)
+        if not fd_error < 1e-7:
+            raise AssertionError(f"{activation}: gradient differs from finite differences by {fd_error}")
     optimiser = torch.optim.SGD(model.parameters(), **SGD)
     params_initial = named_tensors(model, lambda p: p)
     hidden = [f"layers.{k}" for k in range(0, 2 * (STEP_NET["num_hidden_layers"] - 1), 2)]
     preactivations = []
+    noise = NoiseRecorder(model) if draws_noise else None
 
     # Step 1: every intermediate, the loss and dLoss/dlogits.
     logits, outputs = forward_recording(model, x)
@@ -174,6 +180,9 @@ def make_mlp_step(activation):
     preactivations += [outputs[k] for k in hidden]
     grads_step1 = named_tensors(model, lambda p: p.grad)
     zero_grads = sum(int((p.grad == 0).sum()) for p in model.parameters())
+    if draws_noise:
+        noise_step1 = noise.take()
+        check_with_fixed_noise(activation, initial_model, noise_step1, x, y, loss_fn, grads_step1)
     result_step1 = {
         "intermediates_step1": {k: tensor_json(v) for k, v in outputs.items()},
         "logits": tensor_json(logits),
@@ -192,10 +201,12 @@ def make_mlp_step(activation):
     loss2.backward()
     preactivations += [outputs2[k] for k in hidden]
     grads_step2 = named_tensors(model, lambda p: p.grad)
+    noise_step2 = noise.take() if draws_noise else None
     optimiser.step()
     momentum = {name: tensor_json(optimiser.state[p]["momentum_buffer"]) for name, p in model.named_parameters()}
     with torch.no_grad():
         loss_after_step2 = float(loss_fn(model(x), y))
+    noise_after_step2 = noise.take() if draws_noise else None
 
     z = torch.cat([p.detach().flatten() for p in preactivations]).abs()
     sequential = []
@@ -213,6 +224,8 @@ def make_mlp_step(activation):
             f" Inputs here are {input_scale:g} times that randn batch, so that the pre-activations "
             "leave the activation's dead zone and the gradients are not almost all 0."
         )
+    if draws_noise:
+        description += NOISE_NOTE.format(activation=activation)
     return {
         "description": description,
         "activation": activation,
@@ -241,7 +254,73 @@ def make_mlp_step(activation):
         },
         "num_exact_zero_entries_in_grads_step1": zero_grads,
         **kink_margin_of_row(activation, z),
+        **({"noise_step1": noise_step1, "noise_step2": noise_step2, "noise_after_step2": noise_after_step2} if draws_noise else {}),
     }
+
+
+NOISE_NOTE = (
+    " The {activation} modules are in training mode (the module's default), as in every step above: each forward "
+    "draws a slope r ~ U(lower, upper) from torch's global generator (seeded 14 before the init) for every element "
+    "x <= 0 of its input, and outputs x*r there (x elsewhere); the backward multiplies the gradient by r there "
+    "(by 1 elsewhere). noise_step1, noise_step2 and noise_after_step2 hold, for the forward passes of step 1, "
+    "step 2 and loss_after_step2 (also in training mode), each module's noise as PyTorch's rrelu_with_noise keeps "
+    "it: y/x where x <= 0 (no x is exactly 0), 1 elsewhere; under the module's name (layers.1, layers.3), shape "
+    "[4, width]. Gradients were checked against central finite differences of the initial net with step 1's "
+    "noise held fixed (x*noise), whose autograd gradients equal grads_step1."
+)
+
+
+class NoiseRecorder:
+    """Records what each random-slope module (nn.RReLU) drew in the forward passes since the last take():
+    the noise tensor of PyTorch's rrelu_with_noise, y/x where x <= 0 and 1 elsewhere."""
+
+    def __init__(self, model):
+        self.seen = {}
+        for k, layer in enumerate(model.layers):
+            if isinstance(layer, nn.RReLU):
+                layer.register_forward_hook(lambda module, inputs, output, name=f"layers.{k}": self.record(name, inputs[0], output))
+
+    def record(self, name, x, y):
+        if name in self.seen:
+            raise AssertionError(f"{name} ran twice between takes")
+        if bool((x == 0).any()):
+            raise AssertionError(f"{name}: an input is exactly 0, where y/x cannot give the noise")
+        x, y = x.detach(), y.detach()
+        self.seen[name] = torch.where(x <= 0, y / x, torch.ones_like(x))
+
+    def take(self):
+        taken = {name: tensor_json(noise) for name, noise in self.seen.items()}
+        self.seen = {}
+        return taken
+
+
+class FixedNoise(nn.Module):
+    """A random-slope module with its noise given: x * noise, which is what rrelu_with_noise computes and
+    differentiates in training once the noise is drawn."""
+
+    def __init__(self, noise):
+        super().__init__()
+        self.noise = noise
+
+    def forward(self, x):
+        return x * self.noise
+
+
+def check_with_fixed_noise(activation, model, noise, x, y, loss_fn, grads):
+    """Finite differences of `model` with the recorded noise held fixed, and its autograd gradients
+    against the ones recorded with the drawn noise."""
+    fixed = copy.deepcopy(model)
+    for name, tensor in noise.items():
+        index = int(name.split(".")[1])
+        fixed.layers[index] = FixedNoise(torch.tensor(tensor["data"], dtype=torch.float64).view(tensor["shape"]))
+    fd_error = finite_difference_error(fixed, x, y, loss_fn)
+    if not fd_error < 1e-7:
+        raise AssertionError(f"{activation}: gradient differs from finite differences by {fd_error}")
+    fixed.zero_grad()
+    loss_fn(fixed(x), y).backward()
+    for name, p in fixed.named_parameters():
+        if not torch.allclose(p.grad, torch.tensor(grads[name]["data"], dtype=torch.float64).view(p.shape), rtol=1e-12, atol=1e-14):
+            raise AssertionError(f"{activation}: {name}'s gradient with the noise held fixed differs from the drawn one's")
 
 
 def kink_margin_of_row(activation, abs_z):
@@ -373,7 +452,9 @@ KINKS_DESCRIPTION = (
 
 
 def value_and_derivative(module, x):
-    module = copy.deepcopy(module).to(x.dtype)  # a learned slope (PReLU's) in x's dtype; others have none
+    # A learned slope (PReLU's) in x's dtype; others have none. Eval mode: the curve is a function
+    # (nn.RReLU's mean slope, not random ones); no other module behaves differently in it.
+    module = copy.deepcopy(module).to(x.dtype).eval()
     x = x.detach().clone().requires_grad_(True)
     y = module(x)
     y.backward(torch.ones(x.size(), dtype=x.dtype))
@@ -391,6 +472,7 @@ def make_activation_curves():
         y, dydx = value_and_derivative(module, grid)
         curves[name] = {
             "params": row.params,
+            **({"mode": "eval (module.eval(), as every curve here): the mean slope, not random ones"} if row.draws_noise else {}),
             "y": [seven_digits(v) for v in y.tolist()],
             "dydx": [seven_digits(v) for v in dydx.tolist()],
         }

@@ -22,13 +22,16 @@ class Activation:
     the parameters and formula that the fixtures record beside its numbers; kinks are the points
     besides -1, 0 and 1 where activation_curves.json records PyTorch's value and derivative;
     step_input_scale multiplies mlp_step's inputs where the shared batch would leave almost every
-    pre-activation in a dead zone (the shrinks' [-0.5, 0.5]) and so almost every gradient 0."""
+    pre-activation in a dead zone (the shrinks' [-0.5, 0.5]) and so almost every gradient 0;
+    draws_noise marks a module that draws random slopes in training (nn.RReLU), whose draws mlp_step
+    records and whose curve is eval mode's."""
 
-    def __init__(self, module, params, kinks=(), step_input_scale=1.0):
+    def __init__(self, module, params, kinks=(), step_input_scale=1.0, draws_noise=False):
         self.module = module  # leaky_slope -> a fresh nn.Module
         self.params = params
         self.kinks = tuple(kinks)
         self.step_input_scale = step_input_scale
+        self.draws_noise = draws_noise
 
 
 class Sin(nn.Module):
@@ -142,6 +145,18 @@ ACTIVATIONS = {
             "formula": "x if x>0 else a*x, a = layers.<k>.weight (shape [1], one per layer, learned, initially 0.25)",
             "torch_derivative_at_0": "a (the x<=0 branch)",
         },
+    ),
+    "rrelu": Activation(
+        lambda slope: nn.RReLU(),
+        {
+            "lower": 0.125,
+            "upper": 1 / 3,
+            "formula": "training: x if x>0 else r*x, r ~ U(lower, upper) drawn per element for every x<=0 (0 included) "
+            "at every forward; eval: leaky_relu with slope (lower+upper)/2 = 11/48",
+            "eval_slope": (0.125 + 1 / 3) / 2,
+            "torch_derivative_at_0": "training: that element's r (noise, the x<=0 branch); eval: 11/48",
+        },
+        draws_noise=True,
     ),
 }
 

@@ -52,6 +52,13 @@ interface ActivationSpec {
    * per layer, as nn.PReLU() has), initialised to `parameter.default` and trained with the weights.
    */
   learned?: true;
+  /**
+   * Random slopes (nn.RReLU): in training each element with x ≤ 0 is multiplied by a slope of its
+   * own, drawn from U(lower, upper) at every forward pass, and its derivative is that slope; in
+   * eval mode the slope is their mean (lower + upper)/2. `reference` and the kernel pair are eval
+   * mode's; the engine draws and applies the training slopes (Mlp.forward).
+   */
+  randomSlope?: { lower: number; upper: number };
   reference: ScalarReference;
 }
 
@@ -65,6 +72,9 @@ const CELU_ALPHA = 1;
 const SHRINK_LAMBDA = 0.5;
 /** hardsigmoid's slope as PyTorch's backward has it: 1/6 rounded to float32, even in float64. */
 const HARDSIGMOID_SLOPE = Math.fround(1 / 6);
+/** nn.RReLU's defaults: the training slopes' range, and eval mode's slope, their mean 11/48. */
+const RRELU_SLOPES = { lower: 1 / 8, upper: 1 / 3 };
+export const RRELU_EVAL_SLOPE = (RRELU_SLOPES.lower + RRELU_SLOPES.upper) / 2;
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const softplus = (x: number) => (x > SOFTPLUS_THRESHOLD ? x : Math.log1p(Math.exp(x)));
@@ -266,6 +276,17 @@ const CATALOGUE = {
     learned: true,
     // prelu'(0) = a (the x ≤ 0 branch), as leaky_relu's.
     reference: { output: (x, a) => (x > 0 ? x : a * x), der: (x, a) => (x > 0 ? 1 : a), window: [-10, 10], kinks: [0] },
+  },
+  rrelu: {
+    torchModule: "nn.RReLU(lower=1/8, upper=1/3)",
+    formula: "x if x > 0 else a * x, a ~ U(1/8, 1/3) per element in training, 11/48 in eval",
+    zeroCentered: false, saturates: "no", deadUnits: false, saturationDiagnostic: false, deadUnitDiagnostic: true,
+    randomSlope: RRELU_SLOPES,
+    // Eval mode: leaky_relu at 11/48, and rrelu'(0) = 11/48 (the x ≤ 0 branch). In training PyTorch
+    // draws a slope for every x ≤ 0, 0 included, so rrelu'(0) is that element's slope there.
+    reference: {
+      output: (x) => (x > 0 ? x : RRELU_EVAL_SLOPE * x), der: (x) => (x > 0 ? 1 : RRELU_EVAL_SLOPE), window: [-10, 10], kinks: [0],
+    },
   },
 } satisfies Record<string, ActivationSpec>;
 

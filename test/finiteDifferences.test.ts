@@ -1,10 +1,11 @@
 // The engine's float32 gradients against central finite differences of an independent float64
 // reference, for every activation, on a net whose sizes exercise every GEMM path (full 4×8
-// tiles, 4×4 tiles, row and column tails).
+// tiles, 4×4 tiles, row and column tails). rrelu is checked in both modes: in training with the
+// slopes the engine drew (the reference reads them), in eval mode with its mean slope.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ACTIVATION_NAMES, ACTIVATIONS } from "../src/activations.js";
-import { Mlp } from "../src/engine/mlp.js";
+import { Mlp, type ForwardMode } from "../src/engine/mlp.js";
 import { linearShapes, mlpConfig } from "../src/model.js";
 import { Random } from "../src/random.js";
 import { assertClose } from "./support/fixtures.js";
@@ -19,7 +20,8 @@ const KINK_MARGIN = 1e-3;
 
 describe("gradients agree with central finite differences", () => {
   for (const activation of ACTIVATION_NAMES) {
-    it(activation, () => {
+    const modes: ForwardMode[] = ACTIVATIONS[activation].randomSlope ? ["train", "eval"] : ["train"];
+    for (const mode of modes) it(modes.length > 1 ? `${activation} (${mode})` : activation, () => {
       const slope = 0.05;
       const config = mlpConfig({ inSize: 20, outSize: 10, hiddenSize: [16, 12], numHiddenLayers: 3, activation, leakySlope: slope });
       const batch = 9;
@@ -34,7 +36,7 @@ describe("gradients agree with central finite differences", () => {
       random.fillUniform(x, 2);
       const labels = Array.from({ length: batch }, () => random.nextInt(0, 9));
       model.input.setInput(x, batch, labels);
-      model.forward(batch);
+      model.forward(batch, mode);
       model.loss(batch);
       model.backward(batch);
       const engineGradients = model.gradients().slice();
@@ -44,6 +46,8 @@ describe("gradients agree with central finite differences", () => {
         params: Float64Array.from(model.parameters()),
         activation: referenceActivation(activation, slope),
         learnedSlope: ACTIVATIONS[activation].learned === true,
+        slopes: ACTIVATIONS[activation].randomSlope && mode === "train"
+          ? model.layers.slice(0, -1).map((_, index) => model.drawnSlopes(index, batch)) : undefined,
       };
       const x64 = Float64Array.from(x);
       // Where the derivative jumps, as the catalogue says; elsewhere it is continuous.

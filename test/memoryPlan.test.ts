@@ -28,6 +28,7 @@ const CONFIGS: Array<[string, MlpConfig, number]> = [
   ["no sparse path (width 3)", mlpConfig({ inSize: 10, outSize: 2, hiddenSize: 3, numHiddenLayers: 2, activation: "tanh" }), 5],
   ["small inputs, sparse without kept lists", mlpConfig({ inSize: 100, outSize: 7, hiddenSize: [12, 5], numHiddenLayers: 3, activation: "gelu" }), 33],
   ["wide and odd", mlpConfig({ inSize: 300, outSize: 5, hiddenSize: [1024, 7, 9], numHiddenLayers: 4, activation: "leaky_relu" }), 257],
+  ["rrelu's slope buffers, after batch norm", mlpConfig({ inSize: 784, outSize: 10, hiddenSize: [32, 13], numHiddenLayers: 3, activation: "rrelu", norm: "batch" }), 17],
 ];
 
 describe("a model's memory plan", () => {

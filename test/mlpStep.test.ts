@@ -1,8 +1,9 @@
 // The whole small-MLP step against PyTorch (float64) for every activation: forward intermediates,
-// loss, dLoss/dlogits, every gradient, and parameters and momentum after two SGD steps.
+// loss, dLoss/dlogits, every gradient, and parameters and momentum after two SGD steps. rrelu trains
+// with the random slopes PyTorch drew (recorded in its fixture) in place of actlab's own draws.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ACTIVATION_NAMES } from "../src/activations.js";
+import { ACTIVATION_NAMES, ACTIVATIONS } from "../src/activations.js";
 import { Mlp } from "../src/engine/mlp.js";
 import { mlpConfig } from "../src/model.js";
 import { assertClose, readFixture, type FixtureTensor } from "./support/fixtures.js";
@@ -31,10 +32,22 @@ interface StepFixture {
   momentum_buffer_after_step2: Record<string, FixtureTensor>;
   params_after_step2: Record<string, FixtureTensor>;
   loss_after_step2: number;
+  /** rrelu's slopes as PyTorch drew them in each training forward pass, by module name (layers.1, layers.3). */
+  noise_step1?: Record<string, FixtureTensor>;
+  noise_step2?: Record<string, FixtureTensor>;
+  noise_after_step2?: Record<string, FixtureTensor>;
 }
 
 function tensors(record: Record<string, FixtureTensor>): Map<string, number[]> {
   return new Map(Object.entries(record).map(([name, t]) => [name, t.data]));
+}
+
+/** The next training forward pass takes PyTorch's slopes, where the activation draws them. */
+function usePyTorchSlopes(model: Mlp, noise: Record<string, FixtureTensor> | undefined): void {
+  if (!ACTIVATIONS[model.config.activation].randomSlope) return;
+  assert.ok(noise, "the fixture holds the slopes PyTorch drew");
+  // The activation modules follow the Linear ones: layers.1, layers.3, ...
+  model.useSlopesOnce(model.layers.slice(0, -1).map((_, index) => noise[`layers.${2 * index + 1}`].data));
 }
 
 function compareBlock(model: Mlp, block: Float32Array, expected: Record<string, FixtureTensor>, what: string): void {
@@ -61,6 +74,7 @@ describe("one SGD step of the small MLP matches PyTorch", () => {
       model.input.setInput(new Float32Array(f.inputs.data), batch, f.labels);
 
       // Forward: Sequential indices 0, 2, 4 are the Linear outputs, 1 and 3 the activations.
+      usePyTorchSlopes(model, f.noise_step1);
       model.forward(batch);
       const k = model.kernels;
       model.layers.forEach((layer, index) => {
@@ -85,12 +99,14 @@ describe("one SGD step of the small MLP matches PyTorch", () => {
       model.optimizerStep(f.sgd);
       compareBlock(model, model.parameters(), f.params_after_step1, "params after step 1");
 
+      usePyTorchSlopes(model, f.noise_step2);
       const loss2 = model.trainStep(batch, f.sgd);
       assertClose([loss2], [f.loss_step2], ATOL, RTOL, "loss at step 2");
       compareBlock(model, model.gradients(), f.grads_step2, "grad step 2");
       compareBlock(model, model.momentum(), f.momentum_buffer_after_step2, "momentum after step 2");
       compareBlock(model, model.parameters(), f.params_after_step2, "params after step 2");
 
+      usePyTorchSlopes(model, f.noise_after_step2);
       model.forward(batch);
       assertClose([model.loss(batch)], [f.loss_after_step2], ATOL, RTOL, "loss after step 2");
     });

@@ -57,6 +57,7 @@ describe("one model on several threads", () => {
     { name: "tanh [516, 260], Adam", options: { hiddenSize: [516, 260], numHiddenLayers: 3, activation: "tanh" }, optimizer: "adam", batch: 64 },
     { name: "sigmoid 3 × 256 with batch norm, RMSprop", options: { hiddenSize: 256, numHiddenLayers: 3, activation: "sigmoid", norm: "batch" }, optimizer: "rmsprop", batch: 32 },
     { name: "prelu 3 × 264 (a learned slope: unfused backward)", options: { hiddenSize: 264, numHiddenLayers: 3, activation: "prelu" }, optimizer: "sgd", batch: 64 },
+    { name: "rrelu 3 × 256 (slopes drawn per element in training)", options: { hiddenSize: 256, numHiddenLayers: 3, activation: "rrelu" }, optimizer: "sgd", batch: 64 },
     { name: "gelu 3 × 258 (the first layer too narrow a multiple for the sparse path)", options: { hiddenSize: 258, numHiddenLayers: 3, activation: "gelu" }, optimizer: "nesterov", batch: 40 },
   ];
   for (const { name, options, optimizer, batch } of cases) {

@@ -18,6 +18,10 @@ export interface KernelExports {
   /** PReLU with its slope read from memory; the backward also writes the slope's gradient. */
   preluWithSlopeForward(A: number, Z: number, n: number, slopePtr: number): void;
   preluWithSlopeBackward(dZ: number, dSlopePtr: number, dA: number, Z: number, n: number, slopePtr: number): void;
+  /** rrelu in training: n slopes uniform on [lower, upper), a hash of (seed, step, layer, index); then applied. */
+  rreluDrawSlopes(slopes: number, n: number, seed: number, step: number, layer: number): void;
+  rreluWithSlopesForward(A: number, Z: number, slopes: number, n: number): void;
+  rreluWithSlopesBackward(dZ: number, dA: number, Z: number, slopes: number, n: number): void;
   softmaxCrossEntropyForward(probs: number, logits: number, labels: number, batch: number, classes: number): number;
   softmaxCrossEntropyBackward(dLogits: number, probs: number, labels: number, batch: number, classes: number): void;
   countCorrect(logits: number, labels: number, batch: number, classes: number): number;

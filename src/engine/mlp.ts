@@ -35,6 +35,11 @@ export interface DenseLayer extends LinearModule {
   Y: number;
   /** The norm layer after this Linear and what its backward needs, if there is one. */
   norm?: NormState;
+  /**
+   * rrelu's slopes [maxBatch, out] of the last training forward pass, one per element, which its
+   * backward multiplies by; 0 for the last layer and for the other activations.
+   */
+  slopes: number;
 }
 
 /** A norm module of the layout with the statistics its forward saves for the backward. */
@@ -86,10 +91,10 @@ export interface MlpRegions {
 /**
  * Everything a model of `config` with batches of up to `maxBatch` rows allocates, placed in order
  * from the kernels' first free byte: parameters, gradients and momentum, the input pipeline, the
- * softmax, the backward's two gradient buffers, each layer's Z and A, the narrow layers' Wᵀ, the
- * sparse path's buffers and the diagnostics' scratch. The model allocates exactly this plan
- * (Kernels.allocatePlan), so its size (plan.end) is known, and checked, before any memory is.
- * A kernel that needs scratch of its own takes it here too.
+ * softmax, the backward's two gradient buffers, each layer's Z and A (and rrelu's slopes), the
+ * narrow layers' Wᵀ, the sparse path's buffers and the diagnostics' scratch. The model allocates
+ * exactly this plan (Kernels.allocatePlan), so its size (plan.end) is known, and checked, before
+ * any memory is. A kernel that needs scratch of its own takes it here too.
  */
 export function mlpMemoryPlan(
   config: MlpConfig, maxBatch: number, optimizer: OptimizerName = "sgd", threads = 1,
@@ -108,12 +113,14 @@ export function mlpMemoryPlan(
   const gradientA = plan.takeFloats("gradientA", maxBatch * widest);
   const gradientB = plan.takeFloats("gradientB", maxBatch * widest);
   const last = layout.linears.length - 1;
+  const drawsSlopes = ACTIVATIONS[config.activation].randomSlope !== undefined;
   const layers: DenseLayer[] = layout.linears.map((linear) => {
     const Z = plan.takeFloats(`layer${linear.linear}.Z`, maxBatch * linear.outSize);
     // The last layer's output is the logits: no activation, so A is Z.
     const A = linear.linear === last ? Z : plan.takeFloats(`layer${linear.linear}.A`, maxBatch * linear.outSize);
+    const slopes = drawsSlopes && linear.linear !== last ? plan.takeFloats(`layer${linear.linear}.slopes`, maxBatch * linear.outSize) : 0;
     const norm = layout.norms.find((n) => n.linear === linear.linear);
-    if (!norm) return { ...linear, Z, A, Y: Z };
+    if (!norm) return { ...linear, Z, A, Y: Z, slopes };
     // With a norm layer the Linear writes Y, the norm Z (the activation's input), the activation A.
     const Y = plan.takeFloats(`layer${linear.linear}.Y`, maxBatch * linear.outSize);
     const stats = Math.max(linear.outSize, maxBatch);
@@ -125,7 +132,7 @@ export function mlpMemoryPlan(
       batchesTrackedAt: at(params, norm.numBatchesTracked),
       dGamma: at(grads, norm.weight), dBeta: at(grads, norm.bias),
     };
-    return { ...linear, Z, A, Y, norm: state };
+    return { ...linear, Z, A, Y, slopes, norm: state };
   });
   // Wᵀ only where the product reads it unpacked (the narrow layers); wider ones pack straight from W.
   const keepsTransposed = (layer: DenseLayer) => probeKernels().exports.denseKeepsTransposed(layer.inSize, layer.outSize) !== 0;
@@ -207,6 +214,17 @@ export class Mlp {
    */
   private readonly slopeOffsets: number[];
   /**
+   * rrelu: slopes drawn per element in training (the catalogue's randomSlope). The draw is a hash of
+   * (noiseSeed, the optimiser's step count, the layer, the element), not a generator's state: the
+   * step count is in every resumable state, so a resumed run draws what an uninterrupted one would.
+   */
+  private readonly drawsSlopes: boolean;
+  private noiseSeed = 0;
+  /** Slopes to apply in the next training forward pass instead of drawing them (useSlopesOnce). */
+  private suppliedSlopes: ReadonlyArray<ArrayLike<number>> | undefined;
+  /** The mode of the last forward pass, which the backward follows (rrelu: its drawn slopes, or the mean slope). */
+  private lastMode: ForwardMode = "train";
+  /**
    * Wᵀ [in, out] of the narrow layers after the first (0 for the first and for wide layers, whose
    * product packs W itself), derived from the weights and rebuilt before a forward pass once they
    * changed: the narrow layers multiply faster by rows of Wᵀ.
@@ -255,6 +273,7 @@ export class Mlp {
       const module = this.layout.modules.find((m) => m.kind === "activation" && m.linear === linear.linear);
       return module?.kind === "activation" && module.weight ? module.weight.offset : -1;
     });
+    this.drawsSlopes = ACTIVATIONS[config.activation].randomSlope !== undefined;
     this.diagnosticScratch = regions.diagnosticScratch;
     kernels.floats(this.diagnosticScratch.ones, regions.scratchFloats).fill(1);
     this.team = threads > 1 ? teams!.start(kernels, regions.threadScratch) : undefined;
@@ -274,6 +293,29 @@ export class Mlp {
   private bands(rows: number): Array<[number, number]> {
     const size = this.team!.size;
     return Array.from({ length: size }, (_, t) => rowBand(rows, size, t));
+  }
+
+  /** The seed of rrelu's training slopes (the trainer derives one from the job's seed); 0 until set. */
+  setNoiseSeed(seed: number): void {
+    this.noiseSeed = seed | 0;
+  }
+
+  /**
+   * rrelu: the next training forward pass applies these slopes instead of drawing its own, one
+   * array per hidden layer of count × width (row-major; entries where z > 0 are not used). The
+   * tests feed PyTorch's own draws in this way.
+   */
+  useSlopesOnce(slopes: ReadonlyArray<ArrayLike<number>>): void {
+    if (!this.drawsSlopes) throw new Error(`${this.config.activation} draws no slopes`);
+    if (slopes.length !== this.layers.length - 1) throw new Error(`${slopes.length} arrays of slopes for ${this.layers.length - 1} hidden layers`);
+    this.suppliedSlopes = slopes;
+  }
+
+  /** A copy of hidden layer `index`'s slopes in the last training forward pass of `count` rows (rrelu only). */
+  drawnSlopes(index: number, count: number): Float32Array {
+    const layer = this.layers[index];
+    if (!layer || layer.slopes === 0) throw new Error(`layer ${index} of this ${this.config.activation} net draws no slopes`);
+    return this.kernels.floats(layer.slopes, count * layer.outSize).slice();
   }
 
   /**
@@ -396,19 +438,22 @@ export class Mlp {
    * both kept: the backward needs one or the other, the diagnostics both). A batch of sparse images
    * goes through the first layer's sparse path (sparseFirstLayer.ts). With a norm layer, the
    * activation cannot ride on the product: the product goes to Y, the norm takes Y to Z, the
-   * activation Z to A. `mode` matters only to batch norm: "eval" normalises by the running statistics.
+   * activation Z to A. `mode` matters to batch norm ("eval" normalises by the running statistics)
+   * and to rrelu (in training each element's slope is drawn, in eval it is the mean slope).
    */
   forward(count: number, mode: ForwardMode = "train"): number {
     const k = this.kernels.exports;
     const last = this.layers.length - 1;
     this.sparseLists = this.input.prepareForward(count);
     if (this.transposedStale) this.refreshTransposedWeights();
+    const drawn = this.drawsSlopes && mode === "train";
     let input = this.input.x;
     for (let index = 0; index <= last; index++) {
       const layer = this.layers[index];
       const slope = this.slopeOffsets[index];
-      // A learned slope is read from the parameter block by its own kernel, after the product.
-      const kind = index < last && slope < 0 ? this.activationKind : 0;
+      // A learned slope (PReLU's) and drawn ones (rrelu's in training) are applied by kernels of
+      // their own after the product: the fused epilogue has one slope for all elements.
+      const kind = index < last && slope < 0 && !drawn ? this.activationKind : 0;
       const fused = layer.norm ? 0 : kind;
       const W = this.params + layer.weight.offset * 4;
       const b = this.params + layer.bias.offset * 4;
@@ -439,9 +484,27 @@ export class Mlp {
         k.activationForward(kind, layer.A, layer.Z, count * layer.outSize, this.activationParam);
       }
       if (slope >= 0) k.preluWithSlopeForward(layer.A, layer.Z, count * layer.outSize, this.params + slope * 4);
+      if (drawn && index < last) this.drawSlopes(layer, index, count);
       input = layer.A;
     }
+    if (drawn) this.suppliedSlopes = undefined;
+    this.lastMode = mode;
     return this.layers[last].Z;
+  }
+
+  /** rrelu in training: this step's slopes for one hidden layer (drawn, or supplied), then A from Z. */
+  private drawSlopes(layer: DenseLayer, index: number, count: number): void {
+    const k = this.kernels.exports;
+    const n = count * layer.outSize;
+    const supplied = this.suppliedSlopes?.[index];
+    if (supplied) {
+      if (supplied.length !== n) throw new Error(`${supplied.length} slopes for layer ${index}'s ${n} elements`);
+      this.kernels.floats(layer.slopes, n).set(supplied);
+    } else {
+      // The step is the number of optimiser steps taken: the same for every forward pass between two steps.
+      k.rreluDrawSlopes(layer.slopes, n, this.noiseSeed, this.optimizerSteps, index);
+    }
+    k.rreluWithSlopesForward(layer.A, layer.Z, layer.slopes, n);
   }
 
   /** Z = norm(Y) for one hidden layer; in training, batch norm also moves its running statistics. */
@@ -476,8 +539,9 @@ export class Mlp {
 
   /**
    * Gradients of the mean loss into the gradient block (overwritten, as after zero_grad). Needs loss()
-   * first. Each layer's backward hands the layer below its dZ directly (the activation's derivative
-   * is applied inside the dX product), and the first layer computes no dX at all.
+   * first, and follows the last forward pass's mode. Each layer's backward hands the layer below its
+   * dZ directly (the activation's derivative is applied inside the dX product), and the first layer
+   * computes no dX at all.
    */
   backward(count: number): void {
     const k = this.kernels.exports;
@@ -495,9 +559,11 @@ export class Mlp {
         else this.sparse!.backward(dW, db, upstream, this.sparseLists, count);
         continue;
       }
-      // A learned slope (PReLU) needs dA itself for its gradient: the product unfused, then its kernel.
+      // A learned slope (PReLU) needs dA itself for its gradient, and drawn slopes (rrelu after a
+      // training forward pass) differ per element: the product unfused, then their kernel.
       const slope = below ? this.slopeOffsets[index - 1] : -1;
-      const fused = below && slope < 0;
+      const drawn = below !== undefined && below.slopes !== 0 && this.lastMode === "train";
+      const fused = below && slope < 0 && !drawn;
       const X = below ? below.A : this.input.x;
       const W = this.params + layer.weight.offset * 4;
       if (this.team && denseSplits(count, layer.outSize, layer.inSize)) {
@@ -510,6 +576,7 @@ export class Mlp {
       if (below && slope >= 0) {
         k.preluWithSlopeBackward(spare, this.grads + slope * 4, spare, below.Z, count * below.outSize, this.params + slope * 4);
       }
+      if (below && drawn) k.rreluWithSlopesBackward(spare, spare, below.Z, below.slopes, count * below.outSize);
       if (below) {
         const next = spare;
         spare = upstream;

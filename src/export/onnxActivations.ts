@@ -4,6 +4,7 @@
 // (opset 17 has no Gelu or Mish, and its Softplus lacks PyTorch's threshold).
 // Adding an activation is one line here; test/onnx.test.ts checks that every name in the catalogue
 // (src/activations.ts) has its line.
+import { RRELU_EVAL_SLOPE } from "../activations.js";
 import { float, type GraphBuilder } from "./onnxGraph.js";
 
 /** What an activation module may need besides its input. */
@@ -21,8 +22,6 @@ export type OnnxActivation = (g: GraphBuilder, x: string, context: ActivationCon
 const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
 const SOFTPLUS_THRESHOLD = 20;
-const RRELU_LOWER = 1 / 8;
-const RRELU_UPPER = 1 / 3;
 
 /**
  * nn.Softplus(beta=1, threshold=20): x itself above the threshold, log(1 + eˣ) below. ONNX's
@@ -61,8 +60,8 @@ export const ONNX_ACTIVATIONS: Readonly<Record<string, OnnxActivation>> = {
   softshrink: (g, x) => g.op("Shrink", [x], { lambd: float(0.5), bias: float(0.5) }),
   hardshrink: (g, x) => g.op("Shrink", [x], { lambd: float(0.5), bias: float(0) }),
   prelu: (g, x, c) => g.op("PRelu", [x, c.parameter("weight")]),
-  // nn.RReLU in eval mode is a leaky relu with the mean of its random slopes.
-  rrelu: (g, x) => g.op("LeakyRelu", [x], { alpha: float((RRELU_LOWER + RRELU_UPPER) / 2) }),
+  // nn.RReLU in eval mode (an exported model is one) is a leaky relu with the mean of its random slopes.
+  rrelu: (g, x) => g.op("LeakyRelu", [x], { alpha: float(RRELU_EVAL_SLOPE) }),
   sin: (g, x) => g.op("Sin", [x]),
   gaussian: (g, x) => g.op("Exp", [g.op("Neg", [g.op("Mul", [x, x])])]),
 };

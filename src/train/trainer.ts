@@ -58,9 +58,14 @@ export interface TrainControl {
   teams?: ThreadTeamFactory;
 }
 
-/** Derives independent generator seeds from the job's seed, so init and data order never interfere. */
-export function streamSeed(seed: number, stream: "init" | "shuffle"): number {
-  return (Math.imul(seed ^ (stream === "init" ? 0x9e3779b9 : 0x85ebca6b), 0xc2b2ae35) ^ 0x27d4eb2f) | 0;
+const STREAM_SALTS = { init: 0x9e3779b9, shuffle: 0x85ebca6b, noise: 0x165667b1 } as const;
+
+/**
+ * Derives independent seeds from the job's seed, so that init, data order and rrelu's training
+ * slopes (the model's noise seed) never interfere.
+ */
+export function streamSeed(seed: number, stream: keyof typeof STREAM_SALTS): number {
+  return (Math.imul(seed ^ STREAM_SALTS[stream], 0xc2b2ae35) ^ 0x27d4eb2f) | 0;
 }
 
 /** The rows a training job's model holds at once: its training batches and its evaluation batches share the buffers. */
@@ -107,6 +112,8 @@ function* trainModel(model: Mlp, job: TrainJob, data: MnistData, emit: (event: T
   const normalization: Normalization = { mean: settings.mean, std: settings.std };
   const trainCount = Math.min(job.trainLimit ?? data.train.count, data.train.count);
   const stepsPerEpoch = Math.ceil(trainCount / settings.batchSize);
+  // rrelu's slopes are a hash of this seed and the optimiser's step count (restored with a resumable state).
+  model.setNoiseSeed(streamSeed(job.seed, "noise"));
   // No label is ever read as a class the model has no logit for (the loss kernels would read past the row).
   requireSplitFitsModel(model, data.train);
   const resume = control.resume;

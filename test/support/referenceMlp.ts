@@ -20,6 +20,11 @@ export interface ReferenceNet {
   activation: (x: number, learned?: number) => number;
   /** Each hidden layer's activation has one learned parameter, stored after its Linear's bias. */
   learnedSlope?: boolean;
+  /**
+   * rrelu in training: each hidden layer's slopes [batch, width] (row-major), one per element, in
+   * place of `activation`: z where z > 0, else z·slope.
+   */
+  slopes?: ArrayLike<number>[];
 }
 
 /** Mean cross-entropy of the net on rows of x; also returns every hidden pre-activation. */
@@ -41,7 +46,8 @@ export function referenceLoss(net: ReferenceNet, x: Float64Array, labels: number
       if (k < net.shapes.length - 1) {
         preactivations.push(...next);
         const learned = net.learnedSlope ? net.params[offset++] : undefined;
-        h = next.map((z) => net.activation(z, learned));
+        const slopes = net.slopes?.[k];
+        h = next.map((z, o) => (slopes ? (z > 0 ? z : z * slopes[r * outSize + o]) : net.activation(z, learned)));
       } else {
         h = next;
       }
