@@ -2,6 +2,7 @@
 // stopped and marked (epoch and step) in metrics.jsonl, summary.json, the table and the event files,
 // while the other model trains on; exit 0 with a warning, or 1 with --fail-on-divergence.
 import assert from "node:assert/strict";
+import { finiteHistogram } from "../src/log/histogram.js";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -139,7 +140,11 @@ describe("the run directory's histograms", () => {
     const run = RunDirectory.open(dir, { multipleSeeds: false });
     try {
       run.registerModel("m", mlpConfig({ inSize: 4, outSize: 2, hiddenSize: 3, numHiddenLayers: 2, activation: "relu" }));
-      const layer = (k: number, values: number[]) => ({ layer: k, weight: Float32Array.from(values), gradWeight: Float32Array.from(values) });
+      // As the trainer makes them: a tensor's histogram only where finiteHistogram gives one.
+      const layer = (k: number, values: number[]) => {
+        const h = finiteHistogram(Float32Array.from(values));
+        return { layer: k, ...(h ? { weight: h, gradWeight: h } : {}) };
+      };
       assert.doesNotThrow(() => run.record({
         type: "epoch",
         record: { model: "m", seed: 0, epoch: 1, train_loss: NaN, test_acc: NaN, test_loss: NaN, seconds: 1, samples_per_s: 1, diverged: { epoch: 1, step: 3 } },

@@ -4,6 +4,8 @@
 // charts drawn by Vega-Lite and updated a few times a second, never more than once a frame (and each
 // only when its data changed: between epochs, the loss chart alone), and,
 // when training ends, each model's checkpoint and a zip of a run folder to download.
+import type { HistogramData } from "../log/histogram.js";
+import { bucketIntervals, rebin, sharedEdges } from "../serve/histogramBins.js";
 import { zipSync, strToU8 } from "fflate";
 import { ACTIVATIONS, isActivationName } from "../activations.js";
 import { activationCurve, grid } from "../engine/curves.js";
@@ -204,7 +206,7 @@ interface ModelRun {
   drawnLosses: number;
   smoothed: number | undefined;
   records: (EpochRecord & { diagnostics: EpochDiagnostics })[];
-  gradients: { layer: number; values: Float32Array }[];
+  gradients: { layer: number; histogram: HistogramData }[];
   checkpoint?: Uint8Array;
   status: "waiting" | "running" | "paused" | "finished" | "diverged";
   samplesPerSecond: number;
@@ -294,7 +296,7 @@ async function draw(): Promise<void> {
       ...(h.dead_fraction !== null ? [{ model: r.series, layer: h.layer, fraction: h.dead_fraction, what: "dead" }] : []),
       ...(h.saturated_fraction !== null ? [{ model: r.series, layer: h.layer, fraction: h.saturated_fraction, what: "saturated" }] : []),
     ]) ?? [])),
-    chartIfChanged("histogram", `${epochs}:${layer}`, () => runs.flatMap((r) => histogram(r.series, r.gradients.find((g) => g.layer === layer)?.values))),
+    chartIfChanged("histogram", `${epochs}:${layer}`, () => runs.flatMap((r) => histogram(r.series, r.gradients.find((g) => g.layer === layer)?.histogram))),
   ]);
   const done = runs.reduce((n, r) => n + r.losses.length, 0);
   const speed = runs.filter((r) => r.status === "running").reduce((s, r) => s + r.samplesPerSecond, 0);
@@ -302,16 +304,12 @@ async function draw(): Promise<void> {
   state.renders++;
 }
 
-function histogram(model: string, values: Float32Array | undefined): { model: string; x: number; count: number }[] {
-  if (!values || values.length === 0) return [];
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of values) if (Number.isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-  if (!(hi > lo)) return [{ model, x: lo, count: values.length }];
-  const counts = new Array<number>(HISTOGRAM_BINS).fill(0);
-  const width = (hi - lo) / HISTOGRAM_BINS;
-  for (const v of values) if (Number.isFinite(v)) counts[Math.min(HISTOGRAM_BINS - 1, Math.floor((v - lo) / width))]++;
-  return counts.map((count, i) => ({ model, x: lo + i * width, count }));
+/** A layer's gradient histogram (TensorFlow's buckets, as logged) spread over uniform bins, as the dashboard draws it. */
+function histogram(model: string, h: HistogramData | undefined): { model: string; x: number; count: number }[] {
+  if (!h) return [];
+  const intervals = bucketIntervals(h, "linear");
+  const edges = sharedEdges(intervals, HISTOGRAM_BINS, "linear");
+  return rebin(intervals, edges).map((count, i) => ({ model, x: edges[i], count }));
 }
 
 async function drawActivations(plan: TrainPlan): Promise<void> {

@@ -1,6 +1,7 @@
 // What the Train page and its workers agree on, with no node: import and no dependency: the knobs
 // the page offers (built in Node from the CLI's flag table, so a flag added there appears in the
 // page), how the query string reads into a plan, and the messages to and from a training worker.
+import type { HistogramData } from "../log/histogram.js";
 import type { DataIdentity } from "../data/identity.js";
 import type { MlpConfig } from "../model.js";
 import type { EpochDiagnostics, EpochRecord } from "../runFormat.js";
@@ -55,7 +56,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: "ready"; parameterCount: number; stepsPerEpoch: number }
   | { type: "steps"; losses: { step: number; epoch: number; loss: number }[]; samplesPerSecond: number }
-  | { type: "epoch"; record: EpochRecord; diagnostics: EpochDiagnostics; gradients: { layer: number; values: Float32Array }[] }
+  | { type: "epoch"; record: EpochRecord; diagnostics: EpochDiagnostics; gradients: { layer: number; histogram: HistogramData }[] }
   | { type: "paused"; step: number; epoch: number }
   | { type: "end"; status: "finished" | "diverged"; checkpoint: Uint8Array; history: EpochRecord[] }
   | { type: "error"; message: string };

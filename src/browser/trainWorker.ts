@@ -58,9 +58,9 @@ function onEvent(event: TrainEvent): void {
     if (performance.now() - lastPost > POST_MS) flushLosses();
   } else if (event.type === "epoch") {
     flushLosses();
-    const gradients = event.layers.map((l) => ({ layer: l.layer, values: l.gradWeight }));
-    // The layers' tensors may be views of one buffer (the trainer's single copy of the gradients): each is transferred once.
-    post({ type: "epoch", record: event.record, diagnostics: event.diagnostics, gradients }, [...new Set(gradients.map((g) => g.values.buffer as ArrayBuffer))]);
+    // The trainer's histograms (made in this worker, where the tensors are): a few kB, not the layers' weights.
+    const gradients = event.layers.flatMap((l) => (l.gradWeight ? [{ layer: l.layer, histogram: l.gradWeight }] : []));
+    post({ type: "epoch", record: event.record, diagnostics: event.diagnostics, gradients });
   } else if (event.type === "end") {
     flushLosses();
     done = true;

@@ -336,6 +336,14 @@ export class Mlp {
   parameters(): Float32Array {
     return this.kernels.floats(this.params, this.parameterCount).slice();
   }
+  /**
+   * Reads the parameter and gradient blocks in place, without copies (a wide net's are tens of MB):
+   * the views are valid inside `read` only, and must not be written (writeParameters is the way in).
+   */
+  readBlocks<T>(read: (params: Float32Array, grads: Float32Array) => T): T {
+    return read(this.kernels.floats(this.params, this.parameterCount), this.kernels.floats(this.grads, this.parameterCount));
+  }
+
   /** A copy of the gradients of the last backward pass. */
   gradients(): Float32Array {
     return this.kernels.floats(this.grads, this.parameterCount).slice();

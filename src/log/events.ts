@@ -5,7 +5,7 @@ import { asDiskFullError, isDiskFull } from "../checkpoint/atomicFile.js";
 import { hostname } from "node:os";
 import { join, resolve, sep } from "node:path";
 import { InputError } from "../errors.js";
-import { makeHistogram } from "./histogram.js";
+import { makeHistogram, type HistogramData } from "./histogram.js";
 import { encodeEvent, FILE_VERSION, type EventMessage, type ValueMessage } from "./proto.js";
 import { frameRecord } from "./tfrecord.js";
 
@@ -107,12 +107,16 @@ export class EventFileWriter {
    * nothing is written then.
    */
   addHistogram(tag: string, values: ArrayLike<number>, step: number, wallTime?: number): void {
-    const h = makeHistogram(values);
+    this.addHistogramData(tag, makeHistogram(values), step, wallTime);
+  }
+
+  /** A histogram made already (where its tensor lives: a training worker), as addHistogram writes it. */
+  addHistogramData(tag: string, h: HistogramData, step: number, wallTime?: number): void {
     const histo = {
       min: h.min, max: h.max, num: h.num, sum: h.sum, sum_squares: h.sumSquares,
       bucket_limit: h.bucketLimit, bucket: h.bucket,
     };
-    this.addValue({ tag: cleanTag(tag), histo }, step, wallTime, "addHistogram");
+    this.addValue({ tag: cleanTag(tag), histo }, step, wallTime, "addHistogramData");
   }
 
   private addValue(value: ValueMessage, step: number, wallTime: number | undefined, what: string): void {
@@ -214,6 +218,10 @@ export class SummaryWriter {
   /** @throws RangeError when `values` is empty or holds no finite value (see makeHistogram). */
   addHistogram(tag: string, values: ArrayLike<number>, step: number, wallTime?: number): void {
     this.mainWriter().addHistogram(tag, values, step, wallTime);
+  }
+
+  addHistogramData(tag: string, h: HistogramData, step: number, wallTime?: number): void {
+    this.mainWriter().addHistogramData(tag, h, step, wallTime);
   }
 
   /** Paths of the event files written so far, main file first. */

@@ -87,6 +87,22 @@ function pairwiseSum(values: ArrayLike<number>, start: number, n: number, square
 }
 
 /**
+ * The histogram of `values`, or undefined where one would mislead or cannot be made: a NaN or
+ * infinite value gives NaN bounds and sums that break TensorBoard's chart (tensorboardX writes them
+ * all the same), and values all beyond the buckets' ±1e20 fill no bucket. The epoch's nonfinite
+ * scalar and metrics.jsonl's diagnostics say how many values were bad.
+ */
+export function finiteHistogram(values: ArrayLike<number>): HistogramData | undefined {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return undefined;
+  try {
+    return makeHistogram(values);
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+}
+
+/**
  * The histogram tensorboardX's `add_histogram(tag, values)` records (bins='tensorflow').
  * Values outside the outermost edges (about ±1e20) or NaN fall in no bucket, as in np.histogram,
  * but still count in num, sum and min/max (which then may be NaN or infinite), as in tensorboardX.

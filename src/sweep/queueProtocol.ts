@@ -1,7 +1,7 @@
 // What the coordinator and the queue's workers say to each other through Redis, in one place: the
 // BullMQ job's payload, the job's id, the Redis keys, and how epoch and end events become bytes.
-// Small things travel in the job; tensors (layer weights, resumable states, final weights) are
-// safetensors bytes in Redis keys that the job's id names. The coordinator alone turns them back
+// Small things travel in the job; tensors (resumable states, final weights) are safetensors bytes in
+// Redis keys that the job's id names; an epoch's layer histograms are JSON beside its record. The coordinator alone turns them back
 // into TrainEvents and writes the run folders.
 import { createHash } from "node:crypto";
 import { z } from "zod";
@@ -76,29 +76,33 @@ const f32 = (name: string, data: Float32Array): Tensor => ({ name, dtype: "F32",
 
 type EpochEvent = Extract<TrainEvent, { type: "epoch" }>;
 
-/** An epoch event as a Redis hash's fields: the record and diagnostics as JSON, the tensors as safetensors. */
+/** An epoch event as a Redis hash's fields: the record, diagnostics and histograms as JSON, a resumable state as safetensors. */
 export function encodeEpoch(event: EpochEvent, config: MlpConfig): Record<string, Buffer> {
   const fields: Record<string, Buffer> = {
-    meta: Buffer.from(JSON.stringify({ record: event.record, diagnostics: event.diagnostics })),
-    layers: Buffer.from(encodeSafetensors(event.layers.flatMap((l) => [f32(`${l.layer}.weight`, l.weight), f32(`${l.layer}.grad`, l.gradWeight)]))),
+    meta: Buffer.from(JSON.stringify({ record: event.record, diagnostics: event.diagnostics, layers: event.layers })),
   };
   if (event.resume) fields.resume = Buffer.from(encodeResumeState(config, event.resume));
   return fields;
 }
 
-const epochMetaSchema = z.object({ record: epochRecordSchema, diagnostics: epochDiagnosticsSchema });
+const finite = z.number().finite();
+const histogramSchema = z.object({
+  min: finite, max: finite, num: z.number().int().nonnegative(), sum: finite, sumSquares: finite,
+  bucketLimit: z.array(finite), bucket: z.array(finite),
+}).refine((h) => h.bucket.length === h.bucketLimit.length, { error: "bucket and bucketLimit differ in length" });
+const epochMetaSchema = z.object({
+  record: epochRecordSchema,
+  diagnostics: epochDiagnosticsSchema,
+  layers: z.array(z.object({ layer: z.number().int().positive(), weight: histogramSchema.optional(), gradWeight: histogramSchema.optional() })),
+});
 
 export function decodeEpoch(fields: Record<string, Buffer>, source: string): EpochEvent {
-  if (!fields.meta || !fields.layers) throw new InputError(`${source}: an epoch entry without its meta or layers field`);
+  if (!fields.meta) throw new InputError(`${source}: an epoch entry without its meta field`);
   const meta = check(epochMetaSchema, JSON.parse(fields.meta.toString("utf8")));
   if (!meta.ok) throw new InputError(`${source}: ${meta.problem}`);
-  const { tensors } = decodeSafetensors(fields.layers, source);
-  const layers = [...tensors.keys()].filter((name) => name.endsWith(".weight")).map((name) => {
-    const layer = Number(name.slice(0, -".weight".length));
-    return { layer, weight: tensors.get(name)!.data as Float32Array, gradWeight: tensors.get(`${layer}.grad`)!.data as Float32Array };
-  }).sort((a, b) => a.layer - b.layer);
   const resume = fields.resume ? decodeResume(fields.resume, source) : undefined;
-  return { type: "epoch", record: meta.value.record as EpochRecord, diagnostics: meta.value.diagnostics, layers, ...(resume ? { resume } : {}) };
+  const { record, diagnostics, layers } = meta.value;
+  return { type: "epoch", record: record as EpochRecord, diagnostics, layers, ...(resume ? { resume } : {}) };
 }
 
 export function decodeResume(bytes: Uint8Array, source: string): ResumeState {

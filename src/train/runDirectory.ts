@@ -210,8 +210,8 @@ export class RunDirectory {
     }
     // The notebook logs the first and last layers' histograms at step = epoch (0-based); every layer is kept.
     for (const layer of layers) {
-      this.addHistogramIfFinite(layerTag("weight", series, layer.layer), layer.weight, record.epoch - 1);
-      this.addHistogramIfFinite(layerTag("grad_weight", series, layer.layer), layer.gradWeight, record.epoch - 1);
+      if (layer.weight) this.writer.addHistogramData(layerTag("weight", series, layer.layer), layer.weight, record.epoch - 1);
+      if (layer.gradWeight) this.writer.addHistogramData(layerTag("grad_weight", series, layer.layer), layer.gradWeight, record.epoch - 1);
     }
     this.writer.flush();
     // Written after the epoch's log lines, so that a crash leaves the logs at or past this state;
@@ -223,21 +223,6 @@ export class RunDirectory {
     const config = this.configs.get(series);
     if (!config) throw new Error(`no model registered as ${series}`);
     return config;
-  }
-
-  /**
-   * A histogram holding NaN or infinite values would carry NaN bounds and sums that break
-   * TensorBoard's chart (tensorboardX writes them all the same), and one with no value inside the
-   * buckets' ±1e20 cannot be made at all: both are skipped. The epoch's nonfinite/<series>/<layer>
-   * scalar and metrics.jsonl's diagnostics say how many values were bad.
-   */
-  private addHistogramIfFinite(tag: string, values: Float32Array, step: number): void {
-    if (!values.every(Number.isFinite)) return;
-    try {
-      this.writer.addHistogram(tag, values, step);
-    } catch (error) {
-      if (!(error instanceof RangeError)) throw error;
-    }
   }
 
   private recordEnd(event: Extract<TrainEvent, { type: "end" }>): void {

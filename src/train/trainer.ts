@@ -8,6 +8,7 @@ import { memoryProblem, Mlp, type Normalization } from "../engine/mlp.js";
 import type { ThreadTeamFactory } from "../engine/threadTeam.js";
 import type { MlpConfig } from "../model.js";
 import { tensorView } from "../layout.js";
+import { finiteHistogram, type HistogramData } from "../log/histogram.js";
 import { Random } from "../random.js";
 import { evaluate, identityOrder, requireSplitFitsModel } from "./evaluate.js";
 import { diagnoseEpoch, UnitStatistics, type EpochDiagnostics } from "./diagnostics.js";
@@ -17,11 +18,16 @@ import type { TrainJob, TrainSettings } from "./settings.js";
 export type { EpochRecord } from "../runFormat.js";
 import type { EpochRecord } from "../runFormat.js";
 
-export interface LayerTensors {
+/**
+ * A Linear layer's weight and weight-gradient histograms at an epoch's end, made where the tensors
+ * live (no copy of a block leaves the model: a 3 × 2048 net's two would be 46 MB every epoch); each
+ * is absent where the tensor holds a non-finite value (finiteHistogram).
+ */
+export interface LayerHistograms {
   /** 1-based Linear layer index, as the notebook's histogram tags count them. */
   layer: number;
-  weight: Float32Array;
-  gradWeight: Float32Array;
+  weight?: HistogramData;
+  gradWeight?: HistogramData;
 }
 
 /** Everything needed to continue a job exactly where it stopped (the checkpoint's format, with this job's records). */
@@ -31,7 +37,7 @@ export type TrainEvent =
   | { type: "start"; model: string; seed: number; parameterCount: number; stepsPerEpoch: number; epochs: number; startEpoch: number }
   | { type: "step"; model: string; seed: number; epoch: number; step: number; stepsPerEpoch: number; loss: number; samplesPerSecond: number }
   | {
-    type: "epoch"; record: EpochRecord; layers: LayerTensors[]; diagnostics: EpochDiagnostics;
+    type: "epoch"; record: EpochRecord; layers: LayerHistograms[]; diagnostics: EpochDiagnostics;
     /** Where to continue from if the process dies before the next epoch ends; absent after the last epoch and on divergence. */
     resume?: ResumeState;
   }
@@ -187,13 +193,11 @@ function* trainModel(model: Mlp, job: TrainJob, data: MnistData, emit: (event: T
     }
     const trainSeconds = secondsBefore + (performance.now() - started) / 1000;
     const stepsDone = diverged ? diverged.step : stepsPerEpoch;
-    const params = model.parameters();
-    const grads = model.gradients();
-    // Views into the two copies, not copies of their own: a 3 × 2048 net's would add 46 MB at every epoch's end.
-    const layers = model.layout.linears.map((linear) => ({
-      layer: linear.linear + 1,
-      weight: tensorView(params, linear.weight),
-      gradWeight: tensorView(grads, linear.weight),
+    const layers = model.readBlocks((params, grads) => model.layout.linears.map((linear): LayerHistograms => {
+      const weight = finiteHistogram(tensorView(params, linear.weight));
+      const gradWeight = finiteHistogram(tensorView(grads, linear.weight));
+      // Absent, not undefined: the event travels as JSON too (queueProtocol.ts).
+      return { layer: linear.linear + 1, ...(weight ? { weight } : {}), ...(gradWeight ? { gradWeight } : {}) };
     }));
     unitStatistics.reset();
     const evaluation: { accuracy: number; loss: number } = diverged
@@ -224,7 +228,9 @@ function* trainModel(model: Mlp, job: TrainJob, data: MnistData, emit: (event: T
       // A copy of its own: the epoch event hands `params` to the main thread (transferred, so gone here).
       params: model.parameters(), optimizer: model.optimizerState(), history: [...history],
     };
-    emit({ type: "epoch", record, layers, diagnostics: diagnoseEpoch(model, unitStatistics, { params, grads }), resume: atEpochEnd });
+    // The evaluation changed neither block: the diagnostics read them in place as the histograms did.
+    const diagnostics = model.readBlocks((params, grads) => diagnoseEpoch(model, unitStatistics, { params, grads }));
+    emit({ type: "epoch", record, layers, diagnostics, resume: atEpochEnd });
     if (diverged) {
       end("diverged");
       return;

@@ -28,7 +28,7 @@ export type WorkerMessage =
 
 function transferables(event: TrainEvent): ArrayBuffer[] {
   const buffers: ArrayBufferLike[] = [];
-  if (event.type === "epoch") for (const l of event.layers) buffers.push(l.weight.buffer, l.gradWeight.buffer);
+  // An epoch's resumable state is not moved: the trainer hands the same object to an interrupted end.
   if (event.type === "end") {
     buffers.push(event.params.buffer);
     if (event.resume) buffers.push(event.resume.params.buffer, ...event.resume.optimizer.buffers.map((b) => b.buffer));
