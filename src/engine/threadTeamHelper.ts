@@ -3,7 +3,9 @@
 // to stop. It never allocates and never touches the model's memory but through those calls.
 import { workerData } from "node:worker_threads";
 import { kernelImports } from "./kernels.js";
-import { CALL_COUNT, CLOSE, controlViews, DONE, FAILED, FUNCTION, functionNames, JOB, MAX_ARGS, waitForChange, type HelperData } from "./threadTeamProtocol.js";
+import {
+  CALL_COUNT, CLOSE, controlViews, DONE, FAILED, FUNCTION, functionNames, HELPER_SPIN_MS, JOB, MAX_ARGS, waitForChange, type HelperData,
+} from "./threadTeamProtocol.js";
 
 const { module, memory, scratch, control, errors } = workerData as HelperData;
 const instance = new WebAssembly.Instance(module, kernelImports(memory));
@@ -17,7 +19,7 @@ Atomics.notify(words, DONE);
 
 let seen = 0;
 for (;;) {
-  const job = waitForChange(words, JOB, seen);
+  const job = waitForChange(words, JOB, seen, HELPER_SPIN_MS);
   if (job === CLOSE) break;
   seen = job;
   try {

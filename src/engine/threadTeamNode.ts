@@ -6,7 +6,7 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "
 import type { Kernels } from "./kernels.js";
 import type { KernelCall, ThreadTeam, ThreadTeamFactory } from "./threadTeam.js";
 import {
-  CALL_COUNT, CLOSE, CONTROL_BYTES, controlViews, DONE, FAILED, FUNCTION, functionNames, JOB, MAX_ARGS, MAX_CALLS, waitForChange,
+  CALL_COUNT, CLOSE, CONTROL_BYTES, controlViews, DONE, FAILED, FUNCTION, functionNames, JOB, MAX_ARGS, MAX_CALLS, RESULT_SPIN_MS, waitForChange,
   type HelperData,
 } from "./threadTeamProtocol.js";
 
@@ -81,7 +81,7 @@ class NodeThreadTeam implements ThreadTeam {
     // Every helper is waited for even after a failure here: none may still write when this returns.
     for (let t = 1; t < calls.length; t++) {
       const helper = this.helpers[t - 1];
-      waitForChange(helper.words, DONE, before[t - 1]);
+      waitForChange(helper.words, DONE, before[t - 1], RESULT_SPIN_MS);
       if (Atomics.load(helper.words, FAILED) !== 0) {
         const message = receiveMessageOnPort(helper.errors)?.message ?? "no message";
         failure ??= new Error(`a kernel failed on helper thread ${t} of the model: ${String(message)}`);
