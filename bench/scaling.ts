@@ -54,7 +54,7 @@ export function netShares(net: ScalingNet): boolean {
  */
 export function measureNet(data: MnistData, net: ScalingNet, steps: number, warmup: number, seed: number, threads = 1): number {
   const config = mlpConfig({ inSize: 784, outSize: 10, hiddenSize: net.width, numHiddenLayers: net.layers, activation: "relu" });
-  const model = new Mlp(config, BATCH, "sgd", threads > 1 ? nodeThreadTeams(threads) : undefined);
+  const model = new Mlp(config, BATCH, "sgd", { teams: threads > 1 ? nodeThreadTeams(threads) : undefined });
   try {
     return timeSteps(model, data, steps, warmup, seed);
   } finally {

@@ -13,6 +13,7 @@ import {
   encodeSafetensors,
   MAX_HEADER_BYTES,
   readSafetensors,
+  safetensorsParts,
   writeSafetensors,
   writeSafetensorsSync,
   type Tensor,
@@ -128,6 +129,16 @@ describe("safetensors layout", () => {
 });
 
 describe("safetensors round trip", () => {
+  test("the pieces a large file is written in are the encoded bytes, and the tensors' own memory (no copy)", () => {
+    const metadata = { activation: "relu" };
+    const parts = safetensorsParts(sample, metadata);
+    assert.deepEqual(Buffer.concat(parts), Buffer.from(encodeSafetensors(sample, metadata)));
+    parts.slice(1).forEach((part, i) => assert.equal(part.buffer, sample[i].data.buffer, `${sample[i].name} is written in place`));
+    const file = path.join(scratch.path, "parts.safetensors");
+    writeSafetensorsSync(file, sample, metadata);
+    assert.deepEqual(fs.readFileSync(file), Buffer.from(encodeSafetensors(sample, metadata)));
+  });
+
   test("every dtype, special values and metadata come back exactly", () => {
     const metadata: Record<string, string> = { in_size: "784", hidden_sizes: "[64,64]", activation: "relu", "ünïcode ✓": "värde" };
     // A key a hostile or careless writer could use; it must round-trip as data.

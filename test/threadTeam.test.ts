@@ -21,7 +21,7 @@ after(() => open.forEach((m) => m.close()));
 /** Trains `steps` batches of `batch` images, then runs an eval forward; returns parameters and logits. */
 function train(options: MlpOptions, optimizer: OptimizerName, threads: number, batch: number, steps: number) {
   const config = mlpConfig({ inSize: 784, outSize: 10, ...options });
-  const model = new Mlp(config, 128, optimizer, threads > 1 ? nodeThreadTeams(threads) : undefined);
+  const model = new Mlp(config, 128, optimizer, { teams: threads > 1 ? nodeThreadTeams(threads) : undefined });
   open.push(model);
   model.initialize(Random.fromSeed(7));
   const order = Uint32Array.from({ length: batch * steps }, (_, i) => (i * 7919) % data.train.count);
@@ -74,7 +74,7 @@ describe("one model on several threads", () => {
   }
 
   it("gives a narrow net no threads (the notebook's nets never split)", () => {
-    const model = new Mlp(mlpConfig({ inSize: 784, outSize: 10, hiddenSize: 64, numHiddenLayers: 5, activation: "relu" }), 64, "sgd", nodeThreadTeams(2));
+    const model = new Mlp(mlpConfig({ inSize: 784, outSize: 10, hiddenSize: 64, numHiddenLayers: 5, activation: "relu" }), 64, "sgd", { teams: nodeThreadTeams(2) });
     open.push(model);
     assert.equal(model.threads, 1);
   });
@@ -82,7 +82,7 @@ describe("one model on several threads", () => {
   it("turns a kernel that fails on a helper thread into an error on the model's thread, and goes on working", () => {
     const teams = nodeThreadTeams(2);
     const config = mlpConfig({ inSize: 784, outSize: 10, hiddenSize: 256, numHiddenLayers: 3, activation: "relu" });
-    const model = new Mlp(config, 64, "sgd", teams);
+    const model = new Mlp(config, 64, "sgd", { teams });
     open.push(model);
     const team = (model as unknown as { team: { run(calls: unknown[]): void } }).team;
     const outOfBounds = 2 ** 32 - 64;

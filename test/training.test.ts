@@ -8,7 +8,8 @@ import { describe, it } from "node:test";
 import { loadModelCheckpoint } from "../src/checkpoint/modelCheckpoint.js";
 import { readSafetensors } from "../src/checkpoint/safetensors.js";
 import { loadMnist } from "../src/data/mnist.js";
-import { Mlp } from "../src/engine/mlp.js";
+import { Mlp, mlpMemoryPlan } from "../src/engine/mlp.js";
+import { Random } from "../src/random.js";
 import { readEventDir, type EventFileResult } from "../src/log/eventReader.js";
 import { mlpConfig } from "../src/model.js";
 import { evaluate } from "../src/train/evaluate.js";
@@ -204,5 +205,21 @@ describe("a run directory", () => {
       }
     }), /the disk is full/);
     assert.deepEqual(seen.filter((s) => s !== "step"), ["start", "epoch 1"]);
+  });
+
+  it("evaluates to the same bits with the test set's pixel lists kept or made per batch (a one-epoch job keeps none)", () => {
+    const config = mlpConfig({ inSize: 784, outSize: 10, hiddenSize: 32, numHiddenLayers: 3, activation: "tanh" });
+    const keptRegions = (keepLists: boolean) => mlpMemoryPlan(config, 256, "sgd", { keepLists }).plan.regions.filter((r) => r.name.startsWith("input.kept"));
+    assert.equal(keptRegions(true).length, 3);
+    assert.deepEqual(keptRegions(false), []);
+    const normalization = { mean: DEFAULT_SETTINGS.mean, std: DEFAULT_SETTINGS.std };
+    const results = [true, false].map((keepLists) => {
+      const model = new Mlp(config, 256, "sgd", { keepLists });
+      model.initialize(Random.fromSeed(3));
+      // Twice: the second pass reads the kept lists where there are any.
+      return [0, 1].map(() => evaluate(model, data.test, 256, normalization));
+    });
+    assert.deepEqual(results[1], results[0]);
+    assert.ok(results[0][0].accuracy > 0);
   });
 });

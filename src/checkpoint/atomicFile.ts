@@ -97,14 +97,15 @@ function fsyncDirSync(dir: string): void {
  * and renamed over the target, then the folder is fsynced. On any failure the temporary file is
  * removed and the old target (if any) is untouched.
  */
-export function writeFileAtomicSync(target: string, data: Uint8Array | string): void {
-  const bytes = toBytes(data);
+export function writeFileAtomicSync(target: string, data: Uint8Array | string | readonly Uint8Array[]): void {
+  // Pieces are written one after another (a checkpoint's header, then each tensor in place).
+  const pieces = Array.isArray(data) ? data : [toBytes(data as Uint8Array | string)];
   const tmp = tempPathBeside(target);
   const existed = fs.existsSync(target);
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, "wx", 0o644);
-    writeAllSync(fd, bytes);
+    for (const bytes of pieces) writeAllSync(fd, bytes);
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = undefined;

@@ -17,7 +17,9 @@ export const CHECKPOINT_FORMAT = "actlab-mlp/1";
 export function parameterTensors(config: MlpConfig, block: Float32Array, prefix = "", trainableOnly = false): Tensor[] {
   return parameterLayout(config).tensors.filter((slot) => !(trainableOnly && slot.buffer)).map((slot) => {
     const values = block.subarray(slot.offset, slot.offset + slot.size);
-    const data = slot.dtype === "I64" ? BigInt64Array.from(values, (v) => BigInt(Math.round(v))) : values.slice();
+    // Views of the block, not copies: both callers encode them at once (a copy was 23 MB more for
+    // a 3 × 2048 net's checkpoint, 46 MB for its resumable state).
+    const data = slot.dtype === "I64" ? BigInt64Array.from(values, (v) => BigInt(Math.round(v))) : values;
     return { name: prefix + slot.name, shape: slot.shape, dtype: slot.dtype, data };
   });
 }
@@ -36,8 +38,14 @@ export function configMetadata(config: MlpConfig): Record<string, string> {
 }
 
 /** A finished (or diverged) job's checkpoint: the parameters, with the config and these `extra` keys in the metadata. */
+/** A model checkpoint's tensors (views of `params`) and metadata, to be encoded or written in pieces. */
+export function modelCheckpointContent(config: MlpConfig, params: Float32Array, extra: Record<string, string> = {}): { tensors: Tensor[]; metadata: Record<string, string> } {
+  return { tensors: parameterTensors(config, params), metadata: { ...extra, ...configMetadata(config) } };
+}
+
 export function modelCheckpointBytes(config: MlpConfig, params: Float32Array, extra: Record<string, string> = {}): Uint8Array {
-  return encodeSafetensors(parameterTensors(config, params), { ...extra, ...configMetadata(config) });
+  const { tensors, metadata } = modelCheckpointContent(config, params, extra);
+  return encodeSafetensors(tensors, metadata);
 }
 
 /**

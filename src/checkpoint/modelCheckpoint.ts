@@ -10,8 +10,8 @@ import type { MlpConfig } from "../model.js";
 import { DEFAULT_NORM, isNormName } from "../norms.js";
 import { isOptimizerName, OPTIMIZERS, type OptimizerState } from "../optim.js";
 import { writeFileAtomicSync } from "./atomicFile.js";
-import { configMetadata, modelCheckpointBytes, parameterTensors } from "./checkpointBytes.js";
-import { decodeSafetensors, encodeSafetensors, readSafetensors, type Safetensors, type Tensor } from "./safetensors.js";
+import { configMetadata, modelCheckpointContent, parameterTensors } from "./checkpointBytes.js";
+import { decodeSafetensors, encodeSafetensors, readSafetensors, safetensorsParts, type Safetensors, type Tensor } from "./safetensors.js";
 
 export { CHECKPOINT_FORMAT, finishedCheckpointMetadata, modelCheckpointBytes } from "./checkpointBytes.js";
 
@@ -87,7 +87,8 @@ export interface ResumeState<History = unknown> {
 
 /** Writes the model's parameters (the flat block, in engine order) atomically. */
 export function saveModelCheckpoint(path: string, config: MlpConfig, params: Float32Array, extra: Record<string, string> = {}): void {
-  writeFileAtomicSync(path, modelCheckpointBytes(config, params, extra));
+  const { tensors, metadata } = modelCheckpointContent(config, params, extra);
+  writeFileAtomicSync(path, safetensorsParts(tensors, metadata));
 }
 
 export interface LoadedCheckpoint {
@@ -154,6 +155,12 @@ export function loadModelCheckpoint(path: string): LoadedCheckpoint {
 
 /** The resumable state of one job as safetensors bytes: parameters, momentum and position (a queue keeps it in Redis). */
 export function encodeResumeState<History>(config: MlpConfig, state: ResumeState<History>): Uint8Array {
+  const { tensors, metadata } = resumeStateContent(config, state);
+  return encodeSafetensors(tensors, metadata);
+}
+
+/** A resumable state's tensors (views of its blocks) and metadata. */
+function resumeStateContent<History>(config: MlpConfig, state: ResumeState<History>): { tensors: Tensor[]; metadata: Record<string, string> } {
   const position = {
     epoch: state.epoch,
     step: state.step,
@@ -164,15 +171,16 @@ export function encodeResumeState<History>(config: MlpConfig, state: ResumeState
     optimizer: { name: state.optimizer.name, step: state.optimizer.step },
   };
   const stateNames = OPTIMIZERS[state.optimizer.name].state;
-  return encodeSafetensors(
-    [...parameterTensors(config, state.params), ...stateNames.flatMap((name, i) => parameterTensors(config, state.optimizer.buffers[i], `${name}.`, true))],
-    { ...configMetadata(config), resume: JSON.stringify(position) },
-  );
+  return {
+    tensors: [...parameterTensors(config, state.params), ...stateNames.flatMap((name, i) => parameterTensors(config, state.optimizer.buffers[i], `${name}.`, true))],
+    metadata: { ...configMetadata(config), resume: JSON.stringify(position) },
+  };
 }
 
 /** The resumable state of one job, written atomically. */
 export function saveResumeState<History>(path: string, config: MlpConfig, state: ResumeState<History>): void {
-  writeFileAtomicSync(path, encodeResumeState(config, state));
+  const { tensors, metadata } = resumeStateContent(config, state);
+  writeFileAtomicSync(path, safetensorsParts(tensors, metadata));
 }
 
 /** `History`: the record type the caller saved its history as (this file does not look inside the records). */

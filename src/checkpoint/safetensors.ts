@@ -4,11 +4,11 @@ import * as fs from "node:fs";
 import { InputError } from "../errors.js";
 import { writeFileAtomic, writeFileAtomicSync } from "./atomicFile.js";
 import {
-  checkHeaderLength, encodeSafetensors, failFor, MAX_HEADER_BYTES, parseHeader, tensorOf,
+  checkHeaderLength, encodeSafetensors, failFor, MAX_HEADER_BYTES, parseHeader, safetensorsParts, tensorOf,
   type Fail, type Safetensors, type Tensor,
 } from "./safetensorsCodec.js";
 
-export { decodeSafetensors, encodeSafetensors, MAX_HEADER_BYTES, type DType, type Safetensors, type Tensor } from "./safetensorsCodec.js";
+export { decodeSafetensors, encodeSafetensors, MAX_HEADER_BYTES, safetensorsParts, type DType, type Safetensors, type Tensor } from "./safetensorsCodec.js";
 /** Writes a checkpoint atomically (temporary file, fsync, rename): a crash leaves the old file or the new one. */
 export async function writeSafetensors(
   path: string,
@@ -20,7 +20,7 @@ export async function writeSafetensors(
 
 /** The synchronous form of {@link writeSafetensors}, for exit paths that cannot wait on a promise. */
 export function writeSafetensorsSync(path: string, tensors: readonly Tensor[], metadata?: Record<string, string>): void {
-  writeFileAtomicSync(path, encodeSafetensors(tensors, metadata));
+  writeFileAtomicSync(path, safetensorsParts(tensors, metadata));
 }
 
 /** How much a checkpoint file may claim before a byte of its tensors is read. */

@@ -104,6 +104,22 @@ function checkTensorForEncoding(t: Tensor, seen: Set<string>): void {
 
 /** Serialises tensors (in the order given) and string metadata to the bytes of a safetensors file. */
 export function encodeSafetensors(tensors: readonly Tensor[], metadata?: Record<string, string>): Uint8Array {
+  const parts = safetensorsParts(tensors, metadata);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/**
+ * The same bytes as pieces to be written one after another: the length and header, then each
+ * tensor's data as a view of the tensor itself (a copy only on a big-endian host), so that a large
+ * checkpoint is written without a second copy of its tensors in memory.
+ */
+export function safetensorsParts(tensors: readonly Tensor[], metadata?: Record<string, string>): Uint8Array[] {
   const header: Record<string, unknown> = {};
   if (metadata !== undefined && Object.keys(metadata).length > 0) {
     for (const [k, v] of Object.entries(metadata)) {
@@ -127,18 +143,17 @@ export function encodeSafetensors(tensors: readonly Tensor[], metadata?: Record<
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const headerLength = Math.ceil(json.length / HEADER_ALIGN) * HEADER_ALIGN;
-  const out = new Uint8Array(8 + headerLength + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + headerLength);
-  let at = 8 + headerLength;
-  for (const t of tensors) {
+  const head = new Uint8Array(8 + headerLength);
+  new DataView(head.buffer).setBigUint64(0, BigInt(headerLength), true);
+  head.set(json, 8);
+  head.fill(0x20, 8 + json.length, 8 + headerLength);
+  return [head, ...tensors.map((t) => {
     const raw = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    out.set(raw, at);
-    if (!HOST_IS_LITTLE_ENDIAN) swapBytes(out.subarray(at, at + raw.length), DTYPES[t.dtype].size);
-    at += raw.length;
-  }
-  return out;
+    if (HOST_IS_LITTLE_ENDIAN) return raw;
+    const swapped = raw.slice();
+    swapBytes(swapped, DTYPES[t.dtype].size);
+    return swapped;
+  })];
 }
 
 interface Entry {

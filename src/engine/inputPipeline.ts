@@ -100,7 +100,7 @@ export class InputPipeline {
    * the first layer where it can take the sparse path (the lists hold offsets into its Wᵀ rows),
    * undefined where it cannot.
    */
-  static plan(plan: MemoryPlan, inSize: number, maxBatch: number, sparseWidth?: number): InputRegions {
+  static plan(plan: MemoryPlan, inSize: number, maxBatch: number, sparseWidth?: number, keepLists = true): InputRegions {
     const x = plan.takeFloats("input.x", maxBatch * inSize);
     const pixels = plan.take("input.pixels", maxBatch * inSize);
     const labels = plan.take("input.labels", maxBatch);
@@ -110,9 +110,9 @@ export class InputPipeline {
       offsets: plan.take("input.lists.offsets", 4 * maxBatch * inSize),
       values: plan.takeFloats("input.lists.values", maxBatch * inSize),
     };
-    // Keeping lists only pays for image-sized inputs (and is reserved once, with the model, so that
-    // the memory never grows under views handed out earlier).
-    const kept = sparseWidth !== undefined && inSize >= 256 ? {
+    // Keeping lists only pays for image-sized inputs read more than once (and is reserved once, with
+    // the model, so that the memory never grows under views handed out earlier).
+    const kept = keepLists && sparseWidth !== undefined && inSize >= 256 ? {
       starts: plan.take("input.kept.starts", 4 * (KEPT_IMAGES + 1)),
       offsets: plan.take("input.kept.offsets", 4 * KEPT_ENTRIES),
       values: plan.takeFloats("input.kept.values", KEPT_ENTRIES),

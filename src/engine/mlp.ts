@@ -97,7 +97,7 @@ export interface MlpRegions {
  * any memory is. A kernel that needs scratch of its own takes it here too.
  */
 export function mlpMemoryPlan(
-  config: MlpConfig, maxBatch: number, optimizer: OptimizerName = "sgd", threads = 1,
+  config: MlpConfig, maxBatch: number, optimizer: OptimizerName = "sgd", { threads = 1, keepLists = true }: { threads?: number; keepLists?: boolean } = {},
 ): { plan: MemoryPlan; regions: MlpRegions } {
   const plan = new MemoryPlan();
   const layout = parameterLayout(config);
@@ -108,7 +108,7 @@ export function mlpMemoryPlan(
   const optimizerBlocks = OPTIMIZERS[optimizer].state.map((name) => plan.takeFloats(`optimizer.${name}`, layout.size));
   const first = layout.linears[0];
   const sparseFits = SparseFirstLayer.fits(first.outSize);
-  const input = InputPipeline.plan(plan, config.inSize, maxBatch, sparseFits ? first.outSize : undefined);
+  const input = InputPipeline.plan(plan, config.inSize, maxBatch, sparseFits ? first.outSize : undefined, keepLists);
   const probs = plan.takeFloats("probs", maxBatch * config.outSize);
   const gradientA = plan.takeFloats("gradientA", maxBatch * widest);
   const gradientB = plan.takeFloats("gradientB", maxBatch * widest);
@@ -241,13 +241,17 @@ export class Mlp {
   /**
    * `optimizer` decides how many state blocks are allocated beside the parameters (optimizerStateFloats).
    * `teams`: how to get threads for this model's wide layers; a net without any (netSplits) runs on one.
-   * A model with a team must be closed (close()) to end its threads.
+   * A model with a team must be closed (close()) to end its threads. `keepLists: false` for a model
+   * that evaluates once at most: the test set's pixel lists are then made per batch, not kept (16 MB).
    */
-  constructor(readonly config: MlpConfig, readonly maxBatch: number, readonly optimizer: OptimizerName = "sgd", teams?: ThreadTeamFactory) {
+  constructor(
+    readonly config: MlpConfig, readonly maxBatch: number, readonly optimizer: OptimizerName = "sgd",
+    { teams, keepLists = true }: { teams?: ThreadTeamFactory; keepLists?: boolean } = {},
+  ) {
     const threads = teams && teams.threads > 1 && netSplits(config.hiddenSizes) ? teams.threads : 1;
     // Planned, and checked against the memory's limit, before the instance exists: a model too
     // large is refused with its size and the limit instead of failing in memory.grow.
-    const { plan, regions } = mlpMemoryPlan(config, maxBatch, optimizer, threads);
+    const { plan, regions } = mlpMemoryPlan(config, maxBatch, optimizer, { threads, keepLists });
     requireMemoryFits(plan, config, maxBatch);
     const kernels = new Kernels({ shared: threads > 1 });
     this.kernels = kernels;

@@ -105,7 +105,9 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
  * helper threads, if it has any, end with the generator (run out, thrown out of, or returned).
  */
 export function* trainJobSteps(job: TrainJob, data: MnistData, emit: (event: TrainEvent) => void, control: TrainControl = {}): Generator<void, void, void> {
-  const model = new Mlp(job.config, modelBatchRows(job.settings), job.settings.optimizer, control.teams);
+  // The test set's pixel lists are kept only for a job that evaluates it more than once.
+  const evaluations = job.settings.epochs - (control.resume?.epoch ?? 0);
+  const model = new Mlp(job.config, modelBatchRows(job.settings), job.settings.optimizer, { teams: control.teams, keepLists: evaluations > 1 });
   try {
     yield* trainModel(model, job, data, emit, control);
   } finally {
@@ -223,11 +225,13 @@ function* trainModel(model: Mlp, job: TrainJob, data: MnistData, emit: (event: T
       ...(diverged ? { diverged } : {}),
     };
     history.push(record);
-    const atEpochEnd: ResumeState | undefined = diverged || epoch === settings.epochs - 1 ? undefined : {
+    // Copies of the blocks, made when asked: the event hands them to the main thread (a worker
+    // transfers them, so they are gone here), and an interrupted end needs copies of its own.
+    const stateAtEpochEnd = (): ResumeState => ({
       epoch: epoch + 1, step: 0, shuffleStateAtEpochStart: shuffle.state(), lossSum: 0, secondsSoFar: 0,
-      // A copy of its own: the epoch event hands `params` to the main thread (transferred, so gone here).
       params: model.parameters(), optimizer: model.optimizerState(), history: [...history],
-    };
+    });
+    const atEpochEnd = diverged || epoch === settings.epochs - 1 ? undefined : stateAtEpochEnd();
     // The evaluation changed neither block: the diagnostics read them in place as the histograms did.
     const diagnostics = model.readBlocks((params, grads) => diagnoseEpoch(model, unitStatistics, { params, grads }));
     emit({ type: "epoch", record, layers, diagnostics, resume: atEpochEnd });
@@ -236,7 +240,7 @@ function* trainModel(model: Mlp, job: TrainJob, data: MnistData, emit: (event: T
       return;
     }
     if (control.shouldStop?.() && atEpochEnd) {
-      end("interrupted", atEpochEnd);
+      end("interrupted", stateAtEpochEnd());
       return;
     }
     if (atEpochEnd && control.shouldYield?.()) yield;

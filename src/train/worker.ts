@@ -28,11 +28,10 @@ export type WorkerMessage =
 
 function transferables(event: TrainEvent): ArrayBuffer[] {
   const buffers: ArrayBufferLike[] = [];
-  // An epoch's resumable state is not moved: the trainer hands the same object to an interrupted end.
-  if (event.type === "end") {
-    buffers.push(event.params.buffer);
-    if (event.resume) buffers.push(event.resume.params.buffer, ...event.resume.optimizer.buffers.map((b) => b.buffer));
-  }
+  // The copies a resumable state and the final parameters hold are made for the event: moved, not copied again.
+  const resume = event.type === "epoch" || event.type === "end" ? event.resume : undefined;
+  if (resume) buffers.push(resume.params.buffer, ...resume.optimizer.buffers.map((b) => b.buffer));
+  if (event.type === "end") buffers.push(event.params.buffer);
   return [...new Set(buffers)] as ArrayBuffer[];
 }
 
