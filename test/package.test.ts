@@ -62,7 +62,8 @@ describe("the packed tarball, installed into an empty project", { timeout: 300_0
   after(() => scratch.remove());
 
   it("ships the built library, its types and the kernels, and no tests, bench or sources", () => {
-    for (const needed of ["package.json", "README.md", "build/kernels.wasm", "dist/src/index.js", "dist/src/index.d.ts",
+    for (const needed of ["package.json", "README.md", "build/kernels.wasm", "build/kernels-threads.wasm", "dist/src/engine/threadTeamHelper.js",
+      "dist/src/index.js", "dist/src/index.d.ts",
       "dist/src/cli/main.js", "dist/src/engine/kernels.js", "dist/src/train/worker.js", "dist/src/serve/page/app.js"]) {
       assert.ok(files.includes(needed), `the tarball lacks ${needed}`);
     }
@@ -81,6 +82,15 @@ describe("the packed tarball, installed into an empty project", { timeout: 300_0
     assert.ok(statSync(checkpoint).size > 63_370 * 4, "the checkpoint is too small to hold the model");
     const summary = JSON.parse(readFileSync(join(logdir, "summary.json"), "utf8")) as unknown;
     assert.ok(summary !== null && typeof summary === "object");
+  });
+
+  it("npx actlab train gives one wide model both workers (its threads' kernels ship too)", (t) => {
+    if (skipReason) return t.skip(skipReason);
+    const logdir = join(scratch.path, "wide");
+    const train = run(NPX, ["--no", "actlab", "train", "--activations", "relu", "--layers", "3", "--hidden", "256", "--epochs", "1",
+      "--train-limit", "640", "--workers", "2", "--logdir", logdir], project);
+    assert.equal(train.status, 0, `actlab train: ${explain(train)}`);
+    assert.ok(existsSync(join(logdir, "relu.safetensors")), explain(train));
   });
 
   it("imports as a library: kernels, model config and the dashboard's page and vendor assets", (t) => {
