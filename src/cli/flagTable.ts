@@ -80,7 +80,7 @@ export const TRAINING = {
     parser: dataFolder, setting: false, list: false,
   }),
   workers: flag({
-    name: "--workers", arg: "<n>", help: "worker threads, at least 1 (default: the number of cores)",
+    name: "--workers", arg: "<n>", help: "worker threads, at least 1 (default: the number of cores); spare ones split a wide model's layers",
     // Not 0: training on the main thread would keep it from seeing Ctrl-C until every model is done.
     parser: (n) => wholeNumber(n, 1, 256, " (training runs in worker threads, so that Ctrl-C is heard)"), setting: false, list: false,
   }),
