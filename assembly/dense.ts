@@ -2,7 +2,7 @@
 // follows it: the forward applies f to Z right after the product, while Z is in L1, and the backward
 // turns the gradient it sends down into the lower layer's dZ directly.
 import { activationForward } from "./activations";
-import { gemmBroadcast, gemmNT, gemmNTPacked, gemmPacks } from "./gemm";
+import { gemmBroadcast, gemmNT, gemmNTPacked, gemmNTPackedColumns, gemmPacks } from "./gemm";
 
 /**
  * Z[batch, out] = X[batch, in] · Wᵀ + b, and A = f(Z) when kind ≠ 0 (kind 0: no activation, A unused).
@@ -18,6 +18,24 @@ export function denseForward(
   else if (gemmPacks(inSize, outSize)) gemmNTPacked(Z, X, W, b, batch, outSize, inSize);
   else gemmNT(Z, X, W, b, batch, outSize, inSize);
   if (kind != 0) activationForward(kind, A, Z, batch * outSize, param);
+}
+
+/**
+ * Columns (outputs) n0 ... n1 − 1 of denseForward for a layer that packs straight from W (no Wᵀ
+ * kept), for a thread given that band: the product through gemmNTPackedColumns, then f on the band
+ * of each row. The same bits as the whole call there.
+ */
+export function denseForwardColumns(
+  Z: usize, A: usize, X: usize, W: usize, b: usize, batch: i32, inSize: i32, outSize: i32, kind: i32, param: f32, n0: i32, n1: i32,
+): void {
+  gemmNTPackedColumns(Z, X, W, b, batch, outSize, inSize, n0, n1);
+  if (kind == 0) return;
+  const rowBytes = <usize>outSize << 2;
+  const offset = <usize>n0 << 2;
+  for (let m = 0; m < batch; m++) {
+    const at = <usize>m * rowBytes + offset;
+    activationForward(kind, A + at, Z + at, n1 - n0, param);
+  }
 }
 
 /**

@@ -106,7 +106,7 @@ export function gemmBroadcast(
     gemmBroadcastDirect(C, A, strideM, strideK, B, bias, M, N, K, kind, Z, F, param);
     return;
   }
-  broadcastPacked(C, A, strideM, strideK, B, false, bias, M, N, K);
+  broadcastPacked(C, A, strideM, strideK, B, false, bias, M, N, K, N);
   if (kind != 0) activationBackward(kind, C, C, Z, F, M * N, param);
 }
 
@@ -117,7 +117,35 @@ export function gemmBroadcast(
  * no transposed copy of W (16 MB at 2048 × 2048, and a pass over W after every step to refresh it).
  */
 export function gemmNTPacked(C: usize, A: usize, B: usize, bias: usize, M: i32, N: i32, K: i32): void {
-  broadcastPacked(C, A, K, 1, B, true, bias, M, N, K);
+  broadcastPacked(C, A, K, 1, B, true, bias, M, N, K, N);
+}
+
+/**
+ * Columns n0 ... n1 − 1 of gemmNTPacked's C (C, B and bias as for the whole product), for a thread
+ * that computes one band of them: it packs only its own rows of B, where a band of C's rows would
+ * pack all of B on every thread. Each element is computed as in the whole call (lanes never mix),
+ * so a band gives the whole call's bits there.
+ */
+export function gemmNTPackedColumns(C: usize, A: usize, B: usize, bias: usize, M: i32, N: i32, K: i32, n0: i32, n1: i32): void {
+  broadcastPacked(C + (<usize>n0 << 2), A, K, 1, B + <usize>n0 * (<usize>K << 2), true, bias != 0 ? bias + (<usize>n0 << 2) : 0, M, n1 - n0, K, N);
+}
+
+/**
+ * Columns n0 ... n1 − 1 of gemmBroadcast's C, and of its fused backward (Z and F laid out like C),
+ * for a thread's band; always the packed path, which gives the bits of the direct one.
+ */
+export function gemmBroadcastColumns(
+  C: usize, A: usize, strideM: i32, strideK: i32, B: usize, bias: usize, M: i32, N: i32, K: i32,
+  kind: i32, Z: usize, F: usize, param: f32, n0: i32, n1: i32,
+): void {
+  const offset = <usize>n0 << 2;
+  broadcastPacked(C + offset, A, strideM, strideK, B + offset, false, bias != 0 ? bias + offset : 0, M, n1 - n0, K, N);
+  if (kind == 0) return;
+  const rowBytes = <usize>N << 2;
+  for (let m = 0; m < M; m++) {
+    const at = <usize>m * rowBytes + offset;
+    activationBackward(kind, C + at, C + at, Z + at, F + at, n1 - n0, param);
+  }
 }
 
 /**
@@ -131,9 +159,10 @@ export function gemmNTPacked(C: usize, A: usize, B: usize, bias: usize, M: i32, 
  * the result is bit-identical to the unpacked kernel's and does not depend on the blocking.
  */
 function broadcastPacked(
-  C: usize, A: usize, strideM: i32, strideK: i32, B: usize, bTransposed: bool, bias: usize, M: i32, N: i32, K: i32,
+  C: usize, A: usize, strideM: i32, strideK: i32, B: usize, bTransposed: bool, bias: usize, M: i32, N: i32, K: i32, ld: i32,
 ): void {
-  const rowBytesC = <usize>N << 2;
+  // ld: the row length of C (and of B as [K, N]) in floats; N, or more for a band of a wider product.
+  const rowBytesC = <usize>ld << 2;
   const sm = <usize>strideM << 2;
   const sk = <usize>strideK << 2;
   const zero = f32x4.splat(0);

@@ -19,7 +19,7 @@ import { Kernels, kernelMemoryLimits, MemoryPlan, probeKernels } from "./kernels
 import { SparseFirstLayer, type SparseRegions } from "./sparseFirstLayer.js";
 import type { InputRegions } from "./inputPipeline.js";
 import type { KernelExports } from "./kernels.js";
-import { denseSplits, netSplits, rowBand, sparseSplits, SPLIT_MIN_ELEMENTS, type KernelCall, type ThreadTeam, type ThreadTeamFactory } from "./threadTeam.js";
+import { COLUMN_GRAIN, denseSplits, netSplits, rowBand, sparseSplits, SPLIT_MIN_ELEMENTS, type KernelCall, type ThreadTeam, type ThreadTeamFactory } from "./threadTeam.js";
 
 export type { Normalization } from "./inputPipeline.js";
 
@@ -293,10 +293,10 @@ export class Mlp {
     this.team?.close();
   }
 
-  /** Each thread's band of `rows` rows, for a team's run. */
-  private bands(rows: number): Array<[number, number]> {
+  /** Each thread's band of `rows` rows (or columns, at `grain`), for a team's run. */
+  private bands(rows: number, grain?: number): Array<[number, number]> {
     const size = this.team!.size;
-    return Array.from({ length: size }, (_, t) => rowBand(rows, size, t));
+    return Array.from({ length: size }, (_, t) => rowBand(rows, size, t, grain));
   }
 
   /** The seed of rrelu's training slopes (the trainer derives one from the job's seed); 0 until set. */
@@ -481,12 +481,13 @@ export class Mlp {
           this.sparse!.forward(layer.Y, W, b, this.sparseLists, count);
           if (fused !== 0) k.activationForward(kind, layer.A, layer.Z, count * out, this.activationParam);
         }
-      } else if (this.team && denseSplits(count, out, layer.inSize)) {
+      } else if (this.team && denseSplits(count, out, layer.inSize) && this.transposedWeights[index] === 0) {
+        // By bands of outputs: each thread packs only its own rows of W (by rows of the batch,
+        // every thread would pack all of W).
         const inSize = layer.inSize;
-        const Wt = this.transposedWeights[index];
-        this.team.run(this.bands(count).map(([r0, r1]) => (r1 === r0 ? [] : [{
-          fn: "denseForward",
-          args: [layer.Y + r0 * out * 4, layer.A + r0 * out * 4, input + r0 * inSize * 4, W, Wt, b, r1 - r0, inSize, out, fused, this.activationParam],
+        this.team.run(this.bands(out, COLUMN_GRAIN).map(([n0, n1]) => (n1 === n0 ? [] : [{
+          fn: "denseForwardColumns",
+          args: [layer.Y, layer.A, input, W, b, count, inSize, out, fused, this.activationParam, n0, n1],
         }])));
       } else {
         k.denseForward(layer.Y, layer.A, input, W, this.transposedWeights[index], b, count, layer.inSize, out, fused, this.activationParam);
@@ -600,21 +601,21 @@ export class Mlp {
 
   /**
    * denseBackward's products over the team: thread t computes a band of dW's rows (out) and a band of
-   * dX's rows (the batch), each element as one thread would; db is summed here, as denseBackward sums it.
+   * dX's columns (in: its own columns of W packed, not all of W on every thread), each element as one
+   * thread would; db is summed here, as denseBackward sums it.
    */
   private denseBackwardSplit(
     team: ThreadTeam, dX: number, dW: number, db: number, dY: number, X: number, W: number,
     count: number, inSize: number, outSize: number, kind: number, Zbelow: number,
   ): void {
-    team.run(this.bands(count).map(([r0, r1], t) => {
-      const [o0, o1] = rowBand(outSize, team.size, t);
+    team.run(this.bands(outSize).map(([o0, o1], t) => {
+      const [n0, n1] = rowBand(inSize, team.size, t, COLUMN_GRAIN);
       const calls: KernelCall[] = [];
       if (o1 > o0) calls.push({ fn: "gemmBroadcast", args: [dW + o0 * inSize * 4, dY + o0 * 4, 1, outSize, X, 0, o1 - o0, inSize, count, 0, 0, 0, 0] });
-      if (dX !== 0 && r1 > r0) {
+      if (dX !== 0 && n1 > n0) {
         calls.push({
-          fn: "gemmBroadcast",
-          args: [dX + r0 * inSize * 4, dY + r0 * outSize * 4, outSize, 1, W, 0, r1 - r0, inSize, outSize, kind,
-            kind !== 0 ? Zbelow + r0 * inSize * 4 : 0, X + r0 * inSize * 4, this.activationParam],
+          fn: "gemmBroadcastColumns",
+          args: [dX, dY, outSize, 1, W, 0, count, inSize, outSize, kind, kind !== 0 ? Zbelow : 0, X, this.activationParam, n0, n1],
         });
       }
       return calls;

@@ -34,14 +34,16 @@ export interface ThreadTeamFactory {
 
 /** Rows are cut at multiples of this: the kernels' register tiles are 4 rows tall. */
 const ROW_GRAIN = 4;
+/** Columns are cut at multiples of this: the packed kernels' panels are 8 columns wide. */
+export const COLUMN_GRAIN = 8;
 
 /**
- * Thread t's band [from, to) of `rows` rows cut into `parts` bands, each a multiple of 4 rows
- * (the last takes the rest). Bands may be empty when there are few rows.
+ * Thread t's band [from, to) of `rows` rows (or columns) cut into `parts` bands, each a multiple of
+ * `grain` (the last takes the rest). Bands may be empty when there are few rows.
  */
-export function rowBand(rows: number, parts: number, t: number): [number, number] {
-  const grains = Math.ceil(rows / ROW_GRAIN);
-  const band = (i: number) => Math.min(rows, Math.floor((grains * i) / parts) * ROW_GRAIN);
+export function rowBand(rows: number, parts: number, t: number, grain = ROW_GRAIN): [number, number] {
+  const grains = Math.ceil(rows / grain);
+  const band = (i: number) => Math.min(rows, Math.floor((grains * i) / parts) * grain);
   return [band(t), t === parts - 1 ? rows : band(t + 1)];
 }
 
