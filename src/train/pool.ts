@@ -65,8 +65,11 @@ export async function runJobs(
   }
   const count = Math.min(workers, jobs.length);
   // Fewer jobs than workers: the spare threads join the models (each model's wide layers split over
-  // its threads; the same bits as on one). Which job gets a spare one is fixed by its index.
-  const threadsFor = (id: number) => Math.floor(workers / count) + (id < workers % count ? 1 : 0);
+  // its threads; the same bits as on one). Which job gets a spare one is fixed by its index. A team
+  // never outnumbers the cores: its threads spin while they wait for each other, and more of them
+  // than cores would wait on the scheduler instead.
+  const cores = availableParallelism();
+  const threadsFor = (id: number) => Math.min(cores, Math.floor(workers / count) + (id < workers % count ? 1 : 0));
   const workerData: WorkerData = { data, stopFlag: stopFlag.buffer };
   let next = 0;
   // Once one event's handling has failed, the run is over: events already queued from the workers
