@@ -76,7 +76,9 @@ export async function runJobs(
   // (a later epoch, the job's end) must not be recorded, or a job could be written up as finished,
   // and its resumable state removed, after the write that failed.
   let failed = false;
-  const threads = Array.from({ length: count }, () => new Worker(new URL("./worker.js", import.meta.url), { workerData }));
+  // A small young generation: a training step allocates nothing, and the default (tens of MB per
+  // isolate) only held an epoch end's short-lived garbage longer, at the peak of a wide model's memory.
+  const threads = Array.from({ length: count }, () => new Worker(new URL("./worker.js", import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: 4 } }));
   try {
     await Promise.all(threads.map((worker) => new Promise<void>((resolve, reject) => {
       const startNext = () => {
