@@ -179,7 +179,12 @@ async function chart(id: string, spec: Record<string, unknown>, rows: unknown[],
     await existing.change("rows", append ? vega.changeset().insert(rows) : vega.changeset().remove(() => true).insert(rows)).runAsync();
     return;
   }
-  const full = { $schema: "https://vega.github.io/schema/vega-lite/v6.json", width: 360, height: 200, data: { name: "rows" }, config: { legend: { labelLimit: 240 } }, ...spec };
+  // resize: the axes and legend are laid out again as the data change (a first layout made for an
+  // empty chart clipped the labels that training brought later).
+  const full = {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json", width: 360, height: 200, autosize: { type: "pad", resize: true },
+    data: { name: "rows" }, config: { legend: { labelLimit: 240 } }, ...spec,
+  };
   const view = new vega.View(vega.parse(vegaLite.compile(full).spec), { renderer: "svg", container: `#chart-${id}`, hover: false });
   views.set(id, view);
   await view.change("rows", vega.changeset().remove(() => true).insert(rows)).runAsync();
