@@ -16,7 +16,7 @@
 // repeated (computed, never stored) and the missing columns masked, so no element takes a different
 // arithmetic path because of where it sits.
 import { activationBackward } from "./activations";
-import { loadLanes, storeLanes } from "./lanes";
+import { loadLanes, storeLanes, storeTransposed4, storeUpTo4 } from "./lanes";
 import { madd } from "./vmath";
 
 /** [Σ lanes of c0, Σ c1, Σ c2, Σ c3]: four horizontal sums in six shuffles and three adds. */
@@ -34,13 +34,6 @@ import { madd } from "./vmath";
   v = f32x4.replace_lane(v, 1, load<f32>(b1 + k));
   v = f32x4.replace_lane(v, 2, load<f32>(b2 + k));
   return f32x4.replace_lane(v, 3, load<f32>(b3 + k));
-}
-
-/** Stores a row segment of C: a whole vector, or its first cols lanes at the right edge. */
-// @ts-ignore: decorator
-@inline function storeRow(C: usize, v: v128, cols: i32): void {
-  if (cols == 4) v128.store(C, v);
-  else storeLanes(C, v, cols);
 }
 
 /**
@@ -85,8 +78,8 @@ export function gemmNT(C: usize, A: usize, B: usize, bias: usize, M: i32, N: i32
         r1 = madd(v128.load32_splat(a1 + k), w, r1);
       }
       const c = C + <usize>m * rowBytesC + (<usize>n << 2);
-      storeRow(c, f32x4.add(r0, biasV), cols);
-      if (m + 1 < M) storeRow(c + rowBytesC, f32x4.add(r1, biasV), cols);
+      storeUpTo4(c, f32x4.add(r0, biasV), cols);
+      if (m + 1 < M) storeUpTo4(c + rowBytesC, f32x4.add(r1, biasV), cols);
     }
   }
 }
@@ -279,15 +272,7 @@ function packA(A: usize, sm: usize, sk: usize, rows: i32, available: i32, kLen: 
       if (sk == 4) {
         // Rows stored along k: transpose 4×4 blocks.
         for (; k + 4 <= kLen; k += 4) {
-          const r0 = v128.load(a0 + ka), r1 = v128.load(a1 + ka), r2 = v128.load(a2 + ka), r3 = v128.load(a3 + ka);
-          const t01lo = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
-          const t01hi = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-          const t23lo = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-          const t23hi = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-          v128.store(p, v128.shuffle<f32>(t01lo, t23lo, 0, 1, 4, 5));
-          v128.store(p, v128.shuffle<f32>(t01lo, t23lo, 2, 3, 6, 7), 16);
-          v128.store(p, v128.shuffle<f32>(t01hi, t23hi, 0, 1, 4, 5), 32);
-          v128.store(p, v128.shuffle<f32>(t01hi, t23hi, 2, 3, 6, 7), 48);
+          storeTransposed4(p, 16, v128.load(a0 + ka), v128.load(a1 + ka), v128.load(a2 + ka), v128.load(a3 + ka));
           p += 64;
           ka += 16;
         }
@@ -349,18 +334,10 @@ function packBT(B: usize, rowBytes: usize, cols: i32, kLen: i32): void {
     let q = p;
     let kb: usize = 0;
     for (let k = 0; k < fullK; k += 4) {
-      const r0 = v128.load(b0 + kb);
       const r1 = b1 != 0 ? v128.load(b1 + kb) : zero;
       const r2 = b2 != 0 ? v128.load(b2 + kb) : zero;
       const r3 = b3 != 0 ? v128.load(b3 + kb) : zero;
-      const t01lo = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
-      const t01hi = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-      const t23lo = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-      const t23hi = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-      v128.store(q, v128.shuffle<f32>(t01lo, t23lo, 0, 1, 4, 5));
-      v128.store(q, v128.shuffle<f32>(t01lo, t23lo, 2, 3, 6, 7), 32);
-      v128.store(q, v128.shuffle<f32>(t01hi, t23hi, 0, 1, 4, 5), 64);
-      v128.store(q, v128.shuffle<f32>(t01hi, t23hi, 2, 3, 6, 7), 96);
+      storeTransposed4(q, 32, v128.load(b0 + kb), r1, r2, r3);
       q += 128;
       kb += 16;
     }

@@ -3,7 +3,7 @@
 // kernel is one four-lane update applied to every group of four, the last n mod 4 through partial
 // vectors (lanes.ts), so an element's result never depends on where it sits. Which optimiser passes
 // what is src/optim.ts's table; the float64 references are in src/engine/reference.ts.
-import { loadLanes, storeLanes } from "./lanes";
+import { loadUpTo4, storeUpTo4 } from "./lanes";
 
 // SGD, torch.optim.SGD(lr, momentum, dampening=0, weight_decay, nesterov):
 //   g ← g + λ·p (when λ ≠ 0);  v ← μ·v + g;  d ← nesterov ? g + μ·v : v;  p ← p − lr·d.
@@ -11,19 +11,14 @@ import { loadLanes, storeLanes } from "./lanes";
 // these are the operations, in the order, of the kernel this one replaced (bit-identical runs).
 // @ts-ignore: decorator
 @inline function sgdLanes(params: usize, grads: usize, velocity: usize, o: usize, count: i32, rate: v128, mu: v128, decay: v128, useDecay: bool, nesterov: bool): void {
-  const p = count == 4 ? v128.load(params + o) : loadLanes(params + o, count);
-  let g = count == 4 ? v128.load(grads + o) : loadLanes(grads + o, count);
+  const p = loadUpTo4(params + o, count);
+  let g = loadUpTo4(grads + o, count);
   if (useDecay) g = f32x4.add(g, f32x4.mul(decay, p));
-  const v = f32x4.add(f32x4.mul(mu, count == 4 ? v128.load(velocity + o) : loadLanes(velocity + o, count)), g);
+  const v = f32x4.add(f32x4.mul(mu, loadUpTo4(velocity + o, count)), g);
   const d = nesterov ? f32x4.add(g, f32x4.mul(mu, v)) : v;
   const next = f32x4.sub(p, f32x4.mul(rate, d));
-  if (count == 4) {
-    v128.store(velocity + o, v);
-    v128.store(params + o, next);
-  } else {
-    storeLanes(velocity + o, v, count);
-    storeLanes(params + o, next, count);
-  }
+  storeUpTo4(velocity + o, v, count);
+  storeUpTo4(params + o, next, count);
 }
 
 /** params, grads, velocity: [n]. nesterov: 0 or 1. */
@@ -47,23 +42,17 @@ export function sgdStep(params: usize, grads: usize, velocity: usize, n: i32, lr
 // rounded once to float32 is not 1 − (β1 rounded to float32)).
 // @ts-ignore: decorator
 @inline function adamLanes(params: usize, grads: usize, m: usize, v: usize, o: usize, count: i32, beta1: v128, beta2: v128, rest1: v128, rest2: v128, epsilon: v128, l2: v128, decay: v128, useL2: bool, useDecay: bool, size: v128, bias2: v128): void {
-  let p = count == 4 ? v128.load(params + o) : loadLanes(params + o, count);
-  let g = count == 4 ? v128.load(grads + o) : loadLanes(grads + o, count);
+  let p = loadUpTo4(params + o, count);
+  let g = loadUpTo4(grads + o, count);
   if (useL2) g = f32x4.add(g, f32x4.mul(l2, p));
   if (useDecay) p = f32x4.mul(p, decay);
-  const m1 = f32x4.add(f32x4.mul(beta1, count == 4 ? v128.load(m + o) : loadLanes(m + o, count)), f32x4.mul(rest1, g));
-  const v1 = f32x4.add(f32x4.mul(beta2, count == 4 ? v128.load(v + o) : loadLanes(v + o, count)), f32x4.mul(rest2, f32x4.mul(g, g)));
+  const m1 = f32x4.add(f32x4.mul(beta1, loadUpTo4(m + o, count)), f32x4.mul(rest1, g));
+  const v1 = f32x4.add(f32x4.mul(beta2, loadUpTo4(v + o, count)), f32x4.mul(rest2, f32x4.mul(g, g)));
   const denom = f32x4.add(f32x4.div(f32x4.sqrt(v1), bias2), epsilon);
   const next = f32x4.sub(p, f32x4.mul(size, f32x4.div(m1, denom)));
-  if (count == 4) {
-    v128.store(m + o, m1);
-    v128.store(v + o, v1);
-    v128.store(params + o, next);
-  } else {
-    storeLanes(m + o, m1, count);
-    storeLanes(v + o, v1, count);
-    storeLanes(params + o, next, count);
-  }
+  storeUpTo4(m + o, m1, count);
+  storeUpTo4(v + o, v1, count);
+  storeUpTo4(params + o, next, count);
 }
 
 /** params, grads, m (exp_avg), v (exp_avg_sq): [n]. rest1, rest2: 1 − β1 and 1 − β2, computed in float64 as PyTorch does. */
@@ -89,22 +78,16 @@ export function adamStep(params: usize, grads: usize, m: usize, v: usize, n: i32
 // With μ = 0 PyTorch skips the buffer and subtracts lr·g/(√s + eps): the same numbers, since μ·b = 0.
 // @ts-ignore: decorator
 @inline function rmspropLanes(params: usize, grads: usize, square: usize, buffer: usize, o: usize, count: i32, rate: v128, alpha: v128, rest: v128, epsilon: v128, decay: v128, useDecay: bool, mu: v128): void {
-  const p = count == 4 ? v128.load(params + o) : loadLanes(params + o, count);
-  let g = count == 4 ? v128.load(grads + o) : loadLanes(grads + o, count);
+  const p = loadUpTo4(params + o, count);
+  let g = loadUpTo4(grads + o, count);
   if (useDecay) g = f32x4.add(g, f32x4.mul(decay, p));
-  const s = f32x4.add(f32x4.mul(alpha, count == 4 ? v128.load(square + o) : loadLanes(square + o, count)), f32x4.mul(rest, f32x4.mul(g, g)));
+  const s = f32x4.add(f32x4.mul(alpha, loadUpTo4(square + o, count)), f32x4.mul(rest, f32x4.mul(g, g)));
   const avg = f32x4.add(f32x4.sqrt(s), epsilon);
-  const b = f32x4.add(f32x4.mul(mu, count == 4 ? v128.load(buffer + o) : loadLanes(buffer + o, count)), f32x4.div(g, avg));
+  const b = f32x4.add(f32x4.mul(mu, loadUpTo4(buffer + o, count)), f32x4.div(g, avg));
   const next = f32x4.sub(p, f32x4.mul(rate, b));
-  if (count == 4) {
-    v128.store(square + o, s);
-    v128.store(buffer + o, b);
-    v128.store(params + o, next);
-  } else {
-    storeLanes(square + o, s, count);
-    storeLanes(buffer + o, b, count);
-    storeLanes(params + o, next, count);
-  }
+  storeUpTo4(square + o, s, count);
+  storeUpTo4(buffer + o, b, count);
+  storeUpTo4(params + o, next, count);
 }
 
 /** params, grads, square (square_avg), buffer (momentum_buffer): [n]. oneMinusAlpha computed in float64, as PyTorch does. */
