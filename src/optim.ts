@@ -77,6 +77,16 @@ function adamUpdate(state: Float32Array[], h: OptimizerHyper, t: number, i: numb
 const SGD_STEP = (nesterov: number) => (k: KernelExports, p: StepPointers, h: OptimizerHyper) =>
   k.sgdStep(p.params, p.grads, p.state[0], p.n, h.lr, h.momentum, h.weightDecay, nesterov);
 
+/**
+ * Adam's kernel call, its weight decay as L2 on the gradient (Adam) or decoupled (AdamW: PyTorch
+ * multiplies p by 1 − lr·λ in the parameter's dtype; the factor itself is a Python float).
+ */
+const ADAM_STEP = (decoupled: boolean) => (k: KernelExports, p: StepPointers, h: OptimizerHyper, t: number) => {
+  const { stepSize, bias2Sqrt } = adamScalars(h, t);
+  k.adamStep(p.params, p.grads, p.state[0], p.state[1], p.n, h.betas[0], h.betas[1], 1 - h.betas[0], 1 - h.betas[1], h.eps,
+    decoupled ? 0 : h.weightDecay, decoupled ? 1 - h.lr * h.weightDecay : 1, stepSize, bias2Sqrt);
+};
+
 export const OPTIMIZERS: Record<OptimizerName, Optimizer> = {
   sgd: {
     description: "SGD with momentum (the notebook's)",
@@ -99,10 +109,7 @@ export const OPTIMIZERS: Record<OptimizerName, Optimizer> = {
     torch: "torch.optim.Adam(lr, betas, eps, weight_decay)",
     state: ["exp_avg", "exp_avg_sq"],
     defaults: { lr: 0.001, weightDecay: 0, betas: [0.9, 0.999], eps: 1e-8 },
-    step: (k, p, h, t) => {
-      const { stepSize, bias2Sqrt } = adamScalars(h, t);
-      k.adamStep(p.params, p.grads, p.state[0], p.state[1], p.n, h.betas[0], h.betas[1], 1 - h.betas[0], 1 - h.betas[1], h.eps, h.weightDecay, 1, stepSize, bias2Sqrt);
-    },
+    step: ADAM_STEP(false),
     update: (state, _g, _p, h, t, i) => adamUpdate(state, h, t, i),
   },
   adamw: {
@@ -110,11 +117,7 @@ export const OPTIMIZERS: Record<OptimizerName, Optimizer> = {
     torch: "torch.optim.AdamW(lr, betas, eps, weight_decay)",
     state: ["exp_avg", "exp_avg_sq"],
     defaults: { lr: 0.001, weightDecay: 0.01, betas: [0.9, 0.999], eps: 1e-8 },
-    step: (k, p, h, t) => {
-      const { stepSize, bias2Sqrt } = adamScalars(h, t);
-      // PyTorch multiplies by 1 − lr·λ in the parameter's dtype; the factor itself is a Python float.
-      k.adamStep(p.params, p.grads, p.state[0], p.state[1], p.n, h.betas[0], h.betas[1], 1 - h.betas[0], 1 - h.betas[1], h.eps, 0, 1 - h.lr * h.weightDecay, stepSize, bias2Sqrt);
-    },
+    step: ADAM_STEP(true),
     update: (state, _g, p, h, t, i) => adamUpdate(state, h, t, i) + h.lr * h.weightDecay * p[i],
   },
   rmsprop: {
