@@ -59,8 +59,12 @@ function tempPathBeside(target: string): string {
   return path.join(dir, `.${base}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
 }
 
-function toBytes(data: Uint8Array | string): Uint8Array {
-  return typeof data === "string" ? Buffer.from(data, "utf8") : data;
+/** What an atomic write takes: bytes, text, or pieces written one after another (a checkpoint's header, then each tensor in place). */
+export type FileContent = Uint8Array | string | readonly Uint8Array[];
+
+function toPieces(data: FileContent): readonly Uint8Array[] {
+  if (typeof data === "string") return [Buffer.from(data, "utf8")];
+  return data instanceof Uint8Array ? [data] : data;
 }
 
 function writeAllSync(fd: number, bytes: Uint8Array): void {
@@ -97,9 +101,8 @@ function fsyncDirSync(dir: string): void {
  * and renamed over the target, then the folder is fsynced. On any failure the temporary file is
  * removed and the old target (if any) is untouched.
  */
-export function writeFileAtomicSync(target: string, data: Uint8Array | string | readonly Uint8Array[]): void {
-  // Pieces are written one after another (a checkpoint's header, then each tensor in place).
-  const pieces = Array.isArray(data) ? data : [toBytes(data as Uint8Array | string)];
+export function writeFileAtomicSync(target: string, data: FileContent): void {
+  const pieces = toPieces(data);
   const tmp = tempPathBeside(target);
   const existed = fs.existsSync(target);
   let fd: number | undefined;
@@ -125,14 +128,14 @@ export function writeFileAtomicSync(target: string, data: Uint8Array | string | 
 }
 
 /** The asynchronous form of {@link writeFileAtomicSync}, with the same guarantees. */
-export async function writeFileAtomic(target: string, data: Uint8Array | string): Promise<void> {
-  const bytes = toBytes(data);
+export async function writeFileAtomic(target: string, data: FileContent): Promise<void> {
+  const pieces = toPieces(data);
   const tmp = tempPathBeside(target);
   const existed = fs.existsSync(target);
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fsp.open(tmp, "wx", 0o644);
-    await writeAll(handle, bytes);
+    for (const bytes of pieces) await writeAll(handle, bytes);
     await handle.sync();
     await handle.close();
     handle = undefined;

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import { InputError } from "../errors.js";
 import { writeFileAtomic, writeFileAtomicSync } from "./atomicFile.js";
 import {
-  checkHeaderLength, encodeSafetensors, failFor, MAX_HEADER_BYTES, parseHeader, safetensorsParts, tensorOf,
+  checkHeaderLength, failFor, MAX_HEADER_BYTES, parseHeader, safetensorsParts, tensorOf,
   type Fail, type Safetensors, type Tensor,
 } from "./safetensorsCodec.js";
 
@@ -15,7 +15,7 @@ export async function writeSafetensors(
   tensors: readonly Tensor[],
   metadata?: Record<string, string>,
 ): Promise<void> {
-  await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+  await writeFileAtomic(path, safetensorsParts(tensors, metadata));
 }
 
 /** The synchronous form of {@link writeSafetensors}, for exit paths that cannot wait on a promise. */
