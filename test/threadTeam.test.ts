@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { loadMnist } from "../src/data/mnist.js";
 import { Mlp } from "../src/engine/mlp.js";
-import { rowBand } from "../src/engine/threadTeam.js";
+import { band } from "../src/engine/threadTeam.js";
 import { nodeThreadTeams } from "../src/engine/threadTeamNode.js";
 import { mlpConfig, type MlpOptions as FullOptions } from "../src/model.js";
 import type { OptimizerName } from "../src/optim.js";
@@ -42,7 +42,7 @@ describe("one model on several threads", () => {
       for (let parts = 1; parts <= 4; parts++) {
         let next = 0;
         for (let t = 0; t < parts; t++) {
-          const [from, to] = rowBand(rows, parts, t);
+          const [from, to] = band(rows, parts, t);
           assert.equal(from, next, `rows ${rows}, parts ${parts}, band ${t}`);
           assert.ok(to >= from && (to === rows || to % 4 === 0));
           next = to;

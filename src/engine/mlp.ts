@@ -19,7 +19,7 @@ import { Kernels, kernelMemoryLimits, MemoryPlan, probeKernels } from "./kernels
 import { SparseFirstLayer, type SparseRegions } from "./sparseFirstLayer.js";
 import type { InputRegions } from "./inputPipeline.js";
 import type { KernelExports } from "./kernels.js";
-import { COLUMN_GRAIN, denseSplits, netSplits, rowBand, sparseSplits, SPLIT_MIN_ELEMENTS, type KernelCall, type ThreadTeam, type ThreadTeamFactory } from "./threadTeam.js";
+import { COLUMN_GRAIN, denseSplits, netSplits, band, sparseSplits, SPLIT_MIN_ELEMENTS, type KernelCall, type ThreadTeam, type ThreadTeamFactory } from "./threadTeam.js";
 
 export type { Normalization } from "./inputPipeline.js";
 
@@ -296,7 +296,7 @@ export class Mlp {
   /** Each thread's band of `rows` rows (or columns, at `grain`), for a team's run. */
   private bands(rows: number, grain?: number): Array<[number, number]> {
     const size = this.team!.size;
-    return Array.from({ length: size }, (_, t) => rowBand(rows, size, t, grain));
+    return Array.from({ length: size }, (_, t) => band(rows, size, t, grain));
   }
 
   /** The seed of rrelu's training slopes (the trainer derives one from the job's seed); 0 until set. */
@@ -609,7 +609,7 @@ export class Mlp {
     count: number, inSize: number, outSize: number, kind: number, Zbelow: number,
   ): void {
     team.run(this.bands(outSize).map(([o0, o1], t) => {
-      const [n0, n1] = rowBand(inSize, team.size, t, COLUMN_GRAIN);
+      const [n0, n1] = band(inSize, team.size, t, COLUMN_GRAIN);
       const calls: KernelCall[] = [];
       if (o1 > o0) calls.push({ fn: "gemmBroadcast", args: [dW + o0 * inSize * 4, dY + o0 * 4, 1, outSize, X, 0, o1 - o0, inSize, count, 0, 0, 0, 0] });
       if (dX !== 0 && n1 > n0) {

@@ -4,7 +4,7 @@
 // width is not a multiple of 4, take the dense path. The lists of nonzero pixels are the input
 // pipeline's (inputPipeline.ts): they do not depend on the weights. What does (Wᵀ and its row
 // sums) is kept here and rebuilt after the model says its weights changed.
-import { rowBand, type KernelCall, type ThreadTeam } from "./threadTeam.js";
+import { band, type KernelCall, type ThreadTeam } from "./threadTeam.js";
 import type { PixelLists } from "./inputPipeline.js";
 import { probeKernels, type Kernels, type MemoryPlan } from "./kernels.js";
 
@@ -90,7 +90,7 @@ export class SparseFirstLayer {
     const target = direct ? dW : this.gradientTransposed;
     const fn = direct ? "sparseWeightGradientDirectColumns" : "sparseWeightGradientColumns";
     team.run(Array.from({ length: team.size }, (_, t) => {
-      const [from, to] = rowBand(this.outSize, team.size, t);
+      const [from, to] = band(this.outSize, team.size, t);
       return to > from ? [{ fn, args: [target, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, from, to] }] : [];
     }));
     if (!direct) k.transpose(dW, this.gradientTransposed, this.inSize, this.outSize);

@@ -38,13 +38,13 @@ const ROW_GRAIN = 4;
 export const COLUMN_GRAIN = 8;
 
 /**
- * Thread t's band [from, to) of `rows` rows (or columns) cut into `parts` bands, each a multiple of
- * `grain` (the last takes the rest). Bands may be empty when there are few rows.
+ * Thread t's band [from, to) of `count` rows or columns cut into `parts` bands, each a multiple of
+ * `grain` (the last takes the rest). Bands may be empty when there are few.
  */
-export function rowBand(rows: number, parts: number, t: number, grain = ROW_GRAIN): [number, number] {
-  const grains = Math.ceil(rows / grain);
-  const band = (i: number) => Math.min(rows, Math.floor((grains * i) / parts) * grain);
-  return [band(t), t === parts - 1 ? rows : band(t + 1)];
+export function band(count: number, parts: number, t: number, grain = ROW_GRAIN): [number, number] {
+  const grains = Math.ceil(count / grain);
+  const start = (i: number) => Math.min(count, Math.floor((grains * i) / parts) * grain);
+  return [start(t), t === parts - 1 ? count : start(t + 1)];
 }
 
 /**
