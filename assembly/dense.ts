@@ -2,7 +2,7 @@
 // follows it: the forward applies f to Z right after the product, while Z is in L1, and the backward
 // turns the gradient it sends down into the lower layer's dZ directly.
 import { activationForward } from "./activations";
-import { gemmBroadcast, gemmNT, gemmNTPacked, gemmNTPackedColumns, gemmPacks } from "./gemm";
+import { gemmBroadcast, gemmBroadcastColumns, gemmNT, gemmNTPacked, gemmNTPackedColumns, gemmPacks } from "./gemm";
 
 /**
  * Z[batch, out] = X[batch, in] · Wᵀ + b, and A = f(Z) when kind ≠ 0 (kind 0: no activation, A unused).
@@ -55,9 +55,23 @@ export function denseBackward(
   dX: usize, dW: usize, db: usize, dY: usize, X: usize, W: usize, batch: i32, inSize: i32, outSize: i32,
   kind: i32, Zbelow: usize, param: f32,
 ): void {
-  gemmBroadcast(dW, dY, 1, outSize, X, 0, outSize, inSize, batch, 0, 0, 0, 0);
+  denseBackwardBand(dX, dW, dY, X, W, batch, inSize, outSize, kind, Zbelow, param, 0, outSize, 0, inSize);
   columnSums(db, dY, batch, outSize);
-  if (dX != 0) gemmBroadcast(dX, dY, outSize, 1, W, 0, batch, inSize, outSize, kind, Zbelow, X, param);
+}
+
+/**
+ * denseBackward's two products for dW's rows o0 ... o1 − 1 and dX's columns n0 ... n1 − 1 (db
+ * apart), for a thread given those bands; the whole ranges are the whole products. A band of dX
+ * packs only its own columns of W (gemmBroadcastColumns), and gives the whole call's bits there.
+ */
+export function denseBackwardBand(
+  dX: usize, dW: usize, dY: usize, X: usize, W: usize, batch: i32, inSize: i32, outSize: i32,
+  kind: i32, Zbelow: usize, param: f32, o0: i32, o1: i32, n0: i32, n1: i32,
+): void {
+  if (o1 > o0) gemmBroadcast(dW + <usize>o0 * (<usize>inSize << 2), dY + (<usize>o0 << 2), 1, outSize, X, 0, o1 - o0, inSize, batch, 0, 0, 0, 0);
+  if (dX == 0 || n1 <= n0) return;
+  if (n0 == 0 && n1 == inSize) gemmBroadcast(dX, dY, outSize, 1, W, 0, batch, inSize, outSize, kind, Zbelow, X, param);
+  else gemmBroadcastColumns(dX, dY, outSize, 1, W, 0, batch, inSize, outSize, kind, Zbelow, X, param, n0, n1);
 }
 
 /**

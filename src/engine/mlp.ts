@@ -600,9 +600,9 @@ export class Mlp {
   }
 
   /**
-   * denseBackward's products over the team: thread t computes a band of dW's rows (out) and a band of
-   * dX's columns (in: its own columns of W packed, not all of W on every thread), each element as one
-   * thread would; db is summed here, as denseBackward sums it.
+   * denseBackward over the team: thread t computes a band of dW's rows (out) and a band of dX's
+   * columns (in), each element as one thread would (denseBackwardBand); db is summed here, as
+   * denseBackward sums it.
    */
   private denseBackwardSplit(
     team: ThreadTeam, dX: number, dW: number, db: number, dY: number, X: number, W: number,
@@ -610,15 +610,7 @@ export class Mlp {
   ): void {
     team.run(this.bands(outSize).map(([o0, o1], t) => {
       const [n0, n1] = band(inSize, team.size, t, COLUMN_GRAIN);
-      const calls: KernelCall[] = [];
-      if (o1 > o0) calls.push({ fn: "gemmBroadcast", args: [dW + o0 * inSize * 4, dY + o0 * 4, 1, outSize, X, 0, o1 - o0, inSize, count, 0, 0, 0, 0] });
-      if (dX !== 0 && n1 > n0) {
-        calls.push({
-          fn: "gemmBroadcastColumns",
-          args: [dX, dY, outSize, 1, W, 0, count, inSize, outSize, kind, kind !== 0 ? Zbelow : 0, X, this.activationParam, n0, n1],
-        });
-      }
-      return calls;
+      return [{ fn: "denseBackwardBand", args: [dX, dW, dY, X, W, count, inSize, outSize, kind, Zbelow, this.activationParam, o0, o1, n0, n1] }];
     }));
     this.kernels.exports.columnSums(db, dY, count, outSize);
   }
