@@ -195,12 +195,6 @@ function* trainModel(model: Mlp, job: TrainJob, data: MnistData, emit: (event: T
     }
     const trainSeconds = secondsBefore + (performance.now() - started) / 1000;
     const stepsDone = diverged ? diverged.step : stepsPerEpoch;
-    const layers = model.readBlocks((params, grads) => model.layout.linears.map((linear): LayerHistograms => {
-      const weight = finiteHistogram(tensorView(params, linear.weight));
-      const gradWeight = finiteHistogram(tensorView(grads, linear.weight));
-      // Absent, not undefined: the event travels as JSON too (queueProtocol.ts).
-      return { layer: linear.linear + 1, ...(weight ? { weight } : {}), ...(gradWeight ? { gradWeight } : {}) };
-    }));
     unitStatistics.reset();
     const evaluation: { accuracy: number; loss: number } = diverged
       ? { accuracy: NaN, loss: NaN }
@@ -232,8 +226,16 @@ function* trainModel(model: Mlp, job: TrainJob, data: MnistData, emit: (event: T
       params: model.parameters(), optimizer: model.optimizerState(), history: [...history],
     });
     const atEpochEnd = diverged || epoch === settings.epochs - 1 ? undefined : stateAtEpochEnd();
-    // The evaluation changed neither block: the diagnostics read them in place as the histograms did.
-    const diagnostics = model.readBlocks((params, grads) => diagnoseEpoch(model, unitStatistics, { params, grads }));
+    // The blocks as the last step left them (the evaluation changes neither), read in place.
+    const { layers, diagnostics } = model.readBlocks((params, grads) => ({
+      layers: model.layout.linears.map((linear): LayerHistograms => {
+        const weight = finiteHistogram(tensorView(params, linear.weight));
+        const gradWeight = finiteHistogram(tensorView(grads, linear.weight));
+        // Absent, not undefined: the event travels as JSON too (queueProtocol.ts).
+        return { layer: linear.linear + 1, ...(weight ? { weight } : {}), ...(gradWeight ? { gradWeight } : {}) };
+      }),
+      diagnostics: diagnoseEpoch(model, unitStatistics, { params, grads }),
+    }));
     emit({ type: "epoch", record, layers, diagnostics, resume: atEpochEnd });
     if (diverged) {
       end("diverged");
