@@ -568,8 +568,7 @@ export class Mlp {
       const dW = this.grads + layer.weight.offset * 4;
       const db = this.grads + layer.bias.offset * 4;
       if (!below && this.sparseLists) {
-        if (this.team && sparseSplits(count, layer.outSize)) this.sparse!.backwardOn(this.team, dW, db, upstream, this.sparseLists, count);
-        else this.sparse!.backward(dW, db, upstream, this.sparseLists, count);
+        this.sparse!.backward(dW, db, upstream, this.sparseLists, count, sparseSplits(count, layer.outSize) ? this.team : undefined);
         continue;
       }
       // A learned slope (PReLU) needs dA itself for its gradient, and drawn slopes (rrelu after a

@@ -76,36 +76,26 @@ export class SparseFirstLayer {
   }
 
   /**
-   * backward() on a thread team: db here, then each thread sums the weight gradient of a band of the
-   * outputs (dW's rows), column by column as the whole call does, so the same bits.
+   * dW [out, in] and db for the listed batch, from dZ [count, out]. With a team, each thread sums the
+   * weight gradient of a band of the outputs (dW's rows), column by column as the whole call does,
+   * so the same bits (where the gradient goes through its packed dWᵀ path, one thread does it all).
    */
-  backwardOn(team: ThreadTeam, dW: number, db: number, dZ: number, lists: PixelLists, count: number): void {
+  backward(dW: number, db: number, dZ: number, lists: PixelLists, count: number, team?: ThreadTeam): void {
     const k = this.kernels.exports;
+    k.columnSums(db, dZ, count, this.outSize);
     const direct = this.gradientTransposed === 0;
-    if (!direct && !k.sparseGradientUnpacked(this.outSize)) {
-      this.backward(dW, db, dZ, lists, count);
-      return;
-    }
-    k.columnSums(db, dZ, count, this.outSize);
     const target = direct ? dW : this.gradientTransposed;
-    const fn = direct ? "sparseWeightGradientDirectColumns" : "sparseWeightGradientColumns";
-    team.run(Array.from({ length: team.size }, (_, t) => {
-      const [from, to] = band(this.outSize, team.size, t);
-      return to > from ? [{ fn, args: [target, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, from, to] }] : [];
-    }));
-    if (!direct) k.transpose(dW, this.gradientTransposed, this.inSize, this.outSize);
-  }
-
-  /** dW [out, in] and db for the listed batch, from dZ [count, out]. */
-  backward(dW: number, db: number, dZ: number, lists: PixelLists, count: number): void {
-    const k = this.kernels.exports;
-    k.columnSums(db, dZ, count, this.outSize);
-    if (this.gradientTransposed === 0) {
+    if (team && (direct || k.sparseGradientUnpacked(this.outSize))) {
+      const fn = direct ? "sparseWeightGradientDirectColumns" : "sparseWeightGradientColumns";
+      team.run(Array.from({ length: team.size }, (_, t) => {
+        const [from, to] = band(this.outSize, team.size, t);
+        return to > from ? [{ fn, args: [target, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, from, to] }] : [];
+      }));
+    } else if (direct) {
       k.sparseWeightGradientDirect(dW, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize);
-      return;
+    } else {
+      k.sparseWeightGradient(target, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize);
     }
-    k.sparseWeightGradient(this.gradientTransposed, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue,
-      count, this.outSize, this.inSize);
-    k.transpose(dW, this.gradientTransposed, this.inSize, this.outSize);
+    if (!direct) k.transpose(dW, this.gradientTransposed, this.inSize, this.outSize);
   }
 }
