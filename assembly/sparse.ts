@@ -6,7 +6,15 @@
 //
 // which is the same arithmetic as the dense product with the zero terms left out (the values differ
 // only by rounding), at a fifth of the multiply-adds. Both sums run over rows of Wᵀ and dWᵀ (the
-// out-wide rows of a pixel), so this layer keeps a transposed copy of its weight (transpose below).
+// out-wide rows of a pixel), so this layer keeps a transposed copy of its weight (transposeInto below).
+//
+// The forward reads Wᵀ's rows in place. For wide layers (rows of 2 KB and more) they are kept 64 bytes
+// further apart than their width (sparseRowBytes): rows a power of two apart fall in a few sets of
+// L1 and L2, which then hold a fraction of them (padding: 784 → 2048 forward 1.4 ms, was 2.2 ms with
+// each block copied into a panel first, and a thread team no longer copies it once per thread).
+// The weight gradient of narrow layers gathers into dWᵀ's rows image by image (sparseWeightGradient),
+// then the engine transposes; wide ones regroup the entries by pixel and sum each element of dW in
+// registers (sparseWeightGradientByPixel), writing dW itself. Both add the same terms in the same order.
 //
 // The batch's nonzero pixels are listed once per batch (sparsePixels), as rows: starts[b] is the
 // first entry of image b, and each entry holds the byte offset of its pixel's row in Wᵀ and its d.
@@ -21,43 +29,26 @@ import { madd } from "./vmath";
  * for every image once the layer is wide (a 1024-wide Wᵀ is 3.2 MB).
  */
 const FORWARD_BLOCK_BYTES: usize = 192;
-/**
- * Wide layers: Wᵀ's rows are N·4 bytes apart, and at N = 1024 or 2048 the rows a block reads all fall
- * in a few sets of L1 and L2, which then hold a fraction of them. From this row size on, each block
- * of columns is first copied into PANEL, rows side by side (and each dWᵀ block gathered there), and
- * the entries' offsets are rewritten for it once per call (PACKED_OFFSETS). The sums are the same.
- */
-const PACK_MIN_ROW_BYTES: usize = 2048;
-const FORWARD_PANEL_BYTES: usize = 192;
-const GRADIENT_PANEL_BYTES: usize = 256;
-const PANEL_CAPACITY: usize = 256 * 1024;
-let PANEL: usize = memory.data(<i32>PANEL_CAPACITY, 64);
-/** Entries a batch may have for the packed path (a batch of 256 MNIST images has about 38,000). */
-const PACKED_ENTRY_CAPACITY: i32 = 65536;
-let PACKED_OFFSETS: usize = memory.data(PACKED_ENTRY_CAPACITY * 4, 64);
-/** Bytes of PANEL and PACKED_OFFSETS (a thread's own: see scratch.ts). */
-export const SPARSE_SCRATCH_BYTES: usize = PANEL_CAPACITY + <usize>PACKED_ENTRY_CAPACITY * 4;
-/** Moves this instance's panel and offsets to `base` (SPARSE_SCRATCH_BYTES, 64-byte aligned). */
-export function useSparseScratch(base: usize): void {
-  PANEL = base;
-  PACKED_OFFSETS = base + PANEL_CAPACITY;
+/** Rows of this many bytes and more make a wide layer: padded Wᵀ rows, and the gradient by pixel. */
+const WIDE_ROW_BYTES: usize = 2048;
+const ROW_PAD_BYTES: usize = 64;
+/** Bytes between the rows of the layer's Wᵀ for N outputs: N·4, padded for wide layers. */
+export function sparseRowBytes(N: i32): i32 {
+  const bytes = <usize>N << 2;
+  return <i32>(bytes >= WIDE_ROW_BYTES ? bytes + ROW_PAD_BYTES : bytes);
+}
+/** Whether the weight gradient of N outputs goes by pixel (sparseWeightGradientByPixel), writing dW itself. */
+export function sparseGradientByPixel(N: i32): bool {
+  return (<usize>N << 2) >= WIDE_ROW_BYTES && (N & 3) == 0;
 }
 
-/**
- * PACKED_OFFSETS[e − first] = k·panelBytes for the batch's entries (offset k·rowBytes); returns the
- * number of rows a panel needs (the largest k + 1), or −1 when the batch has too many entries.
- */
-function packedOffsets(starts: usize, offsets: usize, M: i32, rowBytes: usize, panelBytes: usize): i32 {
-  const first = load<i32>(starts);
-  const last = load<i32>(starts + (<usize>M << 2));
-  if (last - first > PACKED_ENTRY_CAPACITY) return -1;
-  let rows: u32 = 0;
-  for (let e = first; e < last; e++) {
-    const k = <u32>load<i32>(offsets + (<usize>e << 2)) / <u32>rowBytes;
-    rows = max(rows, k + 1);
-    store<u32>(PACKED_OFFSETS + (<usize>(e - first) << 2), k * <u32>panelBytes);
-  }
-  return <i32>rows;
+/** The gradient by pixel's copy of dZ's block and its sums for four pixels (a thread's own: scratch.ts). */
+const PANEL_CAPACITY: usize = 256 * 1024;
+let PANEL: usize = memory.data(<i32>PANEL_CAPACITY, 64);
+export const SPARSE_SCRATCH_BYTES: usize = PANEL_CAPACITY;
+/** Moves this instance's panel to `base` (SPARSE_SCRATCH_BYTES, 64-byte aligned). */
+export function useSparseScratch(base: usize): void {
+  PANEL = base;
 }
 
 /** Copies `width` bytes (a multiple of 16) of `rows` rows from S (rows sBytes apart) to T (tBytes apart). */
@@ -127,24 +118,13 @@ export function sparseForward(
   Z: usize, starts: usize, offsets: usize, values: usize, Wt: usize, bias: usize, rowSums: usize, x0: f32, M: i32, N: i32,
 ): void {
   const rowBytes = <usize>N << 2;
-  const K = rowBytes >= PACK_MIN_ROW_BYTES ? packedOffsets(starts, offsets, M, rowBytes, FORWARD_PANEL_BYTES) : -1;
-  if (K < 0 || <usize>K * FORWARD_PANEL_BYTES > PANEL_CAPACITY) {
-    forwardColumns(Z, starts, offsets, values, Wt, bias, rowSums, x0, M, rowBytes, 0, rowBytes, FORWARD_BLOCK_BYTES);
-    return;
-  }
-  // Offsets into PANEL for entries first ... (PACKED_OFFSETS is numbered from the batch's first entry).
-  const packed = PACKED_OFFSETS - (<usize>load<i32>(starts) << 2);
-  for (let block: usize = 0; block < rowBytes; block += FORWARD_PANEL_BYTES) {
-    const width = min(FORWARD_PANEL_BYTES, rowBytes - block);
-    copyColumns(PANEL, FORWARD_PANEL_BYTES, Wt + block, rowBytes, K, width);
-    // PANEL − block + k·FORWARD_PANEL_BYTES + n addresses Wᵀ[k, n] for n in the block (wrapping arithmetic).
-    forwardColumns(Z, starts, packed, values, PANEL - block, bias, rowSums, x0, M, rowBytes, block, block + width, width);
-  }
+  forwardColumns(Z, starts, offsets, values, Wt, bias, rowSums, x0, M, rowBytes, 0, rowBytes, FORWARD_BLOCK_BYTES);
 }
 
 /**
  * sparseForward's products for the columns from ... to (bytes) of Z, in blocks of blockBytes: entry e
- * reads its pixel's row at W + offsets[e], columns at the same byte offsets as in Z.
+ * reads its pixel's row at Wt + offsets[e] (rows sparseRowBytes apart), columns at the same byte
+ * offsets as in Z (rows rowBytes apart).
  */
 function forwardColumns(
   Z: usize, starts: usize, offsets: usize, values: usize, Wt: usize, bias: usize, rowSums: usize, x0: f32, M: i32,
@@ -201,32 +181,21 @@ function forwardColumns(
 }
 
 /**
- * dWt[K, N] = x0·db (every row) + (sparse rows)ᵀ·dZ, the transposed weight gradient of the first
- * layer; db[N] = Σ_b dZ[b, :] must be computed first. N must be a multiple of 4. Each image's dZ row
- * stays in registers, 32 values at a time, while its pixels' rows of dWt are updated.
+ * dWt[K, N] = x0·db (every row) + (sparse rows)ᵀ·dZ, the transposed weight gradient of a layer too
+ * narrow for the gradient by pixel (sparseGradientByPixel false); db[N] = Σ_b dZ[b, :] must be
+ * computed first. N must be a multiple of 4. Each image's dZ row stays in registers, 32 values at a
+ * time, while its pixels' rows of dWt are updated.
  */
 export function sparseWeightGradient(
   dWt: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32,
 ): void {
   const rowBytes = <usize>N << 2;
-  const maxK = rowBytes >= PACK_MIN_ROW_BYTES ? packedOffsets(starts, offsets, M, rowBytes, GRADIENT_PANEL_BYTES) : -1;
-  if (maxK < 0 || <usize>K * GRADIENT_PANEL_BYTES > PANEL_CAPACITY) {
-    gradientColumns(dWt, rowBytes, starts, offsets, values, dZ, db, x0, M, K, rowBytes, 0, rowBytes, GRADIENT_BLOCK_BYTES);
-    return;
-  }
-  const packed = PACKED_OFFSETS - (<usize>load<i32>(starts) << 2);
-  for (let block: usize = 0; block < rowBytes; block += GRADIENT_PANEL_BYTES) {
-    const width = min(GRADIENT_PANEL_BYTES, rowBytes - block);
-    // The panel's rows start as x0·db and gather the images' terms, then go to dWᵀ's columns whole.
-    gradientColumns(PANEL - block, GRADIENT_PANEL_BYTES, starts, packed, values, dZ, db, x0, M, K, rowBytes, block, block + width, width);
-    copyColumns(dWt + block, rowBytes, PANEL, GRADIENT_PANEL_BYTES, K, width);
-  }
+  gradientColumns(dWt, rowBytes, starts, offsets, values, dZ, db, x0, M, K, rowBytes, 0, rowBytes, GRADIENT_BLOCK_BYTES);
 }
 
 /**
- * sparseWeightGradient's sums for dWᵀ's columns from ... to − 1 (multiples of 4) of a layer too
- * narrow for its packed path (N·4 < PACK_MIN_ROW_BYTES), for a thread team's band of them: each
- * column is summed on its own, as the whole call sums it.
+ * sparseWeightGradient's sums for dWᵀ's columns from ... to − 1 (multiples of 4), for a thread
+ * team's band of them: each column is summed on its own, as the whole call sums it.
  */
 export function sparseWeightGradientColumns(
   dWt: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32, from: i32, to: i32,
@@ -235,98 +204,19 @@ export function sparseWeightGradientColumns(
   gradientColumns(dWt, rowBytes, starts, offsets, values, dZ, db, x0, M, K, rowBytes, <usize>from << 2, <usize>to << 2, GRADIENT_BLOCK_BYTES);
 }
 
-/** Whether sparseWeightGradient takes its unpacked path for N outputs (the one sparseWeightGradientColumns splits). */
-export function sparseGradientUnpacked(N: i32): bool {
-  return (<usize>N << 2) < PACK_MIN_ROW_BYTES;
-}
-
-/**
- * Whether sparseWeightGradientDirect takes a layer of N outputs and K inputs: wide enough that the
- * gradient goes through PANEL anyway (so writing dW from there costs nothing), and K rows of a panel fit.
- * Narrower layers keep dWᵀ and transpose it (sparseWeightGradient).
- */
-export function sparseGradientDirect(N: i32, K: i32): bool {
-  return (<usize>N << 2) >= PACK_MIN_ROW_BYTES && <usize>K * GRADIENT_PANEL_BYTES <= PANEL_CAPACITY && (N & 3) == 0;
-}
-
-/**
- * dW[N, K] = (sparseWeightGradient's dWᵀ)ᵀ, written straight from the panels (no dWᵀ buffer, no
- * transpose pass): the same sums in the same order, so the same bits. Needs sparseGradientDirect(N, K).
- * The images go in runs whose entries fit PACKED_OFFSETS; a run after the first resumes each
- * panel from the values the last one left in dW (copies, exact), so the sums keep the images' order.
- */
-export function sparseWeightGradientDirect(
-  dW: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32,
-): void {
-  sparseWeightGradientDirectColumns(dW, starts, offsets, values, dZ, db, x0, M, N, K, 0, N);
-}
-
-/**
- * sparseWeightGradientDirect for dW's rows (the outputs) from ... to − 1 only, from a multiple of 4:
- * each column of the panels is summed on its own, so a thread given a band of them writes exactly
- * what the whole call writes there (a thread team splits the first layer's gradient this way).
- */
-export function sparseWeightGradientDirectColumns(
-  dW: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32, from: i32, to: i32,
-): void {
-  const rowBytes = <usize>N << 2;
-  const fromBytes = <usize>from << 2;
-  const toBytes = <usize>to << 2;
-  const wRowBytes = <usize>K << 2;
-  let b0 = 0;
-  while (b0 < M) {
-    // The longest run of images from b0 whose entries fit (one image always does: K ≤ the capacity).
-    const first = load<i32>(starts + (<usize>b0 << 2));
-    let b1 = b0 + 1;
-    while (b1 < M && load<i32>(starts + (<usize>(b1 + 1) << 2)) - first <= PACKED_ENTRY_CAPACITY) b1++;
-    const runStarts = starts + (<usize>b0 << 2);
-    packedOffsets(runStarts, offsets, b1 - b0, rowBytes, GRADIENT_PANEL_BYTES);
-    const packed = PACKED_OFFSETS - (<usize>first << 2);
-    for (let block = fromBytes; block < toBytes; block += GRADIENT_PANEL_BYTES) {
-      const width = min(GRADIENT_PANEL_BYTES, toBytes - block);
-      const rowsOfW = dW + (block >> 2) * wRowBytes;
-      if (b0 > 0) transposeStrided(PANEL, GRADIENT_PANEL_BYTES, rowsOfW, wRowBytes, <i32>(width >> 2), K);
-      gradientColumns(PANEL - block, GRADIENT_PANEL_BYTES, runStarts, packed, values, dZ + <usize>b0 * rowBytes, db, x0,
-        b1 - b0, K, rowBytes, block, block + width, width, b0 == 0);
-      transposeStrided(rowsOfW, wRowBytes, PANEL, GRADIENT_PANEL_BYTES, K, <i32>(width >> 2));
-    }
-    b0 = b1;
-  }
-}
-
-/**
- * T[c, r] = S[r, c] for r < rows, c < cols, with S's rows sBytes apart and
- * T's tBytes apart: transpose below for operands inside larger matrices (a panel and a band of dW).
- */
-function transposeStrided(T: usize, tBytes: usize, S: usize, sBytes: usize, rows: i32, cols: i32): void {
-  const fullRows = rows & ~3;
-  const fullCols = cols & ~3;
-  for (let r = 0; r < fullRows; r += 4) {
-    for (let c = 0; c < fullCols; c += 4) {
-      const s = S + <usize>r * sBytes + (<usize>c << 2);
-      storeTransposed4(T + <usize>c * tBytes + (<usize>r << 2), tBytes, v128.load(s), v128.load(s + sBytes), v128.load(s + 2 * sBytes), v128.load(s + 3 * sBytes));
-    }
-  }
-  for (let r = 0; r < rows; r++) {
-    for (let c = r < fullRows ? fullCols : 0; c < cols; c++) {
-      store<f32>(T + <usize>c * tBytes + (<usize>r << 2), load<f32>(S + <usize>r * sBytes + (<usize>c << 2)));
-    }
-  }
-}
-
 /**
  * sparseWeightGradient for the columns from ... to (bytes) of dWᵀ, in blocks of blockBytes: dWᵀ's
  * row k is at dWt + k·wRowBytes, entry e's at dWt + offsets[e], columns at the same byte offsets as in dZ.
- * Rows start as x0·db, or (init false) go on from the values they hold.
+ * Rows start as x0·db.
  */
 function gradientColumns(
   dWt: usize, wRowBytes: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, K: i32,
-  rowBytes: usize, from: usize, to: usize, blockBytes: usize, init: bool = true,
+  rowBytes: usize, from: usize, to: usize, blockBytes: usize,
 ): void {
   const base = f32x4.splat(x0);
   for (let block = from; block < to; block += blockBytes) {
   const blockEnd = min(block + blockBytes, to);
-  if (init) for (let k = 0; k < K; k++) {
+  for (let k = 0; k < K; k++) {
     const row = dWt + <usize>k * wRowBytes;
     for (let n = block; n < blockEnd; n += 16) v128.store(row + n, f32x4.mul(base, v128.load(db + n)));
   }
@@ -374,8 +264,13 @@ function gradientColumns(
  * 1024 × 784 transpose took 1.3 ms, tiled 0.11; 2048 × 2048, 4.9 ms, tiled 2.6).
  */
 export function transpose(T: usize, S: usize, rows: i32, cols: i32): void {
+  transposeInto(T, rows << 2, S, rows, cols);
+}
+
+/** transpose into a T whose rows are tRowBytes apart (the sparse layer's padded Wᵀ). */
+export function transposeInto(T: usize, tRowBytes: i32, S: usize, rows: i32, cols: i32): void {
   const rowBytesS = <usize>cols << 2;
-  const rowBytesT = <usize>rows << 2;
+  const rowBytesT = <usize>tRowBytes;
   const fullRows = rows & ~3;
   const fullCols = cols & ~3;
   // Where T's rows are a multiple of 1 KB apart, 64 of them share a few L1 sets: then tiles are
@@ -390,7 +285,7 @@ export function transpose(T: usize, S: usize, rows: i32, cols: i32): void {
       for (let r = rb; r < rEnd; r += 4) {
         for (let c = cb; c < cEnd; c += 4) {
           const s = S + ((<usize>r * <usize>cols + <usize>c) << 2);
-          storeTransposed4(T + ((<usize>c * <usize>rows + <usize>r) << 2), rowBytesT,
+          storeTransposed4(T + <usize>c * rowBytesT + (<usize>r << 2), rowBytesT,
             v128.load(s), v128.load(s + rowBytesS), v128.load(s + 2 * rowBytesS), v128.load(s + 3 * rowBytesS));
         }
       }
@@ -399,12 +294,128 @@ export function transpose(T: usize, S: usize, rows: i32, cols: i32): void {
   // The edges: columns past the last multiple of 4 for the full row blocks, then the last rows.
   for (let r = 0; r < fullRows; r++) {
     for (let c = fullCols; c < cols; c++) {
-      store<f32>(T + ((<usize>c * <usize>rows + <usize>r) << 2), load<f32>(S + ((<usize>r * <usize>cols + <usize>c) << 2)));
+      store<f32>(T + <usize>c * rowBytesT + (<usize>r << 2), load<f32>(S + ((<usize>r * <usize>cols + <usize>c) << 2)));
     }
   }
   for (let r = fullRows; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
-      store<f32>(T + ((<usize>c * <usize>rows + <usize>r) << 2), load<f32>(S + ((<usize>r * <usize>cols + <usize>c) << 2)));
+      store<f32>(T + <usize>c * rowBytesT + (<usize>r << 2), load<f32>(S + ((<usize>r * <usize>cols + <usize>c) << 2)));
+    }
+  }
+}
+
+/**
+ * The batch's entries regrouped by pixel, for the weight gradient: pixel k's are entries k·M ...
+ * k·M + pixelCounts[k] − 1 (M slots each, the most it can have), in batch order; each holds its
+ * image's offset in the gradient's copy of dZ's block (b·byPixelBlockBytes(M)) and its d. One pass
+ * over the lists (sparsePixels', whose offsets are k·rowBytes); no counting pass first.
+ */
+export function sparseByPixel(
+  pixelCounts: usize, pixelOffsets: usize, pixelValues: usize, starts: usize, offsets: usize, values: usize, M: i32, K: i32, rowBytes: i32,
+): void {
+  memory.fill(pixelCounts, 0, <usize>K << 2);
+  // The pixel of an entry is its offset ÷ rowBytes, an exact multiple: a product with the
+  // reciprocal, rounded, is exact for these offsets and costs a fraction of a division.
+  const inverse = 1.0 / <f64>rowBytes;
+  const imageBytes = <i32>byPixelBlockBytes(M);
+  for (let b = 0; b < M; b++) {
+    const row = b * imageBytes;
+    const end = load<i32>(starts + (<usize>(b + 1) << 2));
+    for (let e = load<i32>(starts + (<usize>b << 2)); e < end; e++) {
+      const k = <usize><i32>(<f64>load<i32>(offsets + (<usize>e << 2)) * inverse + 0.5);
+      const at = pixelCounts + (k << 2);
+      const count = load<i32>(at);
+      store<i32>(at, count + 1);
+      const slot = k * <usize>M + <usize>count;
+      store<i32>(pixelOffsets + (slot << 2), row);
+      store<f32>(pixelValues + (slot << 2), load<f32>(values + (<usize>e << 2)));
+    }
+  }
+}
+
+/** dZ's columns per pass over the pixels (bytes): their rows, copied side by side, stay in L1. */
+const BY_PIXEL_BLOCK_BYTES: usize = 384;
+/** The four pixels' sums of a block sit at the start of PANEL; the block's rows of dZ after them. */
+const BY_PIXEL_TILE_BYTES: usize = 4 * BY_PIXEL_BLOCK_BYTES;
+
+/**
+ * Bytes per image in the weight gradient's copy of dZ's block for a batch of M: BY_PIXEL_BLOCK_BYTES,
+ * or less where M rows of it would not fit PANEL (batches beyond 600 or so). sparseByPixel gives
+ * each entry its image's offset in that copy.
+ */
+export function byPixelBlockBytes(M: i32): usize {
+  const fit = ((PANEL_CAPACITY - BY_PIXEL_TILE_BYTES) / <usize>max(M, 1)) & ~15;
+  return max<usize>(16, min(BY_PIXEL_BLOCK_BYTES, fit));
+}
+
+/**
+ * dW[N, K] = x0·db[n] + Σ_b d[b, k]·dZ[b, n] for the pixels k0 ... k1 − 1 (k0 a multiple of 4), from
+ * the entries by pixel (sparseByPixel); db = Σ_b dZ[b, :] first. Each pixel's row of dWᵀ is summed
+ * in registers, 24 outputs at a time, over its images in batch order (the forward's loop with the
+ * roles of Wᵀ and the images swapped), from a copy of dZ's block whose rows lie side by side (dZ's
+ * own rows are N·4 bytes apart, which for N = 256 ... 2048 puts all 64 of a block in a few sets of
+ * L1); four pixels' rows are then written into dW's columns as 4 × 4 transposes. Every element's
+ * sum is the same whatever the band, so a thread team splits the pixels.
+ */
+export function sparseWeightGradientByPixel(
+  dW: usize, pixelCounts: usize, pixelOffsets: usize, pixelValues: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32, k0: i32, k1: i32,
+): void {
+  const rowBytes = <usize>N << 2;
+  const wRowBytes = <usize>K << 2;
+  const base = f32x4.splat(x0);
+  const blockBytes = byPixelBlockBytes(M);
+  const tile = PANEL;
+  const rows = PANEL + BY_PIXEL_TILE_BYTES;
+  for (let block: usize = 0; block < rowBytes; block += blockBytes) {
+    const blockEnd = min(block + blockBytes, rowBytes);
+    copyColumns(rows, blockBytes, dZ + block, rowBytes, M, blockEnd - block);
+    // rows − block + b·blockBytes + n addresses dZ[b, n] for n in the block.
+    const g0 = rows - block;
+    for (let k = k0; k < k1; k += 4) {
+      const pixels = min(4, k1 - k);
+      for (let j = 0; j < pixels; j++) {
+        const first = (k + j) * M;
+        const last = first + load<i32>(pixelCounts + (<usize>(k + j) << 2));
+        const t = tile + <usize>j * BY_PIXEL_BLOCK_BYTES - block;
+        let n: usize = block;
+        for (; n + 96 <= blockEnd; n += 96) {
+          let c0 = f32x4.mul(base, v128.load(db + n)), c1 = f32x4.mul(base, v128.load(db + n, 16));
+          let c2 = f32x4.mul(base, v128.load(db + n, 32)), c3 = f32x4.mul(base, v128.load(db + n, 48));
+          let c4 = f32x4.mul(base, v128.load(db + n, 64)), c5 = f32x4.mul(base, v128.load(db + n, 80));
+          for (let e = first; e < last; e++) {
+            const d = v128.load32_splat(pixelValues + (<usize>e << 2));
+            const g = g0 + <usize>load<i32>(pixelOffsets + (<usize>e << 2)) + n;
+            c0 = madd(d, v128.load(g), c0); c1 = madd(d, v128.load(g, 16), c1);
+            c2 = madd(d, v128.load(g, 32), c2); c3 = madd(d, v128.load(g, 48), c3);
+            c4 = madd(d, v128.load(g, 64), c4); c5 = madd(d, v128.load(g, 80), c5);
+          }
+          v128.store(t + n, c0); v128.store(t + n, c1, 16); v128.store(t + n, c2, 32);
+          v128.store(t + n, c3, 48); v128.store(t + n, c4, 64); v128.store(t + n, c5, 80);
+        }
+        for (; n < blockEnd; n += 16) {
+          let c = f32x4.mul(base, v128.load(db + n));
+          for (let e = first; e < last; e++) {
+            const g = g0 + <usize>load<i32>(pixelOffsets + (<usize>e << 2)) + n;
+            c = madd(v128.load32_splat(pixelValues + (<usize>e << 2)), v128.load(g), c);
+          }
+          v128.store(t + n, c);
+        }
+      }
+      // The tile's rows are dWᵀ[k + j, block]: into dW[block's outputs, k ... k + pixels − 1].
+      const w = dW + (<usize>k << 2);
+      if (pixels == 4) {
+        for (let n = block; n < blockEnd; n += 16) {
+          const t = tile - block + n;
+          storeTransposed4(w + n * <usize>K, wRowBytes, v128.load(t), v128.load(t + BY_PIXEL_BLOCK_BYTES),
+            v128.load(t + 2 * BY_PIXEL_BLOCK_BYTES), v128.load(t + 3 * BY_PIXEL_BLOCK_BYTES));
+        }
+      } else {
+        for (let j = 0; j < pixels; j++) {
+          for (let n = block; n < blockEnd; n += 4) {
+            store<f32>(w + n * <usize>K + (<usize>j << 2), load<f32>(tile + <usize>j * BY_PIXEL_BLOCK_BYTES + n - block));
+          }
+        }
+      }
     }
   }
 }

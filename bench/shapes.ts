@@ -103,11 +103,11 @@ export function measureShapes(data: MnistData, widths = SHAPE_WIDTHS): ShapeFigu
     if (SparseFirstLayer.fits(w)) {
       // The input pipeline lists the batch's nonzero pixels, as in training (the first 64 images in order).
       const plan = new MemoryPlan(kernels.allocated);
-      const sparseRegions = SparseFirstLayer.plan(plan, PIXELS, w);
-      const inputRegions = InputPipeline.plan(plan, PIXELS, TEST_BATCH, w);
+      const sparseRegions = SparseFirstLayer.plan(plan, PIXELS, w, BATCH);
+      const inputRegions = InputPipeline.plan(plan, PIXELS, TEST_BATCH, SparseFirstLayer.rowBytes(w));
       kernels.allocatePlan(plan);
       const sparse = new SparseFirstLayer(kernels, PIXELS, w, sparseRegions);
-      const input = new InputPipeline(kernels, PIXELS, TEST_BATCH, w, inputRegions);
+      const input = new InputPipeline(kernels, PIXELS, TEST_BATCH, SparseFirstLayer.rowBytes(w), inputRegions);
       input.loadBatch(data.train.images, data.train.labels, identityOrder(BATCH), 0, BATCH, NORMALIZATION);
       const pixelLists = input.prepareForward(BATCH)!;
       let nonzero = 0;
@@ -116,7 +116,7 @@ export function measureShapes(data: MnistData, widths = SHAPE_WIDTHS): ShapeFigu
       const lists = sparseLists(sparse);
       add(`layer 1 sparse forward [64×784]·Wᵀ`, 2 * nonzero * w,
         () => k.sparseForward(Z, pixelLists.starts, pixelLists.offsets, pixelLists.values, lists.transposed, b, lists.rowSums, pixelLists.zeroValue, BATCH, w));
-      add(`layer 1 sparse dW[${w}×784], transpose included`, 2 * nonzero * w, () => sparse.backward(dW, b, dZ, pixelLists, BATCH));
+      add(`layer 1 sparse dW[${w}×784], all included`, 2 * nonzero * w, () => sparse.backward(dW, b, dZ, pixelLists, BATCH));
     }
   }
   return figures;

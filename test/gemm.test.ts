@@ -178,7 +178,7 @@ describe("transpose and columnSums", () => {
 });
 
 describe("sparse first layer kernels against float64", () => {
-  // 516 columns (2,064-byte rows) take the packed panels with partial blocks; 8 and 100 the direct loops.
+  // 516 columns (2,064-byte rows) are a wide layer: padded Wᵀ rows, the gradient by pixel; 8 and 100 narrow.
   for (const N of [8, 100, 516]) {
     it(`784 pixels → ${N}, forward and weight gradient`, () => {
       const K = 784;
@@ -193,13 +193,15 @@ describe("sparse first layer kernels against float64", () => {
       const starts = kernels.alloc(4 * (M + 1));
       const offsets = kernels.alloc(4 * M * K);
       const lists = kernels.allocFloats(M * K);
-      e.sparsePixels(offsets, lists, starts, pixels, M, K, table, N * 4, 0);
+      // Wᵀ's rows as the layer keeps them: padded for wide layers (516 outputs), the lists' offsets in them.
+      const rowBytes = e.sparseRowBytes(N);
+      e.sparsePixels(offsets, lists, starts, pixels, M, K, table, rowBytes, 0);
       const W = filled(N * K);
       const b = filled(N);
-      const Wt = kernels.allocFloats(K * N);
+      const Wt = kernels.alloc(K * rowBytes);
       const rowSums = kernels.allocFloats(N);
-      e.transpose(Wt, W.pointer, N, K);
-      e.columnSums(rowSums, Wt, K, N);
+      e.transposeInto(Wt, rowBytes, W.pointer, N, K);
+      e.columnSumsStrided(rowSums, Wt, K, N, rowBytes);
       const Z = kernels.allocFloats(M * N);
       e.sparseForward(Z, starts, offsets, lists, Wt, b.pointer, rowSums, values[0], M, N);
       const exact = new Float64Array(M * N);
@@ -223,8 +225,21 @@ describe("sparse first layer kernels against float64", () => {
       const dZ = filled(M * N);
       const db = kernels.allocFloats(N);
       e.columnSums(db, dZ.pointer, M, N);
+      // Narrow layers gather dWᵀ; wide ones (516) write dW [N, K] from the entries regrouped by pixel.
       const dWt = kernels.allocFloats(K * N);
-      e.sparseWeightGradient(dWt, starts, offsets, lists, dZ.pointer, db, values[0], M, N, K);
+      const byPixel = e.sparseGradientByPixel(N) !== 0;
+      assert.equal(byPixel, N >= 512);
+      if (byPixel) {
+        const counts = kernels.alloc(4 * K);
+        const pixelOffsets = kernels.alloc(4 * M * K);
+        const pixelValues = kernels.allocFloats(M * K);
+        const dW = kernels.allocFloats(N * K);
+        e.sparseByPixel(counts, pixelOffsets, pixelValues, starts, offsets, lists, M, K, rowBytes);
+        e.sparseWeightGradientByPixel(dW, counts, pixelOffsets, pixelValues, dZ.pointer, db, values[0], M, N, K, 0, K);
+        e.transpose(dWt, dW, N, K);
+      } else {
+        e.sparseWeightGradient(dWt, starts, offsets, lists, dZ.pointer, db, values[0], M, N, K);
+      }
       const exactG = new Float64Array(K * N);
       const magnitudeG = new Float64Array(K * N);
       for (let k = 0; k < K; k++) {
@@ -241,36 +256,55 @@ describe("sparse first layer kernels against float64", () => {
   }
 });
 
-describe("sparseWeightGradientDirect: dW straight from the panels, the bits of dWᵀ transposed", () => {
-  // 100 images with every pixel set (78,400 entries) take more than one run of PACKED_OFFSETS; 781 pixels the transposes' tails.
-  for (const [M, N, K, density] of [[5, 516, 784, 0.2], [64, 1024, 784, 0.2], [100, 512, 784, 1], [7, 520, 781, 0.5]]) {
+describe("sparseWeightGradientByPixel: dW from the entries by pixel, the bits of the narrow path's dWᵀ transposed", () => {
+  // 100 images with every pixel set (78,400 entries, 100 per pixel), batches past the copy of dZ's
+  // blocks at full width (700: narrower blocks), 781 pixels (the last group of four short), and bands
+  // of pixels as a thread team cuts them.
+  for (const [M, N, K, density] of [[5, 516, 784, 0.2], [64, 1024, 784, 0.2], [100, 512, 784, 1], [7, 520, 781, 0.5], [700, 512, 784, 0.2], [64, 2048, 784, 0.2]]) {
     it(`${M} images of ${K} pixels (${density * 100}% set) → ${N}`, () => {
-      assert.equal(e.sparseGradientDirect(N, K), 1);
+      assert.equal(e.sparseGradientByPixel(N), 1);
       const pixels = kernels.alloc(M * K);
       const bytes = kernels.bytes();
       for (let i = 0; i < M * K; i++) bytes[pixels + i] = random.nextFloat() < density ? 1 + random.nextInt(0, 254) : 0;
       const table = kernels.allocFloats(512);
       e.pixelTable(table, 0.1307, 0.3081);
-      const starts = kernels.alloc(4 * (M + 1));
-      const offsets = kernels.alloc(4 * M * K);
-      const lists = kernels.allocFloats(M * K);
-      e.sparsePixels(offsets, lists, starts, pixels, M, K, table, N * 4, 0);
       const x0 = kernels.floats(table, 1)[0];
+      const list = (rowBytes: number) => {
+        const starts = kernels.alloc(4 * (M + 1));
+        const offsets = kernels.alloc(4 * M * K);
+        const values = kernels.allocFloats(M * K);
+        e.sparsePixels(offsets, values, starts, pixels, M, K, table, rowBytes, 0);
+        return { starts, offsets, values };
+      };
       const dZ = filled(M * N);
       const db = kernels.allocFloats(N);
       e.columnSums(db, dZ.pointer, M, N);
+      const narrow = list(N * 4);
       const dWt = kernels.allocFloats(K * N);
       const viaTranspose = kernels.allocFloats(N * K);
-      e.sparseWeightGradient(dWt, starts, offsets, lists, dZ.pointer, db, x0, M, N, K);
+      e.sparseWeightGradient(dWt, narrow.starts, narrow.offsets, narrow.values, dZ.pointer, db, x0, M, N, K);
       e.transpose(viaTranspose, dWt, K, N);
-      const direct = kernels.allocFloats(N * K);
-      e.sparseWeightGradientDirect(direct, starts, offsets, lists, dZ.pointer, db, x0, M, N, K);
-      assert.deepEqual(kernels.floats(direct, N * K), kernels.floats(viaTranspose, N * K));
+      const wide = list(e.sparseRowBytes(N));
+      const counts = kernels.alloc(4 * K);
+      const pixelOffsets = kernels.alloc(4 * M * K);
+      const pixelValues = kernels.allocFloats(M * K);
+      e.sparseByPixel(counts, pixelOffsets, pixelValues, wide.starts, wide.offsets, wide.values, M, K, e.sparseRowBytes(N));
+      const whole = kernels.allocFloats(N * K);
+      e.sparseWeightGradientByPixel(whole, counts, pixelOffsets, pixelValues, dZ.pointer, db, x0, M, N, K, 0, K);
+      assert.deepEqual(kernels.floats(whole, N * K), kernels.floats(viaTranspose, N * K));
+      const banded = kernels.allocFloats(N * K);
+      for (const [k0, k1] of [[0, 196], [196, 392], [392, K]]) {
+        e.sparseWeightGradientByPixel(banded, counts, pixelOffsets, pixelValues, dZ.pointer, db, x0, M, N, K, k0, k1);
+      }
+      assert.deepEqual(kernels.floats(banded, N * K), kernels.floats(whole, N * K));
     });
   }
-  it("is chosen by shape: narrow layers keep dWᵀ", () => {
-    assert.equal(e.sparseGradientDirect(64, 784), 0);
-    assert.equal(e.sparseGradientDirect(512, 784), 1);
+  it("is chosen by shape, with Wᵀ's rows padded: narrow layers keep dWᵀ", () => {
+    assert.equal(e.sparseGradientByPixel(64), 0);
+    assert.equal(e.sparseGradientByPixel(256), 0);
+    assert.equal(e.sparseGradientByPixel(512), 1);
+    assert.equal(e.sparseRowBytes(256), 1024);
+    assert.equal(e.sparseRowBytes(1024), 4096 + 64);
   });
 });
 
@@ -282,7 +316,7 @@ describe("the memory plan keeps transposed copies only where the kernels read th
     for (const k of [1, 2, 3, 4]) assert.ok(plan.includes(`layer${k}.Wt`), `layer${k}.Wt`);
     assert.ok(plan.includes("sparse.gradientTransposed"));
   });
-  it("3 × 1024 keeps neither for its wide layers (gemmNTPacked and sparseWeightGradientDirect read and write W and dW themselves)", () => {
+  it("3 × 1024 keeps neither for its wide layers (gemmNTPacked and sparseWeightGradientByPixel read and write W and dW themselves)", () => {
     const plan = names(1024, 3);
     assert.ok(!plan.includes("layer1.Wt"), plan.join(", "));
     // The 10 × 1024 output layer is small enough for the unpacked product: its Wᵀ (40 KB) stays.

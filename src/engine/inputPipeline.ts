@@ -96,23 +96,23 @@ export class InputPipeline {
   private readonly lists: PixelLists = { starts: 0, offsets: 0, values: 0, zeroValue: 0 };
 
   /**
-   * Places the pipeline's buffers in a model's memory plan (mlp.ts). `sparseWidth`: the width of
-   * the first layer where it can take the sparse path (the lists hold offsets into its Wᵀ rows),
-   * undefined where it cannot.
+   * Places the pipeline's buffers in a model's memory plan (mlp.ts). `sparseRowBytes`: where the
+   * first layer can take the sparse path, the bytes between the rows of its Wᵀ (the lists hold
+   * offsets of those rows: SparseFirstLayer.rowBytes); undefined where it cannot.
    */
-  static plan(plan: MemoryPlan, inSize: number, maxBatch: number, sparseWidth?: number, keepLists = true): InputRegions {
+  static plan(plan: MemoryPlan, inSize: number, maxBatch: number, sparseRowBytes?: number, keepLists = true): InputRegions {
     const x = plan.takeFloats("input.x", maxBatch * inSize);
     const pixels = plan.take("input.pixels", maxBatch * inSize);
     const labels = plan.take("input.labels", maxBatch);
     const pixelTable = plan.takeFloats("input.pixelTable", 512);
-    const batchLists = sparseWidth === undefined ? undefined : {
+    const batchLists = sparseRowBytes === undefined ? undefined : {
       starts: plan.take("input.lists.starts", 4 * (maxBatch + 1)),
       offsets: plan.take("input.lists.offsets", 4 * maxBatch * inSize),
       values: plan.takeFloats("input.lists.values", maxBatch * inSize),
     };
     // Keeping lists only pays for image-sized inputs read more than once (and is reserved once, with
     // the model, so that the memory never grows under views handed out earlier).
-    const kept = keepLists && sparseWidth !== undefined && inSize >= 256 ? {
+    const kept = keepLists && sparseRowBytes !== undefined && inSize >= 256 ? {
       starts: plan.take("input.kept.starts", 4 * (KEPT_IMAGES + 1)),
       offsets: plan.take("input.kept.offsets", 4 * KEPT_ENTRIES),
       values: plan.takeFloats("input.kept.values", KEPT_ENTRIES),
@@ -122,7 +122,7 @@ export class InputPipeline {
 
   /** `regions`: where InputPipeline.plan placed the buffers, in memory the kernels have allocated. */
   constructor(
-    private readonly kernels: Kernels, readonly inSize: number, readonly maxBatch: number, private readonly sparseWidth: number | undefined,
+    private readonly kernels: Kernels, readonly inSize: number, readonly maxBatch: number, private readonly sparseRowBytes: number | undefined,
     regions: InputRegions,
   ) {
     this.x = regions.x;
@@ -192,7 +192,7 @@ export class InputPipeline {
    */
   prepareForward(count: number): PixelLists | undefined {
     let sparse = false;
-    if (this.sparseWidth !== undefined && this.inputIsPixels) {
+    if (this.sparseRowBytes !== undefined && this.inputIsPixels) {
       const images = this.runImages;
       if (!(images && this.isKept(images, this.runFirst, count))) this.copyPendingPixels();
       sparse = images ? this.listInOrder(images, this.runFirst, count) : this.listBatch(count);
@@ -206,7 +206,7 @@ export class InputPipeline {
   private listBatch(count: number): boolean {
     const { starts, offsets, values } = this.batchLists!;
     const entries = this.kernels.exports.sparsePixels(offsets, values, starts, this.pixels, count, this.inSize, this.pixelTable,
-      this.sparseWidth! * 4, 0);
+      this.sparseRowBytes!, 0);
     this.use(starts, offsets, values);
     return entries <= SPARSE_MAX_DENSITY * count * this.inSize;
   }
@@ -235,7 +235,7 @@ export class InputPipeline {
       const room = first === this.keptCount && first + count <= KEPT_IMAGES && this.keptEntries + count * this.inSize <= KEPT_ENTRIES;
       if (!room) return this.listBatch(count);
       this.keptEntries = this.kernels.exports.sparsePixels(kept.offsets, kept.values, kept.starts + 4 * first, this.pixels, count,
-        this.inSize, this.pixelTable, this.sparseWidth! * 4, this.keptEntries);
+        this.inSize, this.pixelTable, this.sparseRowBytes!, this.keptEntries);
       this.keptCount = first + count;
     }
     const starts = kept.starts + 4 * first;

@@ -13,6 +13,7 @@ export interface KernelExports {
   denseForward(Z: number, A: number, X: number, W: number, Wt: number, b: number, batch: number, inSize: number, outSize: number, kind: number, param: number): void;
   denseBackward(dX: number, dW: number, db: number, dY: number, X: number, W: number, batch: number, inSize: number, outSize: number, kind: number, Zbelow: number, param: number): void;
   columnSums(s: number, M: number, rows: number, cols: number): void;
+  columnSumsStrided(s: number, M: number, rows: number, cols: number, rowBytes: number): void;
   activationForward(kind: number, A: number, Z: number, n: number, param: number): void;
   activationBackward(kind: number, dZ: number, dA: number, Z: number, A: number, n: number, param: number): void;
   /** PReLU with its slope read from memory; the backward also writes the slope's gradient. */
@@ -31,23 +32,23 @@ export interface KernelExports {
   pixelTable(table: number, mean: number, std: number): void;
   sparsePixels(offsets: number, values: number, starts: number, pixels: number, count: number, size: number, table: number, rowBytes: number, firstEntry: number): number;
   sparseForward(Z: number, starts: number, offsets: number, values: number, Wt: number, bias: number, rowSums: number, x0: number, M: number, N: number): void;
+  sparseByPixel(pixelCounts: number, pixelOffsets: number, pixelValues: number, starts: number, offsets: number, values: number, M: number, K: number, rowBytes: number): void;
+  sparseWeightGradientByPixel(dW: number, pixelCounts: number, pixelOffsets: number, pixelValues: number, dZ: number, db: number, x0: number, M: number, N: number, K: number, k0: number, k1: number): void;
   sparseWeightGradient(dWt: number, starts: number, offsets: number, values: number, dZ: number, db: number, x0: number, M: number, N: number, K: number): void;
   batchNormForward(Y: number, X: number, gamma: number, beta: number, mean: number, rstd: number, runningMean: number, runningVar: number, batchesTracked: number, batch: number, n: number, training: number, momentum: number, eps: number): void;
   batchNormBackward(dX: number, dGamma: number, dBeta: number, dY: number, X: number, gamma: number, mean: number, rstd: number, batch: number, n: number): void;
   layerNormForward(Y: number, X: number, gamma: number, beta: number, mean: number, rstd: number, batch: number, n: number, eps: number): void;
   layerNormBackward(dX: number, dGamma: number, dBeta: number, dY: number, X: number, gamma: number, mean: number, rstd: number, batch: number, n: number): void;
-  sparseWeightGradientDirect(dW: number, starts: number, offsets: number, values: number, dZ: number, db: number, x0: number, M: number, N: number, K: number): void;
-  /** The two weight gradients above for a band of the outputs (from ... to − 1) only, for a thread team. */
-  sparseWeightGradientDirectColumns(dW: number, starts: number, offsets: number, values: number, dZ: number, db: number, x0: number, M: number, N: number, K: number, from: number, to: number): void;
+  /** The weight gradient above for a band of the outputs (from ... to − 1) only, for a thread team. */
   sparseWeightGradientColumns(dWt: number, starts: number, offsets: number, values: number, dZ: number, db: number, x0: number, M: number, N: number, K: number, from: number, to: number): void;
-  /** Whether sparseWeightGradient sums N outputs unpacked (the path sparseWeightGradientColumns takes). */
-  sparseGradientUnpacked(N: number): number;
-  /** Shape rules the memory plan asks before a model exists (1: yes, 0: no). */
-  sparseGradientDirect(N: number, K: number): number;
+  /** Shape rules the memory plan asks before a model exists (bytes; 1: yes, 0: no). */
+  sparseRowBytes(N: number): number;
+  sparseGradientByPixel(N: number): number;
   denseKeepsTransposed(inSize: number, outSize: number): number;
   gemmPacks(K: number, N: number): number;
   gemmNTPacked(C: number, A: number, B: number, bias: number, M: number, N: number, K: number): void;
   transpose(T: number, S: number, rows: number, cols: number): void;
+  transposeInto(T: number, tRowBytes: number, S: number, rows: number, cols: number): void;
   lookupPixels(dst: number, src: number, n: number, table: number): void;
   expElementwise(out: number, x: number, n: number): void;
   expm1Elementwise(out: number, x: number, n: number): void;

@@ -108,7 +108,7 @@ export function mlpMemoryPlan(
   const optimizerBlocks = OPTIMIZERS[optimizer].state.map((name) => plan.takeFloats(`optimizer.${name}`, layout.size));
   const first = layout.linears[0];
   const sparseFits = SparseFirstLayer.fits(first.outSize);
-  const input = InputPipeline.plan(plan, config.inSize, maxBatch, sparseFits ? first.outSize : undefined, keepLists);
+  const input = InputPipeline.plan(plan, config.inSize, maxBatch, sparseFits ? SparseFirstLayer.rowBytes(first.outSize) : undefined, keepLists);
   const probs = plan.takeFloats("probs", maxBatch * config.outSize);
   const gradientA = plan.takeFloats("gradientA", maxBatch * widest);
   const gradientB = plan.takeFloats("gradientB", maxBatch * widest);
@@ -137,7 +137,7 @@ export function mlpMemoryPlan(
   // Wᵀ only where the product reads it unpacked (the narrow layers); wider ones pack straight from W.
   const keepsTransposed = (layer: DenseLayer) => probeKernels().exports.denseKeepsTransposed(layer.inSize, layer.outSize) !== 0;
   const transposedWeights = layers.map((layer, k) => (k === 0 || !keepsTransposed(layer) ? 0 : plan.takeFloats(`layer${k}.Wt`, layer.inSize * layer.outSize)));
-  const sparse = sparseFits ? SparseFirstLayer.plan(plan, first.inSize, first.outSize) : undefined;
+  const sparse = sparseFits ? SparseFirstLayer.plan(plan, first.inSize, first.outSize, maxBatch) : undefined;
   // Kernel scratch (a GEMM's packing buffers, say) goes here: plan.take("gemm.<what>", bytes), and
   // the pointer into MlpRegions, so that it is counted in the size checked before a run.
   // Reserved with the model, not when diagnostics first run: memory never grows under views handed out earlier.
@@ -264,7 +264,7 @@ export class Mlp {
     // The trainable prefix only: a norm layer's running statistics after it are buffers, not parameters.
     this.stepPointers = { params: this.params, grads: this.grads, state: this.optimizerBlocks, n: this.layout.trainableSize };
     const first = this.layout.linears[0];
-    this.input = new InputPipeline(kernels, config.inSize, maxBatch, regions.sparse ? first.outSize : undefined, regions.input);
+    this.input = new InputPipeline(kernels, config.inSize, maxBatch, regions.sparse ? SparseFirstLayer.rowBytes(first.outSize) : undefined, regions.input);
     this.probs = regions.probs;
     this.gradientA = regions.gradientA;
     this.gradientB = regions.gradientB;
@@ -473,6 +473,7 @@ export class Mlp {
       if (index === 0 && this.sparseLists) {
         if (this.team && sparseSplits(count, out)) {
           const lists = this.sparseLists;
+          this.sparse!.refresh(W, this.team);
           this.team.run(this.bands(count).map(([r0, r1]) => (r1 === r0 ? [] : [
             this.sparse!.forwardCall(layer.Y + r0 * out * 4, W, b, lists, r0, r1 - r0),
             ...(fused !== 0 ? [{ fn: "activationForward", args: [kind, layer.A + r0 * out * 4, layer.Z + r0 * out * 4, (r1 - r0) * out, this.activationParam] }] : []),

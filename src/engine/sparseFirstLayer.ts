@@ -12,32 +12,49 @@ import { probeKernels, type Kernels, type MemoryPlan } from "./kernels.js";
 export interface SparseRegions {
   transposed: number;
   rowSums: number;
+  /** Narrow layers: dWᵀ [in, out], transposed into dW after each backward; 0 for wide ones. */
   gradientTransposed: number;
+  /** Wide layers: the batch's entries regrouped by pixel (sparseByPixel); 0 for narrow ones. */
+  pixelCounts: number;
+  pixelOffsets: number;
+  pixelValues: number;
 }
 
 export class SparseFirstLayer {
-  /** Wᵀ [in, out] and Σ_k W[n, k], derived from the weights: refreshed before use once stale. */
+  /** Wᵀ [in, out] (rows rowBytes apart) and Σ_k W[n, k], derived from the weights: refreshed before use once stale. */
   private readonly transposed: number;
   private readonly rowSums: number;
+  private readonly rowBytes: number;
   private stale = true;
-  /** dWᵀ [in, out], turned into dW in the gradient block after each backward; 0 where dW is written directly. */
-  private readonly gradientTransposed: number;
+  private readonly regions: SparseRegions;
 
-  /** Places the layer's buffers in a model's memory plan (mlp.ts). */
-  static plan(plan: MemoryPlan, inSize: number, outSize: number): SparseRegions {
-    // Wide layers write dW straight from the kernel's panels: no dWᵀ (6.4 MB at 784 × 2048).
-    const direct = probeKernels().exports.sparseGradientDirect(outSize, inSize) !== 0;
+  /** Bytes between the rows of Wᵀ for a layer of `outSize` outputs (padded for wide layers); the lists' offsets count in them. */
+  static rowBytes(outSize: number): number {
+    return probeKernels().exports.sparseRowBytes(outSize);
+  }
+
+  /**
+   * Places the layer's buffers in a model's memory plan (mlp.ts). Narrow layers gather the weight
+   * gradient into dWᵀ; wide ones (sparseGradientByPixel) write dW from entries regrouped by pixel,
+   * maxBatch slots per pixel (400 KB at batch 64), where dWᵀ would be 6.4 MB at 784 × 2048.
+   */
+  static plan(plan: MemoryPlan, inSize: number, outSize: number, maxBatch: number): SparseRegions {
+    const byPixel = probeKernels().exports.sparseGradientByPixel(outSize) !== 0;
     return {
-      transposed: plan.takeFloats("sparse.transposed", inSize * outSize),
+      transposed: plan.take("sparse.transposed", inSize * SparseFirstLayer.rowBytes(outSize)),
       rowSums: plan.takeFloats("sparse.rowSums", outSize),
-      gradientTransposed: direct ? 0 : plan.takeFloats("sparse.gradientTransposed", inSize * outSize),
+      gradientTransposed: byPixel ? 0 : plan.takeFloats("sparse.gradientTransposed", inSize * outSize),
+      pixelCounts: byPixel ? plan.take("sparse.pixelCounts", 4 * inSize) : 0,
+      pixelOffsets: byPixel ? plan.take("sparse.pixelOffsets", 4 * inSize * maxBatch) : 0,
+      pixelValues: byPixel ? plan.takeFloats("sparse.pixelValues", inSize * maxBatch) : 0,
     };
   }
 
   constructor(private readonly kernels: Kernels, readonly inSize: number, readonly outSize: number, regions: SparseRegions) {
     this.transposed = regions.transposed;
     this.rowSums = regions.rowSums;
-    this.gradientTransposed = regions.gradientTransposed;
+    this.rowBytes = SparseFirstLayer.rowBytes(outSize);
+    this.regions = regions;
   }
 
   /** Whether a layer of this shape can take the sparse path at all. */
@@ -50,12 +67,22 @@ export class SparseFirstLayer {
     this.stale = true;
   }
 
-  /** Wᵀ and its row sums, rebuilt from W when the weights changed. */
-  private refresh(W: number): void {
+  /**
+   * Wᵀ and its row sums, rebuilt from W when the weights changed. A team splits the outputs: each
+   * thread writes its band of Wᵀ's columns and sums them (copies, and each column's sum in order).
+   */
+  refresh(W: number, team?: ThreadTeam): void {
     if (!this.stale) return;
     const k = this.kernels.exports;
-    k.transpose(this.transposed, W, this.outSize, this.inSize);
-    k.columnSums(this.rowSums, this.transposed, this.inSize, this.outSize);
+    if (team) {
+      runBands(team, this.outSize, (n0, n1) => [
+        { fn: "transposeInto", args: [this.transposed + n0 * 4, this.rowBytes, W + n0 * this.inSize * 4, n1 - n0, this.inSize] },
+        { fn: "columnSumsStrided", args: [this.rowSums + n0 * 4, this.transposed + n0 * 4, this.inSize, n1 - n0, this.rowBytes] },
+      ]);
+    } else {
+      k.transposeInto(this.transposed, this.rowBytes, W, this.outSize, this.inSize);
+      k.columnSumsStrided(this.rowSums, this.transposed, this.inSize, this.outSize, this.rowBytes);
+    }
     this.stale = false;
   }
 
@@ -68,7 +95,7 @@ export class SparseFirstLayer {
 
   /**
    * The call that computes rows first ... first + count − 1 of Z (Z pointing at row `first`) for a
-   * thread team; Wᵀ is refreshed here first, once, on the calling thread.
+   * thread team; Wᵀ is refreshed here first if the model has not (with its team) already.
    */
   forwardCall(Z: number, W: number, b: number, lists: PixelLists, first: number, count: number): KernelCall {
     this.refresh(W);
@@ -77,25 +104,47 @@ export class SparseFirstLayer {
 
   /**
    * dW [out, in] and db for the listed batch, from dZ [count, out]. With a team, each thread sums the
-   * weight gradient of a band of the outputs (dW's rows), column by column as the whole call does,
-   * so the same bits (where the gradient goes through its packed dWᵀ path, one thread does it all).
+   * weight gradient of a band of dW's columns (pixels: wide layers) or rows (outputs: narrow ones),
+   * each element as the whole call sums it, so the same bits.
    */
   backward(dW: number, db: number, dZ: number, lists: PixelLists, count: number, team?: ThreadTeam): void {
     const k = this.kernels.exports;
     k.columnSums(db, dZ, count, this.outSize);
-    const direct = this.gradientTransposed === 0;
-    const target = direct ? dW : this.gradientTransposed;
-    if (team && (direct || k.sparseGradientUnpacked(this.outSize))) {
-      const fn = direct ? "sparseWeightGradientDirectColumns" : "sparseWeightGradientColumns";
-      team.run(Array.from({ length: team.size }, (_, t) => {
-        const [from, to] = band(this.outSize, team.size, t);
-        return to > from ? [{ fn, args: [target, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, from, to] }] : [];
-      }));
-    } else if (direct) {
-      k.sparseWeightGradientDirect(dW, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize);
-    } else {
-      k.sparseWeightGradient(target, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize);
+    const { gradientTransposed: dWt, pixelCounts, pixelOffsets, pixelValues } = this.regions;
+    if (dWt === 0) {
+      // Regrouped once, on this thread; then each thread takes a band of the pixels.
+      k.sparseByPixel(pixelCounts, pixelOffsets, pixelValues, lists.starts, lists.offsets, lists.values, count, this.inSize, this.rowBytes);
+      if (team) {
+        runBands(team, this.inSize, (k0, k1) => [{
+          fn: "sparseWeightGradientByPixel", args: [dW, pixelCounts, pixelOffsets, pixelValues, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, k0, k1],
+        }]);
+      } else {
+        k.sparseWeightGradientByPixel(dW, pixelCounts, pixelOffsets, pixelValues, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, 0, this.inSize);
+      }
+      return;
     }
-    if (!direct) k.transpose(dW, this.gradientTransposed, this.inSize, this.outSize);
+    if (team) {
+      runBands(team, this.outSize, (from, to) => [
+        { fn: "sparseWeightGradientColumns", args: [dWt, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, from, to] },
+      ]);
+    } else {
+      k.sparseWeightGradient(dWt, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize);
+    }
+    // dW [out, in] = dWᵀ transposed; a team takes a band of its columns (the pixels) per thread.
+    if (team) {
+      runBands(team, this.inSize, (k0, k1) => [
+        { fn: "transposeInto", args: [dW + k0 * 4, this.inSize * 4, dWt + k0 * this.outSize * 4, k1 - k0, this.outSize] },
+      ]);
+    } else {
+      k.transpose(dW, dWt, this.inSize, this.outSize);
+    }
   }
+}
+
+/** Runs calls(from, to) on each of a team's threads for its band of `count` (multiples of 4). */
+function runBands(team: ThreadTeam, count: number, calls: (from: number, to: number) => KernelCall[]): void {
+  team.run(Array.from({ length: team.size }, (_, t) => {
+    const [from, to] = band(count, team.size, t);
+    return to > from ? calls(from, to) : [];
+  }));
 }

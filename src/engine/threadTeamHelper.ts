@@ -17,17 +17,15 @@ const { words, args } = controlViews(control);
 Atomics.store(words, DONE, 0);
 Atomics.notify(words, DONE);
 
-let seen = 0;
-for (;;) {
-  const job = waitForChange(words, JOB, seen, HELPER_SPIN_MS);
-  if (job === CLOSE) break;
-  seen = job;
+/** Runs one job's calls; a function of its own, so that V8 optimises it after a few calls (a loop at a module's top level waits for on-stack replacement). */
+function runJob(job: number): void {
   try {
     const count = Atomics.load(words, CALL_COUNT);
     for (let c = 0; c < count; c++) {
       const fn = functions[words[FUNCTION + c]];
-      const a = args.subarray(c * MAX_ARGS, (c + 1) * MAX_ARGS);
-      fn(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
+      const at = c * MAX_ARGS;
+      fn(args[at], args[at + 1], args[at + 2], args[at + 3], args[at + 4], args[at + 5], args[at + 6], args[at + 7],
+        args[at + 8], args[at + 9], args[at + 10], args[at + 11], args[at + 12], args[at + 13], args[at + 14], args[at + 15]);
     }
   } catch (error) {
     errors.postMessage((error as Error).stack ?? String(error));
@@ -35,4 +33,12 @@ for (;;) {
   }
   Atomics.store(words, DONE, job);
   Atomics.notify(words, DONE);
+}
+
+let seen = 0;
+for (;;) {
+  const job = waitForChange(words, JOB, seen, HELPER_SPIN_MS);
+  if (job === CLOSE) break;
+  seen = job;
+  runJob(job);
 }
