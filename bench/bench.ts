@@ -201,20 +201,23 @@ async function main(): Promise<void> {
   if (!flags["skip-scaling"]) {
     const nets = [...SCALING_NETS, ...EXTRA_NETS];
     const steps = nets.map((net) => stepsFor(net, scalingGflop));
-    const warm = 3;
+    // Untimed steps first, as many as are timed (a tenth of a second to a second), on both sides: a
+    // model on two workers starts new threads, whose first hundred steps or so run 20–50% slower
+    // (their JavaScript and kernels not yet optimised); three steps measured that start, not training.
+    const warm = steps;
     scaling = nets.map((net) => ({ net: netLabel(net), layers: net.layers, width: net.width, sweep: net.sweep,
       mflopPerSample: flopsPerSample(net) / 1e6, actlab: 0, rounds: { actlab: [], actlab2: [], pytorch1: [], pytorch2: [] } }));
     for (let round = 0; round < rounds; round++) {
       process.stderr.write(`scaling round ${round + 1}/${rounds}: actlab…`);
       nets.forEach((net, i) => {
-        scaling![i].rounds.actlab.push(measureNet(data, net, steps[i], warm, round));
-        if (netShares(net)) scaling![i].rounds.actlab2.push(measureNet(data, net, steps[i], warm, round, 2));
+        scaling![i].rounds.actlab.push(measureNet(data, net, steps[i], warm[i], round));
+        if (netShares(net)) scaling![i].rounds.actlab2.push(measureNet(data, net, steps[i], warm[i], round, 2));
       });
       if (!unavailable) {
         for (const threads of [1, 2] as const) {
           process.stderr.write(` PyTorch ${threads}t…`);
           const run = await runPytorch(["--models", nets.map((n) => `${netLabel(n)}:relu`).join(","), "--steps-list", steps.join(","),
-            "--warmup", String(warm), "--no-eval", "--threads", String(threads), "--seed", String(round)]);
+            "--warmup", String(Math.max(...warm)), "--no-eval", "--threads", String(threads), "--seed", String(round)]);
           for (const record of run.records) {
             const row = scaling.find((r) => r.net === record.net);
             row?.rounds[threads === 1 ? "pytorch1" : "pytorch2"].push(record.samples_per_s);

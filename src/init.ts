@@ -174,9 +174,11 @@ function orthogonal(out: Float32Array, rows: number, cols: number, gain: number,
  * ([out, in], fan_in = in) then the bias, each drawn in order from `random`. For `pytorch` this is
  * exactly the sequence of draws actlab made before --init existed.
  */
-export function initialParameters(layout: ParameterLayout, init: InitName, gain: number, random: Random): Float32Array {
+export function initialParameters(
+  layout: ParameterLayout, init: InitName, gain: number, random: Random, block: Float32Array = new Float32Array(layout.size),
+): Float32Array {
   const scheme: InitScheme = INIT_SCHEMES[init];
-  const block = new Float32Array(layout.size);
+  if (block.length !== layout.size) throw new Error(`a block of ${block.length} floats for a layout of ${layout.size}`);
   for (const linear of layout.linears) {
     const { weight, bias } = linear;
     drawTensor(block.subarray(weight.offset, weight.offset + weight.size), linear.outSize, linear.inSize, scheme.weight(linear.inSize, linear.outSize, gain), random);

@@ -49,6 +49,50 @@ describe("unit diagnostics", () => {
     assert.deepEqual(hidden.map((h) => h.dead_fraction), [null, null]);
   });
 
+  it("counts saturation the same when a batch's derivatives go through the scratch in pieces", () => {
+    // 300 units × 250 rows = 75,000 derivatives: two pieces of the 65,536-float scratch, cut inside a row.
+    const config = mlpConfig({ inSize: 784, outSize: 10, hiddenSize: 300, numHiddenLayers: 2, activation: "sigmoid" });
+    const model = new Mlp(config, 250, "sgd", { trainRows: 64 });
+    assert.ok(model.diagnosticScratch.floats < 250 * 300, "the batch needs more than one piece");
+    model.initialize(Random.fromSeed(4));
+    const params = model.parameters();
+    // Large first-layer biases of both signs: many units saturated on every row, some never.
+    const layer = model.layers[0];
+    for (let n = 0; n < 300; n++) params[layer.bias.offset + n] = (n % 7) * 3 - 9;
+    model.writeParameters(params);
+    const input = new Float32Array(250 * 784);
+    Random.fromSeed(5).fillUniform(input, 1);
+    model.input.setInput(input, 250, new Array(250).fill(0));
+    model.forward(250, "eval");
+    const stats = new UnitStatistics(model);
+    stats.observe(250);
+    // The same count from Z directly: σ'(z) = σ(z)(1 − σ(z)) below 1% of 0.25, in more than half the rows.
+    const z = model.kernels.floats(layer.Z, 250 * 300);
+    let saturated = 0;
+    for (let n = 0; n < 300; n++) {
+      let rows = 0;
+      for (let r = 0; r < 250; r++) {
+        const s = 1 / (1 + Math.exp(-z[r * 300 + n]));
+        if (s * (1 - s) < 0.0025) rows++;
+      }
+      if (rows > 125) saturated++;
+    }
+    assert.ok(saturated > 50 && saturated < 250, `${saturated} saturated units: the case tests both kinds`);
+    assert.equal(stats.hidden()[0].saturated_fraction, saturated / 300);
+  });
+
+  it("refuses a training step larger than the rows the model's training buffers hold", () => {
+    const model = new Mlp(mlpConfig({ inSize: 4, outSize: 3, hiddenSize: 8, numHiddenLayers: 2, activation: "tanh" }), 32, "sgd", { trainRows: 8 });
+    model.initialize(Random.fromSeed(1));
+    model.input.setInput(new Float32Array(32 * 4), 32, new Array(32).fill(0));
+    model.forward(32, "eval");
+    assert.throws(() => model.forward(9, "train"), /training step of 9 rows, but this model's training buffers hold 8/);
+    model.forward(8, "train");
+    model.loss(8);
+    assert.throws(() => model.backward(9), /trainRows/);
+    assert.throws(() => new Mlp(model.config, 32, "sgd", { trainRows: 33 }), /trainRows 33/);
+  });
+
   it("reports each layer's gradient and update norms and counts non-finite values", () => {
     const model = craftedModel("tanh");
     model.loss(16);

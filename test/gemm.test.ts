@@ -178,8 +178,9 @@ describe("transpose and columnSums", () => {
 });
 
 describe("sparse first layer kernels against float64", () => {
-  // 516 columns (2,064-byte rows) are a wide layer: padded Wᵀ rows, the gradient by pixel; 8 and 100 narrow.
-  for (const N of [8, 100, 516]) {
+  // 516 columns (2,064-byte rows) are a wide layer: padded Wᵀ rows, the gradient by pixel; 132 that
+  // gradient without padding; 8 and 100 the narrow path.
+  for (const N of [8, 100, 132, 516]) {
     it(`784 pixels → ${N}, forward and weight gradient`, () => {
       const K = 784;
       const M = 5;
@@ -228,7 +229,7 @@ describe("sparse first layer kernels against float64", () => {
       // Narrow layers gather dWᵀ; wide ones (516) write dW [N, K] from the entries regrouped by pixel.
       const dWt = kernels.allocFloats(K * N);
       const byPixel = e.sparseGradientByPixel(N) !== 0;
-      assert.equal(byPixel, N >= 512);
+      assert.equal(byPixel, N >= 128);
       if (byPixel) {
         const counts = kernels.alloc(4 * K);
         const pixelOffsets = kernels.alloc(4 * M * K);
@@ -260,7 +261,7 @@ describe("sparseWeightGradientByPixel: dW from the entries by pixel, the bits of
   // 100 images with every pixel set (78,400 entries, 100 per pixel), batches past the copy of dZ's
   // blocks at full width (700: narrower blocks), 781 pixels (the last group of four short), and bands
   // of pixels as a thread team cuts them.
-  for (const [M, N, K, density] of [[5, 516, 784, 0.2], [64, 1024, 784, 0.2], [100, 512, 784, 1], [7, 520, 781, 0.5], [700, 512, 784, 0.2], [64, 2048, 784, 0.2]]) {
+  for (const [M, N, K, density] of [[5, 516, 784, 0.2], [64, 1024, 784, 0.2], [100, 512, 784, 1], [7, 520, 781, 0.5], [700, 512, 784, 0.2], [64, 2048, 784, 0.2], [64, 128, 784, 0.2]]) {
     it(`${M} images of ${K} pixels (${density * 100}% set) → ${N}`, () => {
       assert.equal(e.sparseGradientByPixel(N), 1);
       const pixels = kernels.alloc(M * K);
@@ -301,8 +302,9 @@ describe("sparseWeightGradientByPixel: dW from the entries by pixel, the bits of
   }
   it("is chosen by shape, with Wᵀ's rows padded: narrow layers keep dWᵀ", () => {
     assert.equal(e.sparseGradientByPixel(64), 0);
-    assert.equal(e.sparseGradientByPixel(256), 0);
-    assert.equal(e.sparseGradientByPixel(512), 1);
+    assert.equal(e.sparseGradientByPixel(124), 0);
+    assert.equal(e.sparseGradientByPixel(128), 1);
+    assert.equal(e.sparseGradientByPixel(130), 0);
     assert.equal(e.sparseRowBytes(256), 1024);
     assert.equal(e.sparseRowBytes(1024), 4096 + 64);
   });

@@ -92,7 +92,7 @@ describe("the memory limit", () => {
     await assert.rejects(runExperiments([{
       name: "huge", dir, seeds: [0], settings: { ...DEFAULT_SETTINGS, batchSize: 60_000 },
       models: [{ model: "relu", config: mlpConfig({ inSize: 784, outSize: 10, hiddenSize: 2048, numHiddenLayers: 5, activation: "relu" }) }],
-    }], { workers: 0 }), (error: unknown) => error instanceof InputError && /model relu: .* needs 6\.\d\d GiB/.test(error.message));
+    }], { workers: 0 }), (error: unknown) => error instanceof InputError && /model relu: .* needs 5\.\d\d GiB/.test(error.message));
     assert.equal(existsSync(dir), false);
   });
 

@@ -36,7 +36,7 @@ export interface DenseLayer extends LinearModule {
   /** The norm layer after this Linear and what its backward needs, if there is one. */
   norm?: NormState;
   /**
-   * rrelu's slopes [maxBatch, out] of the last training forward pass, one per element, which its
+   * rrelu's slopes [trainRows, out] of the last training forward pass, one per element, which its
    * backward multiplies by; 0 for the last layer and for the other activations.
    */
   slopes: number;
@@ -61,11 +61,21 @@ export interface NormState extends NormModule {
 /** Training mode (batch statistics, running statistics updated) or eval mode, as module.train()/eval(). */
 export type ForwardMode = "train" | "eval";
 
-/** Scratch for the diagnostics' per-unit derivatives, [maxBatch, widest hidden layer] floats each. */
+/** Scratch for the diagnostics' per-unit derivatives: `floats` floats each, which they fill a piece of a batch at a time. */
 export interface DiagnosticScratch {
   /** All ones: the upstream gradient that makes an activation's backward kernel give f'(z). */
   ones: number;
   derivative: number;
+  floats: number;
+}
+
+/** Floats of each diagnostic scratch buffer (256 KB): an evaluation batch's derivatives go through it in pieces. */
+const DIAGNOSTIC_SCRATCH_FLOATS = 1 << 16;
+
+/** The rows of batches a model takes: forward passes up to maxBatch, training steps up to trainRows (≤ maxBatch). */
+export interface BatchRows {
+  maxBatch: number;
+  trainRows?: number;
 }
 
 /** Where everything a model holds lies in its instance's memory (pointers), as mlpMemoryPlan placed it. */
@@ -83,7 +93,6 @@ export interface MlpRegions {
   transposedWeights: number[];
   sparse: SparseRegions | undefined;
   diagnosticScratch: DiagnosticScratch;
-  scratchFloats: number;
   /** Packing areas of threads 1, 2, ... of a thread team (thread 0 uses the module's own). */
   threadScratch: number[];
 }
@@ -94,11 +103,15 @@ export interface MlpRegions {
  * softmax, the backward's two gradient buffers, each layer's Z and A (and rrelu's slopes), the
  * narrow layers' Wᵀ, the sparse path's buffers and the diagnostics' scratch. The model allocates
  * exactly this plan (Kernels.allocatePlan), so its size (plan.end) is known, and checked, before
- * any memory is. A kernel that needs scratch of its own takes it here too.
+ * any memory is. A kernel that needs scratch of its own takes it here too. What only a training
+ * step uses (the backward's buffers, rrelu's drawn slopes, the entries by pixel) is sized for
+ * `trainRows` rows: a trainer's batches of 64 beside evaluation batches of 1,000 (a 3 × 2048 net:
+ * 37 MB less).
  */
 export function mlpMemoryPlan(
-  config: MlpConfig, maxBatch: number, optimizer: OptimizerName = "sgd", { threads = 1, keepLists = true }: { threads?: number; keepLists?: boolean } = {},
+  config: MlpConfig, rows: number | BatchRows, optimizer: OptimizerName = "sgd", { threads = 1, keepLists = true }: { threads?: number; keepLists?: boolean } = {},
 ): { plan: MemoryPlan; regions: MlpRegions } {
+  const { maxBatch, trainRows } = batchRows(rows);
   const plan = new MemoryPlan();
   const layout = parameterLayout(config);
   const widest = Math.max(config.inSize, ...config.hiddenSizes, config.outSize);
@@ -110,15 +123,15 @@ export function mlpMemoryPlan(
   const sparseFits = SparseFirstLayer.fits(first.outSize);
   const input = InputPipeline.plan(plan, config.inSize, maxBatch, sparseFits ? SparseFirstLayer.rowBytes(first.outSize) : undefined, keepLists);
   const probs = plan.takeFloats("probs", maxBatch * config.outSize);
-  const gradientA = plan.takeFloats("gradientA", maxBatch * widest);
-  const gradientB = plan.takeFloats("gradientB", maxBatch * widest);
+  const gradientA = plan.takeFloats("gradientA", trainRows * widest);
+  const gradientB = plan.takeFloats("gradientB", trainRows * widest);
   const last = layout.linears.length - 1;
   const drawsSlopes = ACTIVATIONS[config.activation].randomSlope !== undefined;
   const layers: DenseLayer[] = layout.linears.map((linear) => {
     const Z = plan.takeFloats(`layer${linear.linear}.Z`, maxBatch * linear.outSize);
     // The last layer's output is the logits: no activation, so A is Z.
     const A = linear.linear === last ? Z : plan.takeFloats(`layer${linear.linear}.A`, maxBatch * linear.outSize);
-    const slopes = drawsSlopes && linear.linear !== last ? plan.takeFloats(`layer${linear.linear}.slopes`, maxBatch * linear.outSize) : 0;
+    const slopes = drawsSlopes && linear.linear !== last ? plan.takeFloats(`layer${linear.linear}.slopes`, trainRows * linear.outSize) : 0;
     const norm = layout.norms.find((n) => n.linear === linear.linear);
     if (!norm) return { ...linear, Z, A, Y: Z, slopes };
     // With a norm layer the Linear writes Y, the norm Z (the activation's input), the activation A.
@@ -137,18 +150,27 @@ export function mlpMemoryPlan(
   // Wᵀ only where the product reads it unpacked (the narrow layers); wider ones pack straight from W.
   const keepsTransposed = (layer: DenseLayer) => probeKernels().exports.denseKeepsTransposed(layer.inSize, layer.outSize) !== 0;
   const transposedWeights = layers.map((layer, k) => (k === 0 || !keepsTransposed(layer) ? 0 : plan.takeFloats(`layer${k}.Wt`, layer.inSize * layer.outSize)));
-  const sparse = sparseFits ? SparseFirstLayer.plan(plan, first.inSize, first.outSize, maxBatch) : undefined;
+  const sparse = sparseFits ? SparseFirstLayer.plan(plan, first.inSize, first.outSize, trainRows) : undefined;
   // Kernel scratch (a GEMM's packing buffers, say) goes here: plan.take("gemm.<what>", bytes), and
   // the pointer into MlpRegions, so that it is counted in the size checked before a run.
   // Reserved with the model, not when diagnostics first run: memory never grows under views handed out earlier.
-  const scratchFloats = Math.max(1, ...config.hiddenSizes) * maxBatch;
-  const diagnosticScratch = { ones: plan.takeFloats("diagnostics.ones", scratchFloats), derivative: plan.takeFloats("diagnostics.derivative", scratchFloats) };
+  const scratchFloats = Math.min(DIAGNOSTIC_SCRATCH_FLOATS, Math.max(1, ...config.hiddenSizes) * maxBatch);
+  const diagnosticScratch = {
+    ones: plan.takeFloats("diagnostics.ones", scratchFloats), derivative: plan.takeFloats("diagnostics.derivative", scratchFloats), floats: scratchFloats,
+  };
   const scratchBytes = threads > 1 ? probeKernels().exports.threadScratchBytes() : 0;
   const threadScratch = Array.from({ length: threads - 1 }, (_, t) => plan.take(`thread${t + 1}.scratch`, scratchBytes));
   return {
     plan,
-    regions: { layout, params, grads, optimizerBlocks, input, probs, gradientA, gradientB, layers, transposedWeights, sparse, diagnosticScratch, scratchFloats, threadScratch },
+    regions: { layout, params, grads, optimizerBlocks, input, probs, gradientA, gradientB, layers, transposedWeights, sparse, diagnosticScratch, threadScratch },
   };
+}
+
+/** maxBatch and trainRows, checked: trainRows defaults to maxBatch. */
+export function batchRows(rows: number | BatchRows): Required<BatchRows> {
+  const { maxBatch, trainRows = maxBatch } = typeof rows === "number" ? { maxBatch: rows } : rows;
+  if (!Number.isInteger(trainRows) || trainRows < 1 || trainRows > maxBatch) throw new Error(`trainRows ${trainRows} is not a whole number from 1 to maxBatch (${maxBatch})`);
+  return { maxBatch, trainRows };
 }
 
 function formatBytes(bytes: number): string {
@@ -167,8 +189,9 @@ function formatBytes(bytes: number): string {
  * past what a kernel instance can hold), or undefined when it fits.
  */
 export function memoryProblem(
-  config: MlpConfig, maxBatch: number, optimizer: OptimizerName = "sgd", plan = mlpMemoryPlan(config, maxBatch, optimizer).plan,
+  config: MlpConfig, rows: number | BatchRows, optimizer: OptimizerName = "sgd", plan = mlpMemoryPlan(config, rows, optimizer).plan,
 ): string | undefined {
+  const { maxBatch } = batchRows(rows);
   const { maxBytes, heapBase } = kernelMemoryLimits();
   if (plan.end <= maxBytes) return undefined;
   const widths = config.hiddenSizes.length > 0 && config.hiddenSizes.every((h) => h === config.hiddenSizes[0])
@@ -179,8 +202,8 @@ export function memoryProblem(
     "use narrower or fewer layers, or smaller batches";
 }
 
-function requireMemoryFits(plan: MemoryPlan, config: MlpConfig, maxBatch: number): void {
-  const problem = memoryProblem(config, maxBatch, "sgd", plan);
+function requireMemoryFits(plan: MemoryPlan, config: MlpConfig, rows: BatchRows): void {
+  const problem = memoryProblem(config, rows, "sgd", plan);
   if (problem) throw new InputError(problem);
 }
 
@@ -191,6 +214,8 @@ export class Mlp {
   readonly parameterCount: number;
   /** Where batches come from: input X [maxBatch, in] and labels, gathered and normalised. */
   readonly input: InputPipeline;
+  /** The most rows a training step takes (forward in "train" mode, backward): the backward's buffers are this size. */
+  readonly trainRows: number;
   /** The softmax of the last loss() call [maxBatch, out]. */
   readonly probs: number;
   readonly diagnosticScratch: DiagnosticScratch;
@@ -241,18 +266,22 @@ export class Mlp {
   /**
    * `optimizer` decides how many state blocks are allocated beside the parameters (optimizerStateFloats).
    * `teams`: how to get threads for this model's wide layers; a net without any (netSplits) runs on one.
-   * A model with a team must be closed (close()) to end its threads. `keepLists: false` for a model
+   * A model with a team must be closed (close()) to end its threads. `trainRows`: the most rows a
+   * training step (forward in "train" mode and backward) takes, if fewer than maxBatch (the trainer's
+   * batch size, where maxBatch is its evaluation's). `keepLists: false` for a model
    * that evaluates once at most: the test set's pixel lists are then made per batch, not kept (16 MB).
    */
   constructor(
     readonly config: MlpConfig, readonly maxBatch: number, readonly optimizer: OptimizerName = "sgd",
-    { teams, keepLists = true }: { teams?: ThreadTeamFactory; keepLists?: boolean } = {},
+    { teams, keepLists = true, trainRows = maxBatch }: { teams?: ThreadTeamFactory; keepLists?: boolean; trainRows?: number } = {},
   ) {
     const threads = teams && teams.threads > 1 && netSplits(config.hiddenSizes) ? teams.threads : 1;
     // Planned, and checked against the memory's limit, before the instance exists: a model too
     // large is refused with its size and the limit instead of failing in memory.grow.
-    const { plan, regions } = mlpMemoryPlan(config, maxBatch, optimizer, { threads, keepLists });
-    requireMemoryFits(plan, config, maxBatch);
+    const rows = batchRows({ maxBatch, trainRows });
+    this.trainRows = rows.trainRows;
+    const { plan, regions } = mlpMemoryPlan(config, rows, optimizer, { threads, keepLists });
+    requireMemoryFits(plan, config, rows);
     const kernels = new Kernels({ shared: threads > 1 });
     this.kernels = kernels;
     kernels.allocatePlan(plan);
@@ -279,7 +308,7 @@ export class Mlp {
     });
     this.drawsSlopes = ACTIVATIONS[config.activation].randomSlope !== undefined;
     this.diagnosticScratch = regions.diagnosticScratch;
-    kernels.floats(this.diagnosticScratch.ones, regions.scratchFloats).fill(1);
+    kernels.floats(this.diagnosticScratch.ones, this.diagnosticScratch.floats).fill(1);
     this.team = threads > 1 ? teams!.start(kernels, regions.threadScratch) : undefined;
   }
 
@@ -328,11 +357,12 @@ export class Mlp {
    */
   initialize(random: Random, init: InitName = DEFAULT_INIT): void {
     const { gain } = activationGain(this.config.activation, this.config.leakySlope);
-    const block = initialParameters(this.layout, init, gain, random);
+    // Drawn straight into the parameter block: a copy beside it would be 23 MB more for a 3 × 2048 net.
+    const block = initialParameters(this.layout, init, gain, random, this.kernels.floats(this.params, this.parameterCount));
     // nn.PReLU()'s slope: a constant, no draw (so the Linear layers get the same numbers as without it).
     const slope = ACTIVATIONS[this.config.activation].parameter?.default ?? 0;
     for (const offset of this.slopeOffsets) if (offset >= 0) block[offset] = slope;
-    this.writeParameters(block);
+    this.weightsChanged();
     this.resetOptimizer();
   }
 
@@ -455,6 +485,7 @@ export class Mlp {
    */
   forward(count: number, mode: ForwardMode = "train"): number {
     const k = this.kernels.exports;
+    if (mode === "train") this.checkTrainRows(count);
     const last = this.layers.length - 1;
     this.sparseLists = this.input.prepareForward(count);
     if (this.transposedStale) this.refreshTransposedWeights();
@@ -559,6 +590,7 @@ export class Mlp {
    */
   backward(count: number): void {
     const k = this.kernels.exports;
+    this.checkTrainRows(count);
     const out = this.config.outSize;
     k.softmaxCrossEntropyBackward(this.gradientA, this.probs, this.input.labels, count, out);
     let upstream = this.gradientA;
@@ -650,6 +682,11 @@ export class Mlp {
   correct(count: number): number {
     const logits = this.layers[this.layers.length - 1].Z;
     return this.kernels.exports.countCorrect(logits, this.input.labels, count, this.config.outSize);
+  }
+
+  /** A training step's rows must fit the buffers sized for trainRows. */
+  private checkTrainRows(count: number): void {
+    if (count > this.trainRows) throw new Error(`a training step of ${count} rows, but this model's training buffers hold ${this.trainRows} (trainRows)`);
   }
 
   private checkRange(length: number, offset: number, what: string): void {

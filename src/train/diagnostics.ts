@@ -58,7 +58,7 @@ export class UnitStatistics {
     const { model } = this;
     const backward = model.kernels.activationBackward(model.config.activation);
     // The model reserved this scratch when it was built: observing allocates no wasm memory.
-    const { ones, derivative } = model.diagnosticScratch;
+    const { ones, derivative, floats } = model.diagnosticScratch;
     this.samples += count;
     this.activations.forEach(({ linear, width }, h) => {
       if (this.trackDead) {
@@ -67,10 +67,15 @@ export class UnitStatistics {
         for (let i = 0; i < a.length; i++) if (a[i] > 0) alive[i % width] = 1;
       }
       if (this.trackSaturation) {
-        backward(derivative, ones, linear.Z, linear.A, count * width, model.config.leakySlope);
-        const d = model.kernels.floats(derivative, count * width);
+        // f'(z) a piece of the batch at a time, through scratch the model reserved (256 KB, not the batch's size).
         const counts = this.saturatedCounts[h];
-        for (let i = 0; i < d.length; i++) if (Math.abs(d[i]) < this.threshold) counts[i % width]++;
+        const total = count * width;
+        for (let start = 0; start < total; start += floats) {
+          const n = Math.min(floats, total - start);
+          backward(derivative, ones, linear.Z + start * 4, linear.A + start * 4, n, model.config.leakySlope);
+          const d = model.kernels.floats(derivative, n);
+          for (let i = 0; i < n; i++) if (Math.abs(d[i]) < this.threshold) counts[(start + i) % width]++;
+        }
       }
     });
   }

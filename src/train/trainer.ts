@@ -4,7 +4,7 @@
 import type { DataIdentity } from "../data/identity.js";
 import type { MnistData } from "../data/mnist.js";
 import type { ResumeState as CheckpointResumeState } from "../checkpoint/modelCheckpoint.js";
-import { memoryProblem, Mlp, type Normalization } from "../engine/mlp.js";
+import { memoryProblem, Mlp, type BatchRows, type Normalization } from "../engine/mlp.js";
 import type { ThreadTeamFactory } from "../engine/threadTeam.js";
 import type { MlpConfig } from "../model.js";
 import { tensorView } from "../layout.js";
@@ -74,9 +74,12 @@ export function streamSeed(seed: number, stream: keyof typeof STREAM_SALTS): num
   return (Math.imul(seed ^ STREAM_SALTS[stream], 0xc2b2ae35) ^ 0x27d4eb2f) | 0;
 }
 
-/** The rows a training job's model holds at once: its training batches and its evaluation batches share the buffers. */
-export function modelBatchRows(settings: Pick<TrainSettings, "batchSize" | "testBatchSize">): number {
-  return Math.max(settings.batchSize, settings.testBatchSize);
+/**
+ * The rows a training job's model holds: its forward buffers take the larger of its training and
+ * evaluation batches, what only training uses (the backward's) the training batch.
+ */
+export function modelBatchRows(settings: Pick<TrainSettings, "batchSize" | "testBatchSize">): Required<BatchRows> {
+  return { maxBatch: Math.max(settings.batchSize, settings.testBatchSize), trainRows: settings.batchSize };
 }
 
 /**
@@ -107,7 +110,8 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
 export function* trainJobSteps(job: TrainJob, data: MnistData, emit: (event: TrainEvent) => void, control: TrainControl = {}): Generator<void, void, void> {
   // The test set's pixel lists are kept only for a job that evaluates it more than once.
   const evaluations = job.settings.epochs - (control.resume?.epoch ?? 0);
-  const model = new Mlp(job.config, modelBatchRows(job.settings), job.settings.optimizer, { teams: control.teams, keepLists: evaluations > 1 });
+  const { maxBatch, trainRows } = modelBatchRows(job.settings);
+  const model = new Mlp(job.config, maxBatch, job.settings.optimizer, { teams: control.teams, keepLists: evaluations > 1, trainRows });
   try {
     yield* trainModel(model, job, data, emit, control);
   } finally {
