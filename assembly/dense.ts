@@ -80,11 +80,7 @@ export function denseBackwardBand(
  * cols·4 bytes apart, which for wide matrices all fall in a few sets of L1.
  */
 export function columnSums(s: usize, M: usize, rows: i32, cols: i32): void {
-  columnSumsStrided(s, M, rows, cols, cols << 2);
-}
-
-/** columnSums of a matrix whose rows are rowBytes apart (the sparse layer's padded Wᵀ). */
-export function columnSumsStrided(s: usize, M: usize, rows: i32, cols: i32, rowBytes: i32): void {
+  const rowBytes = <usize>cols << 2;
   const vectorCols = cols & ~3;
   for (let cb = 0; cb < vectorCols; cb += 256) {
     const end = <usize>min(cb + 256, vectorCols) << 2;
@@ -92,12 +88,12 @@ export function columnSumsStrided(s: usize, M: usize, rows: i32, cols: i32, rowB
     let p = M;
     for (let r = 0; r < rows; r++) {
       for (let c = <usize>cb << 2; c < end; c += 16) v128.store(s + c, f32x4.add(v128.load(s + c), v128.load(p + c)));
-      p += <usize>rowBytes;
+      p += rowBytes;
     }
   }
   for (let c = vectorCols; c < cols; c++) {
     let acc: f32 = 0;
-    for (let r = 0; r < rows; r++) acc += load<f32>(M + <usize>r * <usize>rowBytes + (<usize>c << 2));
+    for (let r = 0; r < rows; r++) acc += load<f32>(M + ((<usize>r * <usize>cols + <usize>c) << 2));
     store<f32>(s + (<usize>c << 2), acc);
   }
 }

@@ -270,15 +270,22 @@ function gradientColumns(
  * 1024 × 784 transpose took 1.3 ms, tiled 0.11; 2048 × 2048, 4.9 ms, tiled 2.6).
  */
 export function transpose(T: usize, S: usize, rows: i32, cols: i32): void {
-  transposeInto(T, rows << 2, S, rows, cols);
+  transposeInto(T, rows << 2, S, rows, cols, 0);
 }
 
-/** transpose into a T whose rows are tRowBytes apart (the sparse layer's padded Wᵀ). */
-export function transposeInto(T: usize, tRowBytes: i32, S: usize, rows: i32, cols: i32): void {
+/**
+ * transpose into a T whose rows are tRowBytes apart (the sparse layer's padded Wᵀ); where `sums` is
+ * not 0, also sums[r] = Σ_c S[r, c] for r < rows, added from c = 0 up in f32: the bits columnSums
+ * gives over T (its layer needs both after every step; summing here saves a pass over T). Each
+ * 4 × 4 block's columns are read back from T, just written, and added to its four rows' sums;
+ * tiles go through the columns in order for every row, so the sums keep it.
+ */
+export function transposeInto(T: usize, tRowBytes: i32, S: usize, rows: i32, cols: i32, sums: usize): void {
   const rowBytesS = <usize>cols << 2;
   const rowBytesT = <usize>tRowBytes;
   const fullRows = rows & ~3;
   const fullCols = cols & ~3;
+  if (sums != 0) memory.fill(sums, 0, <usize>rows << 2);
   // Where T's rows are a multiple of 1 KB apart, 64 of them share a few L1 sets: then tiles are
   // 64 rows of S by 8 columns (8 rows of T, 256 bytes each; measured best of 8 to 128 rows), else 16 by 64.
   const conflicting = (rowBytesT & 1023) == 0;
@@ -291,8 +298,15 @@ export function transposeInto(T: usize, tRowBytes: i32, S: usize, rows: i32, col
       for (let r = rb; r < rEnd; r += 4) {
         for (let c = cb; c < cEnd; c += 4) {
           const s = S + ((<usize>r * <usize>cols + <usize>c) << 2);
-          storeTransposed4(T + <usize>c * rowBytesT + (<usize>r << 2), rowBytesT,
-            v128.load(s), v128.load(s + rowBytesS), v128.load(s + 2 * rowBytesS), v128.load(s + 3 * rowBytesS));
+          const t = T + <usize>c * rowBytesT + (<usize>r << 2);
+          storeTransposed4(t, rowBytesT, v128.load(s), v128.load(s + rowBytesS), v128.load(s + 2 * rowBytesS), v128.load(s + 3 * rowBytesS));
+          if (sums != 0) {
+            const at = sums + (<usize>r << 2);
+            let sum = f32x4.add(v128.load(at), v128.load(t));
+            sum = f32x4.add(sum, v128.load(t + rowBytesT));
+            sum = f32x4.add(sum, v128.load(t + 2 * rowBytesT));
+            v128.store(at, f32x4.add(sum, v128.load(t + 3 * rowBytesT)));
+          }
         }
       }
     }
@@ -300,12 +314,16 @@ export function transposeInto(T: usize, tRowBytes: i32, S: usize, rows: i32, col
   // The edges: columns past the last multiple of 4 for the full row blocks, then the last rows.
   for (let r = 0; r < fullRows; r++) {
     for (let c = fullCols; c < cols; c++) {
-      store<f32>(T + <usize>c * rowBytesT + (<usize>r << 2), load<f32>(S + ((<usize>r * <usize>cols + <usize>c) << 2)));
+      const value = load<f32>(S + ((<usize>r * <usize>cols + <usize>c) << 2));
+      store<f32>(T + <usize>c * rowBytesT + (<usize>r << 2), value);
+      if (sums != 0) store<f32>(sums + (<usize>r << 2), load<f32>(sums + (<usize>r << 2)) + value);
     }
   }
   for (let r = fullRows; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
-      store<f32>(T + <usize>c * rowBytesT + (<usize>r << 2), load<f32>(S + ((<usize>r * <usize>cols + <usize>c) << 2)));
+      const value = load<f32>(S + ((<usize>r * <usize>cols + <usize>c) << 2));
+      store<f32>(T + <usize>c * rowBytesT + (<usize>r << 2), value);
+      if (sums != 0) store<f32>(sums + (<usize>r << 2), load<f32>(sums + (<usize>r << 2)) + value);
     }
   }
 }

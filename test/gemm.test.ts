@@ -164,6 +164,20 @@ describe("transpose and columnSums", () => {
       for (let r = 0; r < rows; r++) {
         for (let c = 0; c < cols; c++) if (t[c * rows + r] !== S.values[r * cols + c]) assert.fail(`T[${c}, ${r}] = ${t[c * rows + r]}`);
       }
+      // Into rows 64 bytes further apart, with the row sums columnSums gives over T, bit for bit.
+      const tRowBytes = rows * 4 + 64;
+      const padded = kernels.alloc(cols * tRowBytes);
+      const fused = kernels.allocFloats(rows);
+      e.transposeInto(padded, tRowBytes, S.pointer, rows, cols, fused);
+      const overT = kernels.allocFloats(rows);
+      e.columnSums(overT, T, cols, rows);
+      // (Views of the memory are taken again after the allocations above, which may have grown it.)
+      const plain = kernels.floats(T, rows * cols);
+      for (let c = 0; c < cols; c++) {
+        const row = kernels.floats(padded + c * tRowBytes, rows);
+        for (let r = 0; r < rows; r++) if (row[r] !== plain[c * rows + r]) assert.fail(`padded T[${c}, ${r}] = ${row[r]}`);
+      }
+      assert.deepEqual(kernels.floats(fused, rows), kernels.floats(overT, rows));
       // Column sums in f32, each column from row 0 down, exactly.
       const sums = kernels.allocFloats(cols);
       e.columnSums(sums, S.pointer, rows, cols);
@@ -201,8 +215,7 @@ describe("sparse first layer kernels against float64", () => {
       const b = filled(N);
       const Wt = kernels.alloc(K * rowBytes);
       const rowSums = kernels.allocFloats(N);
-      e.transposeInto(Wt, rowBytes, W.pointer, N, K);
-      e.columnSumsStrided(rowSums, Wt, K, N, rowBytes);
+      e.transposeInto(Wt, rowBytes, W.pointer, N, K, rowSums);
       const Z = kernels.allocFloats(M * N);
       e.sparseForward(Z, starts, offsets, lists, Wt, b.pointer, rowSums, values[0], M, N);
       const exact = new Float64Array(M * N);

@@ -13,7 +13,6 @@ export interface KernelExports {
   denseForward(Z: number, A: number, X: number, W: number, Wt: number, b: number, batch: number, inSize: number, outSize: number, kind: number, param: number): void;
   denseBackward(dX: number, dW: number, db: number, dY: number, X: number, W: number, batch: number, inSize: number, outSize: number, kind: number, Zbelow: number, param: number): void;
   columnSums(s: number, M: number, rows: number, cols: number): void;
-  columnSumsStrided(s: number, M: number, rows: number, cols: number, rowBytes: number): void;
   activationForward(kind: number, A: number, Z: number, n: number, param: number): void;
   activationBackward(kind: number, dZ: number, dA: number, Z: number, A: number, n: number, param: number): void;
   /** PReLU with its slope read from memory; the backward also writes the slope's gradient. */
@@ -48,7 +47,7 @@ export interface KernelExports {
   gemmPacks(K: number, N: number): number;
   gemmNTPacked(C: number, A: number, B: number, bias: number, M: number, N: number, K: number): void;
   transpose(T: number, S: number, rows: number, cols: number): void;
-  transposeInto(T: number, tRowBytes: number, S: number, rows: number, cols: number): void;
+  transposeInto(T: number, tRowBytes: number, S: number, rows: number, cols: number, sums: number): void;
   lookupPixels(dst: number, src: number, n: number, table: number): void;
   expElementwise(out: number, x: number, n: number): void;
   expm1Elementwise(out: number, x: number, n: number): void;

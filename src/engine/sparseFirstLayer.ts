@@ -68,20 +68,19 @@ export class SparseFirstLayer {
   }
 
   /**
-   * Wᵀ and its row sums, rebuilt from W when the weights changed. A team splits the outputs: each
-   * thread writes its band of Wᵀ's columns and sums them (copies, and each column's sum in order).
+   * Wᵀ and its row sums (summed as W is transposed), rebuilt from W when the weights changed. A team
+   * splits the outputs: each thread writes its band of Wᵀ's columns and their sums (copies, and
+   * each sum in order).
    */
   refresh(W: number, team?: ThreadTeam): void {
     if (!this.stale) return;
     const k = this.kernels.exports;
     if (team) {
       runBands(team, this.outSize, (n0, n1) => [
-        { fn: "transposeInto", args: [this.transposed + n0 * 4, this.rowBytes, W + n0 * this.inSize * 4, n1 - n0, this.inSize] },
-        { fn: "columnSumsStrided", args: [this.rowSums + n0 * 4, this.transposed + n0 * 4, this.inSize, n1 - n0, this.rowBytes] },
+        { fn: "transposeInto", args: [this.transposed + n0 * 4, this.rowBytes, W + n0 * this.inSize * 4, n1 - n0, this.inSize, this.rowSums + n0 * 4] },
       ]);
     } else {
-      k.transposeInto(this.transposed, this.rowBytes, W, this.outSize, this.inSize);
-      k.columnSumsStrided(this.rowSums, this.transposed, this.inSize, this.outSize, this.rowBytes);
+      k.transposeInto(this.transposed, this.rowBytes, W, this.outSize, this.inSize, this.rowSums);
     }
     this.stale = false;
   }
@@ -133,7 +132,7 @@ export class SparseFirstLayer {
     // dW [out, in] = dWᵀ transposed; a team takes a band of its columns (the pixels) per thread.
     if (team) {
       runBands(team, this.inSize, (k0, k1) => [
-        { fn: "transposeInto", args: [dW + k0 * 4, this.inSize * 4, dWt + k0 * this.outSize * 4, k1 - k0, this.outSize] },
+        { fn: "transposeInto", args: [dW + k0 * 4, this.inSize * 4, dWt + k0 * this.outSize * 4, k1 - k0, this.outSize, 0] },
       ]);
     } else {
       k.transpose(dW, dWt, this.inSize, this.outSize);
