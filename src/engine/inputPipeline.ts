@@ -277,9 +277,19 @@ export class InputPipeline {
       const perImage = size >>> 2;
       const base = this.pixels >>> 2;
       for (let i = 0; i < count; i++) {
-        const from = order[start + i] * perImage;
-        const to = base + i * perImage;
-        for (let j = 0; j < perImage; j++) memoryWords[to + j] = words[from + j];
+        let from = order[start + i] * perImage;
+        let to = base + i * perImage;
+        // Four words read into locals, then written: a word per iteration from a SharedArrayBuffer
+        // (the MNIST bytes) took 37 µs for a batch of 64 images, this 13 (a step of 5 × 64 is 300).
+        const end = to + (perImage & ~3);
+        for (; to < end; to += 4, from += 4) {
+          const a = words[from], b = words[from + 1], c = words[from + 2], d = words[from + 3];
+          memoryWords[to] = a;
+          memoryWords[to + 1] = b;
+          memoryWords[to + 2] = c;
+          memoryWords[to + 3] = d;
+        }
+        for (let j = 0; j < (perImage & 3); j++) memoryWords[to + j] = words[from + j];
       }
     } else {
       for (let i = 0; i < count; i++) {
