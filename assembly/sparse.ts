@@ -329,24 +329,33 @@ export function transposeInto(T: usize, tRowBytes: i32, S: usize, rows: i32, col
 }
 
 /**
- * The batch's entries regrouped by pixel, for the weight gradient: pixel k's are entries k·M ...
- * k·M + pixelCounts[k] − 1 (M slots each, the most it can have), in batch order; each holds its
- * image's offset in the gradient's copy of dZ's block (b·byPixelBlockBytes(M)) and its d. One pass
- * over the lists (sparsePixels', whose offsets are k·rowBytes); no counting pass first.
+ * The batch's entries of pixels k0 ... k1 − 1 regrouped by pixel, for the weight gradient: pixel k's
+ * are entries k·M ... k·M + pixelCounts[k] − 1 (M slots each, the most it can have), in batch order;
+ * each holds its image's offset in the gradient's copy of dZ's block (b·byPixelBlockBytes(M)) and its
+ * d. One pass over the lists (sparsePixels', whose offsets are k·rowBytes, increasing within an
+ * image, so a band's entries of an image lie together); a thread team's threads each regroup the
+ * band of pixels they then sum, side by side, instead of one thread regrouping all of them first.
  */
 export function sparseByPixel(
   pixelCounts: usize, pixelOffsets: usize, pixelValues: usize, starts: usize, offsets: usize, values: usize, M: i32, K: i32, rowBytes: i32,
+  k0: i32, k1: i32,
 ): void {
-  memory.fill(pixelCounts, 0, <usize>K << 2);
+  memory.fill(pixelCounts + (<usize>k0 << 2), 0, <usize>(k1 - k0) << 2);
   // The pixel of an entry is its offset ÷ rowBytes, an exact multiple: a product with the
   // reciprocal, rounded, is exact for these offsets and costs a fraction of a division.
   const inverse = 1.0 / <f64>rowBytes;
   const imageBytes = <i32>byPixelBlockBytes(M);
+  const low = k0 * rowBytes;
+  const high = k1 * rowBytes;
   for (let b = 0; b < M; b++) {
     const row = b * imageBytes;
     const end = load<i32>(starts + (<usize>(b + 1) << 2));
-    for (let e = load<i32>(starts + (<usize>b << 2)); e < end; e++) {
-      const k = <usize><i32>(<f64>load<i32>(offsets + (<usize>e << 2)) * inverse + 0.5);
+    let e = load<i32>(starts + (<usize>b << 2));
+    while (e < end && load<i32>(offsets + (<usize>e << 2)) < low) e++;
+    for (; e < end; e++) {
+      const offset = load<i32>(offsets + (<usize>e << 2));
+      if (offset >= high) break;
+      const k = <usize><i32>(<f64>offset * inverse + 0.5);
       const at = pixelCounts + (k << 2);
       const count = load<i32>(at);
       store<i32>(at, count + 1);

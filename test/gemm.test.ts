@@ -248,7 +248,7 @@ describe("sparse first layer kernels against float64", () => {
         const pixelOffsets = kernels.alloc(4 * M * K);
         const pixelValues = kernels.allocFloats(M * K);
         const dW = kernels.allocFloats(N * K);
-        e.sparseByPixel(counts, pixelOffsets, pixelValues, starts, offsets, lists, M, K, rowBytes);
+        e.sparseByPixel(counts, pixelOffsets, pixelValues, starts, offsets, lists, M, K, rowBytes, 0, K);
         e.sparseWeightGradientByPixel(dW, counts, pixelOffsets, pixelValues, dZ.pointer, db, values[0], M, N, K, 0, K);
         e.transpose(dWt, dW, N, K);
       } else {
@@ -302,13 +302,16 @@ describe("sparseWeightGradientByPixel: dW from the entries by pixel, the bits of
       const counts = kernels.alloc(4 * K);
       const pixelOffsets = kernels.alloc(4 * M * K);
       const pixelValues = kernels.allocFloats(M * K);
-      e.sparseByPixel(counts, pixelOffsets, pixelValues, wide.starts, wide.offsets, wide.values, M, K, e.sparseRowBytes(N));
+      e.sparseByPixel(counts, pixelOffsets, pixelValues, wide.starts, wide.offsets, wide.values, M, K, e.sparseRowBytes(N), 0, K);
       const whole = kernels.allocFloats(N * K);
       e.sparseWeightGradientByPixel(whole, counts, pixelOffsets, pixelValues, dZ.pointer, db, x0, M, N, K, 0, K);
       assert.deepEqual(kernels.floats(whole, N * K), kernels.floats(viaTranspose, N * K));
+      // Bands as a team's threads take them: each regroups its own pixels, then sums them.
       const banded = kernels.allocFloats(N * K);
+      const bandCounts = kernels.alloc(4 * K);
       for (const [k0, k1] of [[0, 196], [196, 392], [392, K]]) {
-        e.sparseWeightGradientByPixel(banded, counts, pixelOffsets, pixelValues, dZ.pointer, db, x0, M, N, K, k0, k1);
+        e.sparseByPixel(bandCounts, pixelOffsets, pixelValues, wide.starts, wide.offsets, wide.values, M, K, e.sparseRowBytes(N), k0, k1);
+        e.sparseWeightGradientByPixel(banded, bandCounts, pixelOffsets, pixelValues, dZ.pointer, db, x0, M, N, K, k0, k1);
       }
       assert.deepEqual(kernels.floats(banded, N * K), kernels.floats(whole, N * K));
     });

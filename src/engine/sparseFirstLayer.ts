@@ -111,13 +111,14 @@ export class SparseFirstLayer {
     k.columnSums(db, dZ, count, this.outSize);
     const { gradientTransposed: dWt, pixelCounts, pixelOffsets, pixelValues } = this.regions;
     if (dWt === 0) {
-      // Regrouped once, on this thread; then each thread takes a band of the pixels.
-      k.sparseByPixel(pixelCounts, pixelOffsets, pixelValues, lists.starts, lists.offsets, lists.values, count, this.inSize, this.rowBytes);
+      // Each thread regroups the entries of its band of pixels, then sums that band of dW's columns.
       if (team) {
-        runBands(team, this.inSize, (k0, k1) => [{
-          fn: "sparseWeightGradientByPixel", args: [dW, pixelCounts, pixelOffsets, pixelValues, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, k0, k1],
-        }]);
+        runBands(team, this.inSize, (k0, k1) => [
+          { fn: "sparseByPixel", args: [pixelCounts, pixelOffsets, pixelValues, lists.starts, lists.offsets, lists.values, count, this.inSize, this.rowBytes, k0, k1] },
+          { fn: "sparseWeightGradientByPixel", args: [dW, pixelCounts, pixelOffsets, pixelValues, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, k0, k1] },
+        ]);
       } else {
+        k.sparseByPixel(pixelCounts, pixelOffsets, pixelValues, lists.starts, lists.offsets, lists.values, count, this.inSize, this.rowBytes, 0, this.inSize);
         k.sparseWeightGradientByPixel(dW, pixelCounts, pixelOffsets, pixelValues, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, 0, this.inSize);
       }
       return;
