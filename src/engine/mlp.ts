@@ -69,6 +69,9 @@ export interface DiagnosticScratch {
   floats: number;
 }
 
+/** Nets with more parameters than this do not keep the test set's pixel lists (see mlpMemoryPlan). */
+const KEEP_LISTS_MAX_PARAMETERS = 1 << 20;
+
 /** Floats of each diagnostic scratch buffer (256 KB): an evaluation batch's derivatives go through it in pieces. */
 const DIAGNOSTIC_SCRATCH_FLOATS = 1 << 16;
 
@@ -121,7 +124,10 @@ export function mlpMemoryPlan(
   const optimizerBlocks = OPTIMIZERS[optimizer].state.map((name) => plan.takeFloats(`optimizer.${name}`, layout.size));
   const first = layout.linears[0];
   const sparseFits = SparseFirstLayer.fits(first.outSize);
-  const input = InputPipeline.plan(plan, config.inSize, maxBatch, sparseFits ? SparseFirstLayer.rowBytes(first.outSize) : undefined, keepLists);
+  // The test set's lists (16 MB) save listing it at each evaluation, 3–8 ms: worth it where an
+  // evaluation takes tens of milliseconds, not where it takes half a second (3 × 1024 and wider).
+  const keep = keepLists && layout.size <= KEEP_LISTS_MAX_PARAMETERS;
+  const input = InputPipeline.plan(plan, config.inSize, maxBatch, sparseFits ? SparseFirstLayer.rowBytes(first.outSize) : undefined, keep);
   const probs = plan.takeFloats("probs", maxBatch * config.outSize);
   const gradientA = plan.takeFloats("gradientA", trainRows * widest);
   const gradientB = plan.takeFloats("gradientB", trainRows * widest);
@@ -164,6 +170,14 @@ export function mlpMemoryPlan(
     plan,
     regions: { layout, params, grads, optimizerBlocks, input, probs, gradientA, gradientB, layers, transposedWeights, sparse, diagnosticScratch, threadScratch },
   };
+}
+
+/** A copy of `view`, into the array `into` gives for its length if it gives one of that length. */
+function copyOf(view: Float32Array, into?: (floats: number) => Float32Array | undefined): Float32Array {
+  const target = into?.(view.length);
+  if (!target || target.length !== view.length) return view.slice();
+  target.set(view);
+  return target;
 }
 
 /** maxBatch and trainRows, checked: trainRows defaults to maxBatch. */
@@ -269,7 +283,8 @@ export class Mlp {
    * A model with a team must be closed (close()) to end its threads. `trainRows`: the most rows a
    * training step (forward in "train" mode and backward) takes, if fewer than maxBatch (the trainer's
    * batch size, where maxBatch is its evaluation's). `keepLists: false` for a model
-   * that evaluates once at most: the test set's pixel lists are then made per batch, not kept (16 MB).
+   * that evaluates once at most: the test set's pixel lists are then made per batch, not kept (16 MB;
+   * nets of more than 2^20 parameters never keep them).
    */
   constructor(
     readonly config: MlpConfig, readonly maxBatch: number, readonly optimizer: OptimizerName = "sgd",
@@ -366,9 +381,13 @@ export class Mlp {
     this.resetOptimizer();
   }
 
-  /** A copy of the parameters, in the layout's order. Reading changes nothing; write through writeParameters. */
-  parameters(): Float32Array {
-    return this.kernels.floats(this.params, this.parameterCount).slice();
+  /**
+   * A copy of the parameters, in the layout's order. Reading changes nothing; write through
+   * writeParameters. `into`: where the copy may go, given the float count (a buffer to reuse; a
+   * new array where it gives none).
+   */
+  parameters(into?: (floats: number) => Float32Array | undefined): Float32Array {
+    return copyOf(this.kernels.floats(this.params, this.parameterCount), into);
   }
   /**
    * Reads the parameter and gradient blocks in place, without copies (a wide net's are tens of MB):
@@ -406,9 +425,9 @@ export class Mlp {
     return update;
   }
 
-  /** Copies of the optimiser's state blocks and its step count: what a resumable state keeps. */
-  optimizerState(): OptimizerState {
-    const buffers = this.optimizerBlocks.map((pointer) => this.kernels.floats(pointer, this.parameterCount).slice());
+  /** Copies of the optimiser's state blocks and its step count: what a resumable state keeps. `into` as for parameters(). */
+  optimizerState(into?: (floats: number) => Float32Array | undefined): OptimizerState {
+    const buffers = this.optimizerBlocks.map((pointer) => copyOf(this.kernels.floats(pointer, this.parameterCount), into));
     return { name: this.optimizer, step: this.optimizerSteps, buffers };
   }
 

@@ -115,6 +115,11 @@ export interface RunOptions {
   stopFlag?: StopFlag;
   /** Continue the run directories' unfinished jobs instead of starting afresh. */
   resume?: boolean;
+  /**
+   * Every event, after the run folder has recorded it. An epoch event's resumable state (its
+   * parameter and optimiser arrays) is valid during the call only: the worker pool reuses its memory
+   * for the next one. Copy what you keep of it; an end event's parameters are yours.
+   */
   onEvent?: (spec: ExperimentSpec, event: TrainEvent) => void;
   /** Notes that do not stop the run (a stale lock taken over); stderr by default. */
   onWarning?: (message: string) => void;

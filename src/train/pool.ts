@@ -1,10 +1,11 @@
 // Runs training jobs on a pool of worker threads (or on this thread when workers is 0). Each job is
 // independent and seeded, so results do not depend on how many workers there are or which runs what.
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import { MessageChannel, Worker } from "node:worker_threads";
 import type { MnistData } from "../data/mnist.js";
 import type { TrainJob } from "./settings.js";
 import { trainJob, type ResumeState, type TrainEvent } from "./trainer.js";
+import { transferables } from "./eventBuffers.js";
 import type { JobMessage, WorkerData, WorkerMessage } from "./worker.js";
 
 export interface PoolJob {
@@ -32,7 +33,9 @@ export class StopFlag {
  * How a set of jobs gets trained: on this machine's worker threads (localRunner) or elsewhere (a
  * queue). A runner calls onEvent(jobIndex, event) on the calling thread, each job's events in the
  * order the job emitted them and each exactly once (a runner over an at-least-once transport drops
- * duplicates itself), so the caller stays the only writer of the run folders. Jobs not started when
+ * duplicates itself), so the caller stays the only writer of the run folders. onEvent must be done
+ * with an epoch event's resumable state when it returns: the local runner hands its memory back to
+ * the worker, which copies a later state into it (an end event's arrays stay the caller's). Jobs not started when
  * the flag is raised are not started; started ones stop at their next step with a resumable state.
  */
 export type JobRunner = (
@@ -70,7 +73,6 @@ export async function runJobs(
   // than cores would wait on the scheduler instead.
   const cores = availableParallelism();
   const threadsFor = (id: number) => Math.min(cores, Math.floor(workers / count) + (id < workers % count ? 1 : 0));
-  const workerData: WorkerData = { data, stopFlag: stopFlag.buffer };
   let next = 0;
   // Once one event's handling has failed, the run is over: events already queued from the workers
   // (a later epoch, the job's end) must not be recorded, or a job could be written up as finished,
@@ -78,9 +80,15 @@ export async function runJobs(
   let failed = false;
   // A small young generation: a training step allocates nothing, and the default (tens of MB per
   // isolate) only held an epoch end's short-lived garbage longer, at the peak of a wide model's memory.
-  const threads = Array.from({ length: count }, () => new Worker(new URL("./worker.js", import.meta.url), { workerData, resourceLimits: { maxYoungGenerationSizeMb: 4 } }));
+  // Each worker gets a port on which an event's buffers come back once the event is handled (the
+  // handler writes what it keeps: a run folder's resumable state, say), for the next event's copies.
+  const channels = Array.from({ length: count }, () => new MessageChannel());
+  const threads = channels.map(({ port2 }) => {
+    const workerData: WorkerData = { data, stopFlag: stopFlag.buffer, recycle: port2 };
+    return new Worker(new URL("./worker.js", import.meta.url), { workerData, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+  });
   try {
-    await Promise.all(threads.map((worker) => new Promise<void>((resolve, reject) => {
+    await Promise.all(threads.map((worker, w) => new Promise<void>((resolve, reject) => {
       const startNext = () => {
         if (next >= jobs.length || stopFlag.raised) {
           resolve();
@@ -98,6 +106,13 @@ export async function runJobs(
           } catch (error) {
             failed = true;
             reject(error);
+            return;
+          }
+          // An epoch's resumable state is written by now; the final parameters (an end event's) are
+          // the receiver's to keep.
+          if (message.event.type === "epoch") {
+            const buffers = transferables(message.event);
+            if (buffers.length > 0) channels[w].port1.postMessage(buffers, buffers);
           }
         } else if ("done" in message) startNext();
         else {
@@ -111,5 +126,6 @@ export async function runJobs(
     })));
   } finally {
     await Promise.all(threads.map((worker) => worker.terminate()));
+    for (const { port1 } of channels) port1.close();
   }
 }
