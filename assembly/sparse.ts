@@ -39,7 +39,8 @@ export function sparseRowBytes(N: i32): i32 {
 }
 /**
  * Whether the weight gradient of N outputs goes by pixel (sparseWeightGradientByPixel), writing dW
- * itself: from 128 outputs on, where it beats gathering into dWᵀ and transposing it (256: 0.19 ms
+ * itself: from 128 outputs on (at 128 the two are even), where it beats gathering into dWᵀ and
+ * transposing it (256: 0.19 ms
  * against 0.21, 512: 0.33 against 0.45); below, regrouping the entries (about 24 µs for a batch of
  * MNIST) costs more than it saves (64: 0.078 ms against 0.053).
  */
@@ -128,6 +129,26 @@ export function sparseForward(
 }
 
 /**
+ * out[0 .. 24) = c + Σ_e d[e]·rows[offsets[e] .. + 24) for entries first ... last − 1, added in
+ * their order, six accumulators in registers: the inner loop of the forward (rows: Wᵀ's, entries
+ * an image's pixels) and of the weight gradient by pixel (rows: dZ's, entries a pixel's images).
+ */
+// @ts-ignore: decorator
+@inline function sumRows24(
+  out: usize, rows: usize, offsets: usize, values: usize, first: i32, last: i32, c0: v128, c1: v128, c2: v128, c3: v128, c4: v128, c5: v128,
+): void {
+  for (let e = first; e < last; e++) {
+    const d = v128.load32_splat(values + (<usize>e << 2));
+    const w = rows + <usize>load<i32>(offsets + (<usize>e << 2));
+    c0 = madd(d, v128.load(w), c0); c1 = madd(d, v128.load(w, 16), c1);
+    c2 = madd(d, v128.load(w, 32), c2); c3 = madd(d, v128.load(w, 48), c3);
+    c4 = madd(d, v128.load(w, 64), c4); c5 = madd(d, v128.load(w, 80), c5);
+  }
+  v128.store(out, c0); v128.store(out, c1, 16); v128.store(out, c2, 32);
+  v128.store(out, c3, 48); v128.store(out, c4, 64); v128.store(out, c5, 80);
+}
+
+/**
  * sparseForward's products for the columns from ... to (bytes) of Z, in blocks of blockBytes: entry e
  * reads its pixel's row at Wt + offsets[e] (rows sparseRowBytes apart), columns at the same byte
  * offsets as in Z (rows rowBytes apart).
@@ -145,21 +166,10 @@ function forwardColumns(
     const z = Z + <usize>b * rowBytes;
     let n: usize = block;
     for (; n + 96 <= blockEnd; n += 96) {
-      let c0 = madd(base, v128.load(rowSums + n), v128.load(bias + n));
-      let c1 = madd(base, v128.load(rowSums + n, 16), v128.load(bias + n, 16));
-      let c2 = madd(base, v128.load(rowSums + n, 32), v128.load(bias + n, 32));
-      let c3 = madd(base, v128.load(rowSums + n, 48), v128.load(bias + n, 48));
-      let c4 = madd(base, v128.load(rowSums + n, 64), v128.load(bias + n, 64));
-      let c5 = madd(base, v128.load(rowSums + n, 80), v128.load(bias + n, 80));
-      for (let e = first; e < last; e++) {
-        const d = v128.load32_splat(values + (<usize>e << 2));
-        const w = Wt + <usize>load<i32>(offsets + (<usize>e << 2)) + n;
-        c0 = madd(d, v128.load(w), c0); c1 = madd(d, v128.load(w, 16), c1);
-        c2 = madd(d, v128.load(w, 32), c2); c3 = madd(d, v128.load(w, 48), c3);
-        c4 = madd(d, v128.load(w, 64), c4); c5 = madd(d, v128.load(w, 80), c5);
-      }
-      v128.store(z + n, c0); v128.store(z + n, c1, 16); v128.store(z + n, c2, 32);
-      v128.store(z + n, c3, 48); v128.store(z + n, c4, 64); v128.store(z + n, c5, 80);
+      sumRows24(z + n, Wt + n, offsets, values, first, last,
+        madd(base, v128.load(rowSums + n), v128.load(bias + n)), madd(base, v128.load(rowSums + n, 16), v128.load(bias + n, 16)),
+        madd(base, v128.load(rowSums + n, 32), v128.load(bias + n, 32)), madd(base, v128.load(rowSums + n, 48), v128.load(bias + n, 48)),
+        madd(base, v128.load(rowSums + n, 64), v128.load(bias + n, 64)), madd(base, v128.load(rowSums + n, 80), v128.load(bias + n, 80)));
     }
     for (; n + 64 <= blockEnd; n += 64) {
       let c0 = madd(base, v128.load(rowSums + n), v128.load(bias + n));
@@ -412,18 +422,9 @@ export function sparseWeightGradientByPixel(
         const t = tile + <usize>j * BY_PIXEL_BLOCK_BYTES - block;
         let n: usize = block;
         for (; n + 96 <= blockEnd; n += 96) {
-          let c0 = f32x4.mul(base, v128.load(db + n)), c1 = f32x4.mul(base, v128.load(db + n, 16));
-          let c2 = f32x4.mul(base, v128.load(db + n, 32)), c3 = f32x4.mul(base, v128.load(db + n, 48));
-          let c4 = f32x4.mul(base, v128.load(db + n, 64)), c5 = f32x4.mul(base, v128.load(db + n, 80));
-          for (let e = first; e < last; e++) {
-            const d = v128.load32_splat(pixelValues + (<usize>e << 2));
-            const g = g0 + <usize>load<i32>(pixelOffsets + (<usize>e << 2)) + n;
-            c0 = madd(d, v128.load(g), c0); c1 = madd(d, v128.load(g, 16), c1);
-            c2 = madd(d, v128.load(g, 32), c2); c3 = madd(d, v128.load(g, 48), c3);
-            c4 = madd(d, v128.load(g, 64), c4); c5 = madd(d, v128.load(g, 80), c5);
-          }
-          v128.store(t + n, c0); v128.store(t + n, c1, 16); v128.store(t + n, c2, 32);
-          v128.store(t + n, c3, 48); v128.store(t + n, c4, 64); v128.store(t + n, c5, 80);
+          sumRows24(t + n, g0 + n, pixelOffsets, pixelValues, first, last,
+            f32x4.mul(base, v128.load(db + n)), f32x4.mul(base, v128.load(db + n, 16)), f32x4.mul(base, v128.load(db + n, 32)),
+            f32x4.mul(base, v128.load(db + n, 48)), f32x4.mul(base, v128.load(db + n, 64)), f32x4.mul(base, v128.load(db + n, 80)));
         }
         for (; n < blockEnd; n += 16) {
           let c = f32x4.mul(base, v128.load(db + n));
