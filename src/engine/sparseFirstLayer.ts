@@ -4,7 +4,7 @@
 // width is not a multiple of 4, take the dense path. The lists of nonzero pixels are the input
 // pipeline's (inputPipeline.ts): they do not depend on the weights. What does (Wᵀ and its row
 // sums) is kept here and rebuilt after the model says its weights changed.
-import { band, type KernelCall, type ThreadTeam } from "./threadTeam.js";
+import { band, COLUMN_GRAIN, type KernelCall, type ThreadTeam } from "./threadTeam.js";
 import type { PixelLists } from "./inputPipeline.js";
 import { probeKernels, type Kernels, type MemoryPlan } from "./kernels.js";
 
@@ -141,10 +141,10 @@ export class SparseFirstLayer {
   }
 }
 
-/** Runs calls(from, to) on each of a team's threads for its band of `count` (multiples of 4). */
+/** Runs calls(from, to) on each of a team's threads for its band of `count` (cut at COLUMN_GRAIN: they are columns of rows). */
 function runBands(team: ThreadTeam, count: number, calls: (from: number, to: number) => KernelCall[]): void {
   team.run(Array.from({ length: team.size }, (_, t) => {
-    const [from, to] = band(count, team.size, t);
+    const [from, to] = band(count, team.size, t, COLUMN_GRAIN);
     return to > from ? calls(from, to) : [];
   }));
 }
