@@ -13,8 +13,9 @@
 // L1 and L2, which then hold a fraction of them (padding: 784 → 2048 forward 1.4 ms, was 2.2 ms with
 // each block copied into a panel first, and a thread team no longer copies it once per thread).
 // The weight gradient of narrow layers (below 128 outputs) gathers into dWᵀ's rows image by image
-// (sparseWeightGradient), then the engine transposes; wider ones regroup the entries by pixel and sum each element of dW in
-// registers (sparseWeightGradientByPixel), writing dW itself. Both add the same terms in the same order.
+// (sparseWeightGradient), then the engine transposes; wider ones regroup the entries by pixel and
+// sum each element of dW in registers (sparseWeightGradientByPixel), writing dW itself. Both add
+// the same terms in the same order.
 //
 // The batch's nonzero pixels are listed once per batch (sparsePixels), as rows: starts[b] is the
 // first entry of image b, and each entry holds the byte offset of its pixel's row in Wᵀ and its d.
@@ -29,7 +30,7 @@ import { madd } from "./vmath";
  * for every image once the layer is wide (a 1024-wide Wᵀ is 3.2 MB).
  */
 const FORWARD_BLOCK_BYTES: usize = 192;
-/** Rows of this many bytes and more make a wide layer: padded Wᵀ rows, and the gradient by pixel. */
+/** Wᵀ's rows of this many bytes and more are padded (sparseRowBytes). */
 const WIDE_ROW_BYTES: usize = 2048;
 const ROW_PAD_BYTES: usize = 64;
 /** Bytes between the rows of the layer's Wᵀ for N outputs: N·4, padded for wide layers. */
