@@ -211,17 +211,6 @@ export function sparseWeightGradient(
 }
 
 /**
- * sparseWeightGradient's sums for dWᵀ's columns from ... to − 1 (multiples of 4), for a thread
- * team's band of them: each column is summed on its own, as the whole call sums it.
- */
-export function sparseWeightGradientColumns(
-  dWt: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32, from: i32, to: i32,
-): void {
-  const rowBytes = <usize>N << 2;
-  gradientColumns(dWt, rowBytes, starts, offsets, values, dZ, db, x0, M, K, rowBytes, <usize>from << 2, <usize>to << 2, GRADIENT_BLOCK_BYTES);
-}
-
-/**
  * sparseWeightGradient for the columns from ... to (bytes) of dWᵀ, in blocks of blockBytes: dWᵀ's
  * row k is at dWt + k·wRowBytes, entry e's at dWt + offsets[e], columns at the same byte offsets as in dZ.
  * Rows start as x0·db.

@@ -38,8 +38,6 @@ export interface KernelExports {
   batchNormBackward(dX: number, dGamma: number, dBeta: number, dY: number, X: number, gamma: number, mean: number, rstd: number, batch: number, n: number): void;
   layerNormForward(Y: number, X: number, gamma: number, beta: number, mean: number, rstd: number, batch: number, n: number, eps: number): void;
   layerNormBackward(dX: number, dGamma: number, dBeta: number, dY: number, X: number, gamma: number, mean: number, rstd: number, batch: number, n: number): void;
-  /** The weight gradient above for a band of the outputs (from ... to − 1) only, for a thread team. */
-  sparseWeightGradientColumns(dWt: number, starts: number, offsets: number, values: number, dZ: number, db: number, x0: number, M: number, N: number, K: number, from: number, to: number): void;
   /** Shape rules the memory plan asks before a model exists (bytes; 1: yes, 0: no). */
   sparseRowBytes(N: number): number;
   sparseGradientByPixel(N: number): number;

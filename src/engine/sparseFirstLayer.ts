@@ -102,9 +102,9 @@ export class SparseFirstLayer {
   }
 
   /**
-   * dW [out, in] and db for the listed batch, from dZ [count, out]. With a team, each thread sums the
-   * weight gradient of a band of dW's columns (pixels: wide layers) or rows (outputs: narrow ones),
-   * each element as the whole call sums it, so the same bits.
+   * dW [out, in] and db for the listed batch, from dZ [count, out]. With a team (layers of 128
+   * outputs and more), each thread regroups and sums a band of dW's columns (pixels), each element
+   * as the whole call sums it, so the same bits.
    */
   backward(dW: number, db: number, dZ: number, lists: PixelLists, count: number, team?: ThreadTeam): void {
     const k = this.kernels.exports;
@@ -123,21 +123,10 @@ export class SparseFirstLayer {
       }
       return;
     }
-    if (team) {
-      runBands(team, this.outSize, (from, to) => [
-        { fn: "sparseWeightGradientColumns", args: [dWt, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, from, to] },
-      ]);
-    } else {
-      k.sparseWeightGradient(dWt, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize);
-    }
-    // dW [out, in] = dWᵀ transposed; a team takes a band of its columns (the pixels) per thread.
-    if (team) {
-      runBands(team, this.inSize, (k0, k1) => [
-        { fn: "transposeInto", args: [dW + k0 * 4, this.inSize * 4, dWt + k0 * this.outSize * 4, k1 - k0, this.outSize, 0] },
-      ]);
-    } else {
-      k.transpose(dW, dWt, this.inSize, this.outSize);
-    }
+    // Narrow layers run on this thread: a team splits only layers of SPLIT_MIN_WIDTH (256) and more,
+    // which take the path above.
+    k.sparseWeightGradient(dWt, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize);
+    k.transpose(dW, dWt, this.inSize, this.outSize);
   }
 }
 
