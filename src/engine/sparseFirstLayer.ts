@@ -12,9 +12,9 @@ import { probeKernels, type Kernels, type MemoryPlan } from "./kernels.js";
 export interface SparseRegions {
   transposed: number;
   rowSums: number;
-  /** Narrow layers: dWᵀ [in, out], transposed into dW after each backward; 0 for wide ones. */
+  /** Layers of fewer than 128 outputs: dWᵀ [in, out], transposed into dW after each backward; else 0. */
   gradientTransposed: number;
-  /** Wide layers: the batch's entries regrouped by pixel (sparseByPixel); 0 for narrow ones. */
+  /** Layers of 128 outputs and more: the batch's entries regrouped by pixel (sparseByPixel); else 0. */
   pixelCounts: number;
   pixelOffsets: number;
   pixelValues: number;
@@ -34,19 +34,20 @@ export class SparseFirstLayer {
   }
 
   /**
-   * Places the layer's buffers in a model's memory plan (mlp.ts). Narrow layers gather the weight
-   * gradient into dWᵀ; wide ones (sparseGradientByPixel) write dW from entries regrouped by pixel,
-   * maxBatch slots per pixel (400 KB at batch 64), where dWᵀ would be 6.4 MB at 784 × 2048.
+   * Places the layer's buffers in a model's memory plan (mlp.ts). Layers of fewer than 128 outputs
+   * gather the weight gradient into dWᵀ; wider ones (sparseGradientByPixel) write dW from entries
+   * regrouped by pixel, `trainRows` slots per pixel (the most images a training batch has: 400 KB at
+   * 64), where dWᵀ would be 6.4 MB at 784 × 2048.
    */
-  static plan(plan: MemoryPlan, inSize: number, outSize: number, maxBatch: number): SparseRegions {
+  static plan(plan: MemoryPlan, inSize: number, outSize: number, trainRows: number): SparseRegions {
     const byPixel = probeKernels().exports.sparseGradientByPixel(outSize) !== 0;
     return {
       transposed: plan.take("sparse.transposed", inSize * SparseFirstLayer.rowBytes(outSize)),
       rowSums: plan.takeFloats("sparse.rowSums", outSize),
       gradientTransposed: byPixel ? 0 : plan.takeFloats("sparse.gradientTransposed", inSize * outSize),
       pixelCounts: byPixel ? plan.take("sparse.pixelCounts", 4 * inSize) : 0,
-      pixelOffsets: byPixel ? plan.take("sparse.pixelOffsets", 4 * inSize * maxBatch) : 0,
-      pixelValues: byPixel ? plan.takeFloats("sparse.pixelValues", inSize * maxBatch) : 0,
+      pixelOffsets: byPixel ? plan.take("sparse.pixelOffsets", 4 * inSize * trainRows) : 0,
+      pixelValues: byPixel ? plan.takeFloats("sparse.pixelValues", inSize * trainRows) : 0,
     };
   }
 
