@@ -30,6 +30,8 @@ import { madd } from "./vmath";
  * for every image once the layer is wide (a 1024-wide Wᵀ is 3.2 MB).
  */
 const FORWARD_BLOCK_BYTES: usize = 192;
+/** Columns of dWᵀ per pass over the images in the narrow layers' weight gradient (a multiple of 128 bytes). */
+const GRADIENT_BLOCK_BYTES: usize = 1024;
 /** Wᵀ's rows of this many bytes and more are padded (sparseRowBytes). */
 const WIDE_ROW_BYTES: usize = 2048;
 const ROW_PAD_BYTES: usize = 64;
@@ -41,9 +43,8 @@ export function sparseRowBytes(N: i32): i32 {
 /**
  * Whether the weight gradient of N outputs goes by pixel (sparseWeightGradientByPixel), writing dW
  * itself: from 128 outputs on (at 128 the two are even), where it beats gathering into dWᵀ and
- * transposing it (256: 0.19 ms
- * against 0.21, 512: 0.33 against 0.45); below, regrouping the entries (about 24 µs for a batch of
- * MNIST) costs more than it saves (64: 0.078 ms against 0.053).
+ * transposing it (256: 0.19 ms against 0.21, 512: 0.33 against 0.45); below, regrouping the entries
+ * (about 24 µs for a batch of MNIST) costs more than it saves (64: 0.078 ms against 0.053).
  */
 const BY_PIXEL_MIN_ROW_BYTES: usize = 512;
 export function sparseGradientByPixel(N: i32): bool {
@@ -67,9 +68,6 @@ function copyColumns(T: usize, tBytes: usize, S: usize, sBytes: usize, rows: i32
     for (let n: usize = 0; n < width; n += 16) v128.store(t + n, v128.load(s + n));
   }
 }
-
-/** The same for dWᵀ's columns in the weight gradient (a multiple of 128 bytes). */
-const GRADIENT_BLOCK_BYTES: usize = 1024;
 
 /**
  * Lists the nonzero pixels of `count` images (`size` bytes each, at `pixels`), with d = table[u] − table[0]
@@ -117,19 +115,6 @@ export function sparsePixels(
 }
 
 /**
- * Z[M, N] = b + x0·rowSums + (sparse rows)·Wt, with Wt = Wᵀ [K, N] and rowSums[n] = Σ_k W[n, k].
- * N must be a multiple of 4. Each image's row of Z is built in registers, 24 outputs at a time:
- * with 8 accumulators V8 ran out of vector registers (it loads all 8 operands first) and spilled,
- * which measured 10% slower than 6.
- */
-export function sparseForward(
-  Z: usize, starts: usize, offsets: usize, values: usize, Wt: usize, bias: usize, rowSums: usize, x0: f32, M: i32, N: i32,
-): void {
-  const rowBytes = <usize>N << 2;
-  forwardColumns(Z, starts, offsets, values, Wt, bias, rowSums, x0, M, rowBytes, 0, rowBytes, FORWARD_BLOCK_BYTES);
-}
-
-/**
  * out[0 .. 24) = c + Σ_e d[e]·rows[offsets[e] .. + 24) for entries first ... last − 1, added in
  * their order, six accumulators in registers: the inner loop of the forward (rows: Wᵀ's, entries
  * an image's pixels) and of the weight gradient by pixel (rows: dZ's, entries a pixel's images).
@@ -150,17 +135,19 @@ export function sparseForward(
 }
 
 /**
- * sparseForward's products for the columns from ... to (bytes) of Z, in blocks of blockBytes: entry e
- * reads its pixel's row at Wt + offsets[e] (rows sparseRowBytes apart), columns at the same byte
- * offsets as in Z (rows rowBytes apart).
+ * Z[M, N] = b + x0·rowSums + (sparse rows)·Wt, with Wt = Wᵀ [K, N] and rowSums[n] = Σ_k W[n, k].
+ * N must be a multiple of 4. Entry e reads its pixel's row at Wt + offsets[e] (rows sparseRowBytes
+ * apart). Each image's row of Z is built in registers, 24 outputs at a time: with 8 accumulators
+ * V8 ran out of vector registers (it loads all 8 operands first) and spilled, which measured 10%
+ * slower than 6. The columns go in blocks of FORWARD_BLOCK_BYTES, each over every image.
  */
-function forwardColumns(
-  Z: usize, starts: usize, offsets: usize, values: usize, Wt: usize, bias: usize, rowSums: usize, x0: f32, M: i32,
-  rowBytes: usize, from: usize, to: usize, blockBytes: usize,
+export function sparseForward(
+  Z: usize, starts: usize, offsets: usize, values: usize, Wt: usize, bias: usize, rowSums: usize, x0: f32, M: i32, N: i32,
 ): void {
+  const rowBytes = <usize>N << 2;
   const base = f32x4.splat(x0);
-  for (let block = from; block < to; block += blockBytes) {
-  const blockEnd = min(block + blockBytes, to);
+  for (let block: usize = 0; block < rowBytes; block += FORWARD_BLOCK_BYTES) {
+  const blockEnd = min(block + FORWARD_BLOCK_BYTES, rowBytes);
   for (let b = 0; b < M; b++) {
     const first = load<i32>(starts + (<usize>b << 2));
     const last = load<i32>(starts + (<usize>(b + 1) << 2));
@@ -200,30 +187,19 @@ function forwardColumns(
 /**
  * dWt[K, N] = x0·db (every row) + (sparse rows)ᵀ·dZ, the transposed weight gradient of a layer too
  * narrow for the gradient by pixel (sparseGradientByPixel false); db[N] = Σ_b dZ[b, :] must be
- * computed first. N must be a multiple of 4. Each image's dZ row stays in registers, 32 values at a
- * time, while its pixels' rows of dWt are updated.
+ * computed first. N must be a multiple of 4. Entry e's row of dWᵀ is at dWt + offsets[e] (rows N·4
+ * bytes apart, as the lists were made for). Each image's dZ row stays in registers, 32 values at a
+ * time, while its pixels' rows of dWt are updated; the columns go in blocks of GRADIENT_BLOCK_BYTES.
  */
 export function sparseWeightGradient(
   dWt: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32,
 ): void {
   const rowBytes = <usize>N << 2;
-  gradientColumns(dWt, rowBytes, starts, offsets, values, dZ, db, x0, M, K, rowBytes, 0, rowBytes, GRADIENT_BLOCK_BYTES);
-}
-
-/**
- * sparseWeightGradient for the columns from ... to (bytes) of dWᵀ, in blocks of blockBytes: dWᵀ's
- * row k is at dWt + k·wRowBytes, entry e's at dWt + offsets[e], columns at the same byte offsets as in dZ.
- * Rows start as x0·db.
- */
-function gradientColumns(
-  dWt: usize, wRowBytes: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, K: i32,
-  rowBytes: usize, from: usize, to: usize, blockBytes: usize,
-): void {
   const base = f32x4.splat(x0);
-  for (let block = from; block < to; block += blockBytes) {
-  const blockEnd = min(block + blockBytes, to);
+  for (let block: usize = 0; block < rowBytes; block += GRADIENT_BLOCK_BYTES) {
+  const blockEnd = min(block + GRADIENT_BLOCK_BYTES, rowBytes);
   for (let k = 0; k < K; k++) {
-    const row = dWt + <usize>k * wRowBytes;
+    const row = dWt + <usize>k * rowBytes;
     for (let n = block; n < blockEnd; n += 16) v128.store(row + n, f32x4.mul(base, v128.load(db + n)));
   }
   for (let b = 0; b < M; b++) {
