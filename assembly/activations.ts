@@ -9,7 +9,7 @@
 //   <name>Backward(dZ, dA, Z, A, n, param) dZ = f'(Z) ⊙ dA
 // param is the activation's parameter (leaky_relu's negative slope); the others ignore it. dZ may alias dA.
 import { RRELU_LOWER, RRELU_UPPER } from "./activationMath";
-import { loadLanes, storeLanes } from "./lanes";
+import { loadLanes, loadUpTo4, storeLanes, storeUpTo4 } from "./lanes";
 import { exp4, expm1_4, log1pNonNegative4 } from "./vmath";
 
 export * from "./generated/activationKernels";
@@ -106,40 +106,27 @@ export function rreluDrawSlopes(slopes: usize, n: i32, seed: u32, step: u32, lay
     const h = mix32x4(counter);
     // u < 2²⁴ converts exactly either way; the signed conversion is one x86 instruction, the unsigned several.
     const r = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(i32x4.shr_u(h, 8)), scale), lower);
-    const o = <usize>i << 2;
-    if (i + 4 <= n) v128.store(slopes + o, r);
-    else storeLanes(slopes + o, r, n - i);
+    storeUpTo4(slopes + (<usize>i << 2), r, min(4, n - i));
     counter = i32x4.add(counter, advance);
   }
 }
 
 /** A = Z where Z > 0, else Z·slope, elementwise (PyTorch's rrelu_with_noise in training: input ≤ 0 takes the noise). */
 export function rreluWithSlopesForward(A: usize, Z: usize, slopes: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  for (let i = 0; i < n; i += 4) {
     const o = <usize>i << 2;
-    const z = v128.load(Z + o);
-    v128.store(A + o, v128.bitselect(z, f32x4.mul(z, v128.load(slopes + o)), f32x4.gt(z, f32x4.splat(0))));
-  }
-  if (i < n) {
-    const o = <usize>i << 2;
-    const z = loadLanes(Z + o, n - i);
-    storeLanes(A + o, v128.bitselect(z, f32x4.mul(z, loadLanes(slopes + o, n - i)), f32x4.gt(z, f32x4.splat(0))), n - i);
+    const count = min(4, n - i);
+    const z = loadUpTo4(Z + o, count);
+    storeUpTo4(A + o, v128.bitselect(z, f32x4.mul(z, loadUpTo4(slopes + o, count)), f32x4.gt(z, f32x4.splat(0))), count);
   }
 }
 
 /** dZ = dA where Z > 0, else dA·slope (PyTorch: grad · noise); dZ may alias dA. */
 export function rreluWithSlopesBackward(dZ: usize, dA: usize, Z: usize, slopes: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  for (let i = 0; i < n; i += 4) {
     const o = <usize>i << 2;
-    const g = v128.load(dA + o);
-    v128.store(dZ + o, v128.bitselect(g, f32x4.mul(g, v128.load(slopes + o)), f32x4.gt(v128.load(Z + o), f32x4.splat(0))));
-  }
-  if (i < n) {
-    const o = <usize>i << 2;
-    const count = n - i;
-    const g = loadLanes(dA + o, count);
-    storeLanes(dZ + o, v128.bitselect(g, f32x4.mul(g, loadLanes(slopes + o, count)), f32x4.gt(loadLanes(Z + o, count), f32x4.splat(0))), count);
+    const count = min(4, n - i);
+    const g = loadUpTo4(dA + o, count);
+    storeUpTo4(dZ + o, v128.bitselect(g, f32x4.mul(g, loadUpTo4(slopes + o, count)), f32x4.gt(loadUpTo4(Z + o, count), f32x4.splat(0))), count);
   }
 }
