@@ -19,7 +19,9 @@ import { Kernels, kernelMemoryLimits, MemoryPlan, probeKernels } from "./kernels
 import { SparseFirstLayer, type SparseRegions } from "./sparseFirstLayer.js";
 import type { InputRegions } from "./inputPipeline.js";
 import type { KernelExports } from "./kernels.js";
-import { COLUMN_GRAIN, denseSplits, netSplits, band, sparseSplits, SPLIT_MIN_ELEMENTS, type KernelCall, type ThreadTeam, type ThreadTeamFactory } from "./threadTeam.js";
+import {
+  band, COLUMN_GRAIN, denseSplits, netSplits, ROW_GRAIN, runBands, sparseSplits, SPLIT_MIN_ELEMENTS, type KernelCall, type ThreadTeam, type ThreadTeamFactory,
+} from "./threadTeam.js";
 
 export type { Normalization } from "./inputPipeline.js";
 
@@ -337,12 +339,6 @@ export class Mlp {
     this.team?.close();
   }
 
-  /** Each thread's band of `rows` rows (or columns, at `grain`), for a team's run. */
-  private bands(rows: number, grain?: number): Array<[number, number]> {
-    const size = this.team!.size;
-    return Array.from({ length: size }, (_, t) => band(rows, size, t, grain));
-  }
-
   /** The seed of rrelu's training slopes (the trainer derives one from the job's seed); 0 until set. */
   setNoiseSeed(seed: number): void {
     this.noiseSeed = seed | 0;
@@ -524,10 +520,10 @@ export class Mlp {
         if (this.team && sparseSplits(count, out)) {
           const lists = this.sparseLists;
           this.sparse!.refresh(W, this.team);
-          this.team.run(this.bands(count).map(([r0, r1]) => (r1 === r0 ? [] : [
+          runBands(this.team, count, ROW_GRAIN, (r0, r1) => [
             this.sparse!.forwardCall(layer.Y + r0 * out * 4, W, b, lists, r0, r1 - r0),
             ...(fused !== 0 ? [{ fn: "activationForward", args: [kind, layer.A + r0 * out * 4, layer.Z + r0 * out * 4, (r1 - r0) * out, this.activationParam] }] : []),
-          ])));
+          ]);
         } else {
           this.sparse!.forward(layer.Y, W, b, this.sparseLists, count);
           if (fused !== 0) k.activationForward(kind, layer.A, layer.Z, count * out, this.activationParam);
@@ -536,10 +532,10 @@ export class Mlp {
         // By bands of outputs: each thread packs only its own rows of W (by rows of the batch,
         // every thread would pack all of W).
         const inSize = layer.inSize;
-        this.team.run(this.bands(out, COLUMN_GRAIN).map(([n0, n1]) => (n1 === n0 ? [] : [{
+        runBands(this.team, out, COLUMN_GRAIN, (n0, n1) => [{
           fn: "denseForwardColumns",
           args: [layer.Y, layer.A, input, W, b, count, inSize, out, fused, this.activationParam, n0, n1],
-        }])));
+        }]);
       } else {
         k.denseForward(layer.Y, layer.A, input, W, this.transposedWeights[index], b, count, layer.inSize, out, fused, this.activationParam);
       }
@@ -659,7 +655,8 @@ export class Mlp {
     team: ThreadTeam, dX: number, dW: number, db: number, dY: number, X: number, W: number,
     count: number, inSize: number, outSize: number, kind: number, Zbelow: number,
   ): void {
-    team.run(this.bands(outSize).map(([o0, o1], t) => {
+    team.run(Array.from({ length: team.size }, (_, t) => {
+      const [o0, o1] = band(outSize, team.size, t, ROW_GRAIN);
       const [n0, n1] = band(inSize, team.size, t, COLUMN_GRAIN);
       return [{ fn: "denseBackwardBand", args: [dX, dW, dY, X, W, count, inSize, outSize, kind, Zbelow, this.activationParam, o0, o1, n0, n1] }];
     }));
@@ -676,12 +673,12 @@ export class Mlp {
     if (this.team && p.n >= SPLIT_MIN_ELEMENTS) {
       // The update is element-wise: each thread runs the optimiser's own kernel call on its band of
       // the blocks, recorded here from the table's step function rather than restated.
-      this.team.run(this.bands(p.n).map(([e0, e1]) => {
+      runBands(this.team, p.n, ROW_GRAIN, (e0, e1) => {
         const calls: KernelCall[] = [];
         const recorder = new Proxy({}, { get: (_, fn) => (...args: number[]) => { calls.push({ fn: String(fn), args }); } }) as KernelExports;
-        if (e1 > e0) step(recorder, { params: p.params + e0 * 4, grads: p.grads + e0 * 4, state: p.state.map((s) => s + e0 * 4), n: e1 - e0 }, this.resolvedHyper!, this.optimizerSteps);
+        step(recorder, { params: p.params + e0 * 4, grads: p.grads + e0 * 4, state: p.state.map((s) => s + e0 * 4), n: e1 - e0 }, this.resolvedHyper!, this.optimizerSteps);
         return calls;
-      }));
+      });
     } else {
       step(this.kernels.exports, p, this.resolvedHyper!, this.optimizerSteps);
     }

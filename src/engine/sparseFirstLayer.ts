@@ -4,7 +4,7 @@
 // width is not a multiple of 4, take the dense path. The lists of nonzero pixels are the input
 // pipeline's (inputPipeline.ts): they do not depend on the weights. What does (Wᵀ and its row
 // sums) is kept here and rebuilt after the model says its weights changed.
-import { band, COLUMN_GRAIN, type KernelCall, type ThreadTeam } from "./threadTeam.js";
+import { COLUMN_GRAIN, runBands, type KernelCall, type ThreadTeam } from "./threadTeam.js";
 import type { PixelLists } from "./inputPipeline.js";
 import { probeKernels, type Kernels, type MemoryPlan } from "./kernels.js";
 
@@ -77,7 +77,7 @@ export class SparseFirstLayer {
     if (!this.stale) return;
     const k = this.kernels.exports;
     if (team) {
-      runBands(team, this.outSize, (n0, n1) => [
+      runBands(team, this.outSize, COLUMN_GRAIN, (n0, n1) => [
         { fn: "transposeInto", args: [this.transposed + n0 * 4, this.rowBytes, W + n0 * this.inSize * 4, n1 - n0, this.inSize, this.rowSums + n0 * 4] },
       ]);
     } else {
@@ -114,7 +114,7 @@ export class SparseFirstLayer {
     if (dWt === 0) {
       // Each thread regroups the entries of its band of pixels, then sums that band of dW's columns.
       if (team) {
-        runBands(team, this.inSize, (k0, k1) => [
+        runBands(team, this.inSize, COLUMN_GRAIN, (k0, k1) => [
           { fn: "sparseByPixel", args: [pixelCounts, pixelOffsets, pixelValues, lists.starts, lists.offsets, lists.values, count, this.inSize, this.rowBytes, k0, k1] },
           { fn: "sparseWeightGradientByPixel", args: [dW, pixelCounts, pixelOffsets, pixelValues, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, k0, k1] },
         ]);
@@ -129,12 +129,4 @@ export class SparseFirstLayer {
     k.sparseWeightGradient(dWt, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize);
     k.transpose(dW, dWt, this.inSize, this.outSize);
   }
-}
-
-/** Runs calls(from, to) on each of a team's threads for its band of `count` (cut at COLUMN_GRAIN: they are columns of rows). */
-function runBands(team: ThreadTeam, count: number, calls: (from: number, to: number) => KernelCall[]): void {
-  team.run(Array.from({ length: team.size }, (_, t) => {
-    const [from, to] = band(count, team.size, t, COLUMN_GRAIN);
-    return to > from ? calls(from, to) : [];
-  }));
 }

@@ -33,7 +33,7 @@ export interface ThreadTeamFactory {
 }
 
 /** Rows are cut at multiples of this: the kernels' register tiles are 4 rows tall. */
-const ROW_GRAIN = 4;
+export const ROW_GRAIN = 4;
 /**
  * Columns are cut at multiples of this: the packed kernels' panels are 8 columns wide, and 16 floats
  * are a 64-byte line, so threads that each write a band of columns in every row (of Y, dX, Wᵀ, dW)
@@ -51,6 +51,17 @@ export function band(count: number, parts: number, t: number, grain = ROW_GRAIN)
   const grains = Math.ceil(count / grain);
   const start = (i: number) => Math.min(count, Math.floor((grains * i) / parts) * grain);
   return [start(t), t === parts - 1 ? count : start(t + 1)];
+}
+
+/**
+ * Runs calls(from, to) on each of a team's threads for its band of `count` rows or columns, cut at
+ * multiples of `grain` (band); a thread whose band is empty is given nothing.
+ */
+export function runBands(team: ThreadTeam, count: number, grain: number, calls: (from: number, to: number) => KernelCall[]): void {
+  team.run(Array.from({ length: team.size }, (_, t) => {
+    const [from, to] = band(count, team.size, t, grain);
+    return to > from ? calls(from, to) : [];
+  }));
 }
 
 /**

@@ -78,13 +78,13 @@ export async function runJobs(
   // (a later epoch, the job's end) must not be recorded, or a job could be written up as finished,
   // and its resumable state removed, after the write that failed.
   let failed = false;
-  // A small young generation: a training step allocates nothing, and the default (tens of MB per
-  // isolate) only held an epoch end's short-lived garbage longer, at the peak of a wide model's memory.
-  // Each worker gets a port on which an event's buffers come back once the event is handled (the
-  // handler writes what it keeps: a run folder's resumable state, say), for the next event's copies.
+  // Each worker gets a port on which an epoch event's buffers come back once the event is handled
+  // (the handler writes what it keeps: a run folder's resumable state), for the next state's copies.
   const channels = Array.from({ length: count }, () => new MessageChannel());
   const threads = channels.map(({ port2 }) => {
     const workerData: WorkerData = { data, stopFlag: stopFlag.buffer, recycle: port2 };
+    // A small young generation: a training step allocates nothing, and the default (tens of MB per
+    // isolate) only held an epoch end's short-lived garbage longer, at the peak of a wide model's memory.
     return new Worker(new URL("./worker.js", import.meta.url), { workerData, transferList: [port2], resourceLimits: { maxYoungGenerationSizeMb: 4 } });
   });
   try {
