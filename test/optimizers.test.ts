@@ -125,6 +125,8 @@ describe("three steps of each optimiser on the small MLP match PyTorch (float64)
       model.loadStateDict(new Map(Object.entries(f.params_initial).map(([key, t]) => [key, t.data])));
       model.input.setInput(new Float32Array(f.inputs.data), batch, f.labels);
       const knobs = { ...f.knobs };
+      // Before the first step there is no update: zeros, over whatever the buffer held.
+      assert.deepEqual(model.lastUpdate(0, 3, new Float64Array(3).fill(NaN)), new Float64Array(3));
       f.steps.forEach((expected, index) => {
         const what = `${name} step ${index + 1}`;
         const before = model.parameters();
@@ -132,7 +134,15 @@ describe("three steps of each optimiser on the small MLP match PyTorch (float64)
         // The diagnostics' update: the step just taken, to float32 rounding of the parameters (~1e-7).
         const after = model.parameters();
         const taken = Float64Array.from(before, (p, i) => p - after[i]);
-        assertClose(model.lastUpdate(), taken, 2e-7, 1e-3, `${what} lastUpdate`);
+        const update = model.lastUpdate();
+        assertClose(update, taken, 2e-7, 1e-3, `${what} lastUpdate`);
+        // In pieces into one reused buffer (the diagnostics' way), whose stale tail is not returned.
+        const piece = new Float64Array(7).fill(NaN);
+        for (let from = 0; from < update.length; from += piece.length) {
+          const count = Math.min(piece.length, update.length - from);
+          assert.deepEqual(model.lastUpdate(from, count, piece), update.subarray(from, from + count), `${what} lastUpdate from ${from}`);
+        }
+        assert.throws(() => model.lastUpdate(0, 8, piece), /8 floats asked into 7/);
         assertClose([loss], [expected.loss], ATOL, RTOL, `${what} loss`);
         for (const tensor of model.stateDict(model.gradients())) assertClose(tensor.data, expected.grads[tensor.name].data, ATOL, RTOL, `${what} grad ${tensor.name}`);
         for (const tensor of model.stateDict()) assertClose(tensor.data, expected.params[tensor.name].data, ATOL, RTOL, `${what} ${tensor.name}`);

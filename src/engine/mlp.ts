@@ -404,14 +404,16 @@ export class Mlp {
 
   /**
    * The last step's update p_before − p_after, in float64 (OPTIMIZERS[…].update: exact but for the
-   * weight-decay terms outside the state); zeros before the first step.
+   * weight-decay terms outside the state); zeros before the first step. `into`: where to write it
+   * (its first `count` floats; a new array where absent).
    */
-  lastUpdate(from = 0, count = this.parameterCount - from): Float64Array {
+  lastUpdate(from = 0, count = this.parameterCount - from, into?: Float64Array): Float64Array {
     // floats `from` ... from + count − 1 of it, read through views: no copies of whole blocks (a 3 × 2048
-    // net's would be 70 MB at every epoch's end); the diagnostics ask one layer at a time.
+    // net's would be 70 MB at every epoch's end); the diagnostics ask a piece at a time, into one buffer.
     this.checkRange(count, from, "update");
-    const update = new Float64Array(count);
-    if (this.optimizerSteps === 0 || !this.resolvedHyper) return update;
+    if (into && into.length < count) throw new Error(`lastUpdate: ${count} floats asked into ${into.length}`);
+    const update = into ? into.subarray(0, count) : new Float64Array(count);
+    if (this.optimizerSteps === 0 || !this.resolvedHyper) return update.fill(0);
     const n = this.parameterCount;
     const buffers = this.optimizerBlocks.map((pointer) => this.kernels.floats(pointer, n));
     const grads = this.kernels.floats(this.grads, n);
