@@ -329,17 +329,20 @@ describe("sparseWeightGradientByPixel: dW from the entries by pixel, the bits of
 describe("the memory plan keeps transposed copies only where the kernels read them", () => {
   const names = (width: number, layers: number) =>
     mlpMemoryPlan(mlpConfig({ inSize: 784, outSize: 10, hiddenSize: width, numHiddenLayers: layers, activation: "relu" }), 64).plan.regions.map((r) => r.name);
-  it("the notebook's 5 × 64 keeps Wᵀ of its hidden layers and the sparse layer's dWᵀ", () => {
+  it("the notebook's 5 × 64 keeps Wᵀ of its hidden layers, and no copy of the first layer's (the blocks hold it transposed)", () => {
     const plan = names(64, 5);
     for (const k of [1, 2, 3, 4]) assert.ok(plan.includes(`layer${k}.Wt`), `layer${k}.Wt`);
-    assert.ok(plan.includes("sparse.gradientTransposed"));
+    assert.ok(plan.includes("layer0.scratch"));
+    assert.ok(!plan.includes("sparse.transposed"), plan.join(", "));
   });
   it("3 × 1024 keeps neither for its wide layers (gemmNTPacked and sparseWeightGradientByPixel read and write W and dW themselves)", () => {
     const plan = names(1024, 3);
     assert.ok(!plan.includes("layer1.Wt"), plan.join(", "));
     // The 10 × 1024 output layer is small enough for the unpacked product: its Wᵀ (40 KB) stays.
     assert.ok(plan.includes("layer2.Wt"));
-    assert.ok(!plan.includes("sparse.gradientTransposed"));
+    // The first layer writes dW by pixel and reads a padded copy of Wᵀ: its blocks keep PyTorch's layout.
+    assert.ok(!plan.includes("layer0.scratch"));
+    assert.ok(plan.includes("sparse.transposed"));
   });
 });
 

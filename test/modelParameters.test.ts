@@ -84,6 +84,52 @@ describe("the model's parameters", () => {
     assert.deepEqual(logits(model, data, true), before);
   });
 
+  // The first layer (32 outputs: SparseFirstLayer.transposedInBlocks) is kept transposed in the
+  // blocks, and every way in or out turns it to PyTorch's layout and back.
+  it("a write inside the first layer's weight lands at [out, in], as PyTorch lays it out", () => {
+    const data = batch(10);
+    const model = built(11);
+    logits(model, data, true);
+    const first = model.layout.linears[0].weight;
+    const at = first.offset + 5 * SIZE + 300; // output 5, pixel 300
+    model.writeParameters([2.5, -1.5], at);
+    const expected = model.parameters();
+    assert.equal(expected[at], 2.5);
+    assert.equal(expected[at + 1], -1.5);
+    assert.equal(model.stateDict()[0].data[5 * SIZE + 301], -1.5);
+    assert.deepEqual(logits(model, data, true), fresh(expected, data, true));
+    assert.deepEqual(logits(model, data, false), fresh(expected, data, false));
+  });
+
+  it("the blocks lent out (readBlocks) are the copies' layout, and training after them is bit-identical", () => {
+    const data = batch(12);
+    const hyper = { lr: 0.1, momentum: 0.9 };
+    const step = (model: Mlp) => {
+      model.input.loadBatch(data.pixels, data.labels, data.order, 0, COUNT, NORMALIZATION);
+      model.trainStep(COUNT, hyper);
+    };
+    const lent = built(13);
+    const plain = built(13);
+    step(lent);
+    step(plain);
+    const [params, grads] = lent.readBlocks((p, g) => {
+      // Nested ways out turn nothing twice: the diagnostics read the update inside readBlocks.
+      assert.deepEqual(lent.parameters(), p);
+      lent.lastUpdate();
+      return [p.slice(), g.slice()];
+    });
+    assert.deepEqual(params, lent.parameters());
+    assert.deepEqual(grads, lent.gradients());
+    assert.deepEqual(params, plain.parameters());
+    // No pass may run while the blocks are out; the model is whole after the refusal.
+    assert.throws(() => lent.readBlocks(() => lent.forward(COUNT)), /lent out/);
+    assert.throws(() => lent.readBlocks(() => lent.optimizerStep(hyper)), /lent out/);
+    step(lent);
+    step(plain);
+    assert.deepEqual(lent.parameters(), plain.parameters());
+    assert.deepEqual(lent.optimizerState().buffers, plain.optimizerState().buffers);
+  });
+
   it("refuses a write that does not fit the block", () => {
     const model = built(7);
     assert.throws(() => model.writeParameters(new Float32Array(model.parameterCount + 1)), /do not fit/);

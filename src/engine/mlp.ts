@@ -97,6 +97,12 @@ export interface MlpRegions {
   layers: DenseLayer[];
   transposedWeights: number[];
   sparse: SparseRegions | undefined;
+  /**
+   * Where the first layer's weight is kept transposed in the blocks (SparseFirstLayer.
+   * transposedInBlocks): in × out floats through which its region of a block is turned to PyTorch's
+   * layout and back, and the dense path writes its dW; else 0.
+   */
+  firstLayerScratch: number;
   diagnosticScratch: DiagnosticScratch;
   /** Packing areas of threads 1, 2, ... of a thread team (thread 0 uses the module's own). */
   threadScratch: number[];
@@ -159,6 +165,7 @@ export function mlpMemoryPlan(
   const keepsTransposed = (layer: DenseLayer) => probeKernels().exports.denseKeepsTransposed(layer.inSize, layer.outSize) !== 0;
   const transposedWeights = layers.map((layer, k) => (k === 0 || !keepsTransposed(layer) ? 0 : plan.takeFloats(`layer${k}.Wt`, layer.inSize * layer.outSize)));
   const sparse = sparseFits ? SparseFirstLayer.plan(plan, first.inSize, first.outSize, trainRows) : undefined;
+  const firstLayerScratch = SparseFirstLayer.transposedInBlocks(first.outSize) ? plan.takeFloats("layer0.scratch", first.inSize * first.outSize) : 0;
   // Kernel scratch (a GEMM's packing buffers, say) goes here: plan.take("gemm.<what>", bytes), and
   // the pointer into MlpRegions, so that it is counted in the size checked before a run.
   // Reserved with the model, not when diagnostics first run: memory never grows under views handed out earlier.
@@ -170,7 +177,10 @@ export function mlpMemoryPlan(
   const threadScratch = Array.from({ length: threads - 1 }, (_, t) => plan.take(`thread${t + 1}.scratch`, scratchBytes));
   return {
     plan,
-    regions: { layout, params, grads, optimizerBlocks, input, probs, gradientA, gradientB, layers, transposedWeights, sparse, diagnosticScratch, threadScratch },
+    regions: {
+      layout, params, grads, optimizerBlocks, input, probs, gradientA, gradientB, layers, transposedWeights, sparse, firstLayerScratch, diagnosticScratch,
+      threadScratch,
+    },
   };
 }
 
@@ -235,7 +245,13 @@ export class Mlp {
   /** The softmax of the last loss() call [maxBatch, out]. */
   readonly probs: number;
   readonly diagnosticScratch: DiagnosticScratch;
-  /** Pointers to the parameter and gradient blocks: the layout's order, parameterCount floats each. */
+  /**
+   * Pointers to the parameter and gradient blocks: the layout's order, parameterCount floats each.
+   * The blocks hold every tensor in PyTorch's layout but one: where SparseFirstLayer.
+   * transposedInBlocks, the first layer's weight (and its gradient and optimiser state) is kept as
+   * Wᵀ [in, out], which its sparse kernels read and write. Everything that hands the blocks out goes
+   * through inPyTorchLayout.
+   */
   private readonly params: number;
   private readonly grads: number;
   /** The optimiser's state blocks (OPTIMIZERS[optimizer].state), parameterCount floats each, and its step count. */
@@ -274,6 +290,10 @@ export class Mlp {
   private transposedStale = true;
   /** The first layer's sparse path (undefined where its width does not allow it). */
   private readonly sparse: SparseFirstLayer | undefined;
+  /** Where the first layer's weight region is kept transposed: its place and the scratch to turn it through; else undefined. */
+  private readonly firstTransposed: { offset: number; inSize: number; outSize: number; scratch: number } | undefined;
+  /** How many inPyTorchLayout calls are running (nested ones turn nothing). */
+  private lent = 0;
   /** The nonzero-pixel lists the last forward pass used, or undefined where it went dense. */
   private sparseLists: PixelLists | undefined;
   /** Threads that share the wide layers' products (threadTeam.ts), where a factory was given and the net has such layers. */
@@ -317,6 +337,9 @@ export class Mlp {
     this.layers = regions.layers;
     this.transposedWeights = regions.transposedWeights;
     this.sparse = regions.sparse ? new SparseFirstLayer(kernels, first.inSize, first.outSize, regions.sparse) : undefined;
+    this.firstTransposed = regions.firstLayerScratch !== 0
+      ? { offset: first.weight.offset, inSize: first.inSize, outSize: first.outSize, scratch: regions.firstLayerScratch }
+      : undefined;
     this.activationKind = kernels.activationKind(config.activation);
     this.activationParam = config.leakySlope;
     this.slopeOffsets = this.layout.linears.map((linear) => {
@@ -368,11 +391,13 @@ export class Mlp {
    */
   initialize(random: Random, init: InitName = DEFAULT_INIT): void {
     const { gain } = activationGain(this.config.activation, this.config.leakySlope);
-    // Drawn straight into the parameter block: a copy beside it would be 23 MB more for a 3 × 2048 net.
-    const block = initialParameters(this.layout, init, gain, random, this.kernels.floats(this.params, this.parameterCount));
-    // nn.PReLU()'s slope: a constant, no draw (so the Linear layers get the same numbers as without it).
-    const slope = ACTIVATIONS[this.config.activation].parameter?.default ?? 0;
-    for (const offset of this.slopeOffsets) if (offset >= 0) block[offset] = slope;
+    this.inPyTorchLayout(() => {
+      // Drawn straight into the parameter block: a copy beside it would be 23 MB more for a 3 × 2048 net.
+      const block = initialParameters(this.layout, init, gain, random, this.kernels.floats(this.params, this.parameterCount));
+      // nn.PReLU()'s slope: a constant, no draw (so the Linear layers get the same numbers as without it).
+      const slope = ACTIVATIONS[this.config.activation].parameter?.default ?? 0;
+      for (const offset of this.slopeOffsets) if (offset >= 0) block[offset] = slope;
+    });
     this.weightsChanged();
     this.resetOptimizer();
   }
@@ -383,23 +408,55 @@ export class Mlp {
    * new array where it gives none).
    */
   parameters(into?: (floats: number) => Float32Array | undefined): Float32Array {
-    return copyOf(this.kernels.floats(this.params, this.parameterCount), into);
+    return this.inPyTorchLayout(() => copyOf(this.kernels.floats(this.params, this.parameterCount), into));
   }
   /**
    * Reads the parameter and gradient blocks in place, without copies (a wide net's are tens of MB):
    * the views are valid inside `read` only, and must not be written (writeParameters is the way in).
    */
   readBlocks<T>(read: (params: Float32Array, grads: Float32Array) => T): T {
-    return read(this.kernels.floats(this.params, this.parameterCount), this.kernels.floats(this.grads, this.parameterCount));
+    return this.inPyTorchLayout(() => read(this.kernels.floats(this.params, this.parameterCount), this.kernels.floats(this.grads, this.parameterCount)));
   }
 
   /** A copy of the gradients of the last backward pass. */
   gradients(): Float32Array {
-    return this.kernels.floats(this.grads, this.parameterCount).slice();
+    return this.inPyTorchLayout(() => this.kernels.floats(this.grads, this.parameterCount).slice());
   }
   /** A copy of the optimiser's first state block: SGD's momentum buffer, Adam's exp_avg, RMSprop's square_avg. */
   momentum(): Float32Array {
-    return this.kernels.floats(this.optimizerBlocks[0], this.parameterCount).slice();
+    return this.inPyTorchLayout(() => this.kernels.floats(this.optimizerBlocks[0], this.parameterCount).slice());
+  }
+
+  /**
+   * Runs `use` with every block in PyTorch's layout: where the first layer's weight is kept
+   * transposed, its region of each block is turned to [out, in] first and back after (moves only,
+   * so the same bits). Nested calls turn nothing; no pass may run inside (checkNotLent).
+   */
+  private inPyTorchLayout<T>(use: () => T): T {
+    if (!this.firstTransposed) return use();
+    if (this.lent++ === 0) this.turnFirstLayer(true);
+    try {
+      return use();
+    } finally {
+      if (--this.lent === 0) this.turnFirstLayer(false);
+    }
+  }
+
+  /** The first layer's region of every block, [in, out] → [out, in] (toPyTorch) or back, through the scratch. */
+  private turnFirstLayer(toPyTorch: boolean): void {
+    const { offset, inSize, outSize, scratch } = this.firstTransposed!;
+    const k = this.kernels.exports;
+    for (const block of [this.params, this.grads, ...this.optimizerBlocks]) {
+      const region = block + offset * 4;
+      if (toPyTorch) k.transpose(scratch, region, inSize, outSize);
+      else k.transpose(scratch, region, outSize, inSize);
+      this.kernels.bytes().copyWithin(region, scratch, scratch + inSize * outSize * 4);
+    }
+  }
+
+  /** A pass or a step while the blocks are out in PyTorch's layout would read the first layer wrongly. */
+  private checkNotLent(): void {
+    if (this.lent > 0) throw new Error("the model's blocks are lent out in PyTorch's layout (readBlocks, ...): no pass or step may run inside");
   }
 
   /**
@@ -413,19 +470,22 @@ export class Mlp {
     this.checkRange(count, from, "update");
     if (into && into.length < count) throw new Error(`lastUpdate: ${count} floats asked into ${into.length}`);
     const update = into ? into.subarray(0, count) : new Float64Array(count);
-    if (this.optimizerSteps === 0 || !this.resolvedHyper) return update.fill(0);
-    const n = this.parameterCount;
-    const buffers = this.optimizerBlocks.map((pointer) => this.kernels.floats(pointer, n));
-    const grads = this.kernels.floats(this.grads, n);
-    const params = this.kernels.floats(this.params, n);
-    const { update: of } = OPTIMIZERS[this.optimizer];
-    for (let i = 0; i < count; i++) update[i] = of(buffers, grads, params, this.resolvedHyper, this.optimizerSteps, from + i);
-    return update;
+    const hyper = this.resolvedHyper;
+    if (this.optimizerSteps === 0 || !hyper) return update.fill(0);
+    return this.inPyTorchLayout(() => {
+      const n = this.parameterCount;
+      const buffers = this.optimizerBlocks.map((pointer) => this.kernels.floats(pointer, n));
+      const grads = this.kernels.floats(this.grads, n);
+      const params = this.kernels.floats(this.params, n);
+      const { update: of } = OPTIMIZERS[this.optimizer];
+      for (let i = 0; i < count; i++) update[i] = of(buffers, grads, params, hyper, this.optimizerSteps, from + i);
+      return update;
+    });
   }
 
   /** Copies of the optimiser's state blocks and its step count: what a resumable state keeps. `into` as for parameters(). */
   optimizerState(into?: (floats: number) => Float32Array | undefined): OptimizerState {
-    const buffers = this.optimizerBlocks.map((pointer) => copyOf(this.kernels.floats(pointer, this.parameterCount), into));
+    const buffers = this.inPyTorchLayout(() => this.optimizerBlocks.map((pointer) => copyOf(this.kernels.floats(pointer, this.parameterCount), into)));
     return { name: this.optimizer, step: this.optimizerSteps, buffers };
   }
 
@@ -436,7 +496,7 @@ export class Mlp {
    */
   writeParameters(values: ArrayLike<number>, offset = 0): void {
     this.checkRange(values.length, offset, "parameters");
-    this.kernels.floats(this.params, this.parameterCount).set(values, offset);
+    this.inPyTorchLayout(() => this.kernels.floats(this.params, this.parameterCount).set(values, offset));
     this.weightsChanged();
   }
 
@@ -447,8 +507,8 @@ export class Mlp {
     if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`optimiser step count ${state.step} is not a whole number ≥ 0`);
     state.buffers.forEach((values, index) => {
       if (values.length !== this.parameterCount) throw new Error(`${OPTIMIZERS[state.name].state[index]} has ${values.length} values, the model ${this.parameterCount}`);
-      this.kernels.floats(this.optimizerBlocks[index], this.parameterCount).set(values);
     });
+    this.inPyTorchLayout(() => state.buffers.forEach((values, index) => this.kernels.floats(this.optimizerBlocks[index], this.parameterCount).set(values)));
     this.optimizerSteps = state.step;
   }
 
@@ -502,6 +562,7 @@ export class Mlp {
    */
   forward(count: number, mode: ForwardMode = "train"): number {
     const k = this.kernels.exports;
+    this.checkNotLent();
     if (mode === "train") this.checkTrainRows(count);
     const last = this.layers.length - 1;
     this.sparseLists = this.input.prepareForward(count);
@@ -518,6 +579,8 @@ export class Mlp {
       const W = this.params + layer.weight.offset * 4;
       const b = this.params + layer.bias.offset * 4;
       const out = layer.outSize;
+      // Wᵀ where the product reads it: a narrow layer's copy, or the first layer's own (firstTransposed).
+      const Wt = index === 0 && this.firstTransposed ? W : this.transposedWeights[index];
       if (index === 0 && this.sparseLists) {
         if (this.team && sparseSplits(count, out)) {
           const lists = this.sparseLists;
@@ -530,7 +593,7 @@ export class Mlp {
           this.sparse!.forward(layer.Y, W, b, this.sparseLists, count);
           if (fused !== 0) k.activationForward(kind, layer.A, layer.Z, count * out, this.activationParam);
         }
-      } else if (this.team && denseSplits(count, out, layer.inSize) && this.transposedWeights[index] === 0) {
+      } else if (this.team && denseSplits(count, out, layer.inSize) && Wt === 0) {
         // By bands of outputs: each thread packs only its own rows of W (by rows of the batch,
         // every thread would pack all of W).
         const inSize = layer.inSize;
@@ -539,7 +602,7 @@ export class Mlp {
           args: [layer.Y, layer.A, input, W, b, count, inSize, out, fused, this.activationParam, n0, n1],
         }]);
       } else {
-        k.denseForward(layer.Y, layer.A, input, W, this.transposedWeights[index], b, count, layer.inSize, out, fused, this.activationParam);
+        k.denseForward(layer.Y, layer.A, input, W, Wt, b, count, layer.inSize, out, fused, this.activationParam);
       }
       if (layer.norm) {
         this.normForward(layer, layer.norm, count, mode);
@@ -607,6 +670,7 @@ export class Mlp {
    */
   backward(count: number): void {
     const k = this.kernels.exports;
+    this.checkNotLent();
     this.checkTrainRows(count);
     const out = this.config.outSize;
     k.softmaxCrossEntropyBackward(this.gradientA, this.probs, this.input.labels, count, out);
@@ -628,7 +692,12 @@ export class Mlp {
       const fused = below && slope < 0 && !drawn;
       const X = below ? below.A : this.input.x;
       const W = this.params + layer.weight.offset * 4;
-      if (this.team && denseSplits(count, layer.outSize, layer.inSize)) {
+      if (!below && this.firstTransposed) {
+        // The first layer's dW [out, in] into the scratch, then into the block as it keeps it, [in, out].
+        const { scratch } = this.firstTransposed;
+        k.denseBackward(0, scratch, db, upstream, X, W, count, layer.inSize, layer.outSize, 0, 0, this.activationParam);
+        k.transpose(dW, scratch, layer.outSize, layer.inSize);
+      } else if (this.team && denseSplits(count, layer.outSize, layer.inSize)) {
         this.denseBackwardSplit(this.team, below ? spare : 0, dW, db, upstream, X, W, count, layer.inSize, layer.outSize,
           fused ? this.activationKind : 0, fused ? below.Z : 0);
       } else {
@@ -668,6 +737,7 @@ export class Mlp {
   /** One step of the model's optimiser on the last gradients; knobs not given take the optimiser's defaults. */
   optimizerStep(hyper: Partial<OptimizerHyper>): void {
     // Resolved once per knobs object (the trainer passes the same one every step): no allocation per step.
+    this.checkNotLent();
     if (hyper !== this.lastHyper) this.resolvedHyper = resolveHyper(this.optimizer, (this.lastHyper = hyper));
     this.optimizerSteps++;
     const { step } = OPTIMIZERS[this.optimizer];

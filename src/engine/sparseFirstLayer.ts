@@ -2,18 +2,19 @@
 // the batch came from uint8 pixels and at most half of its pixels are nonzero (MNIST: about a
 // fifth), so that it does a fraction of the dense products' work; other batches, and layers whose
 // width is not a multiple of 4, take the dense path. The lists of nonzero pixels are the input
-// pipeline's (inputPipeline.ts): they do not depend on the weights. What does (Wᵀ and its row
-// sums) is kept here and rebuilt after the model says its weights changed.
+// pipeline's (inputPipeline.ts): they do not depend on the weights. What does (the row sums of W,
+// and a wide layer's Wᵀ) is kept here and rebuilt after the model says its weights changed. A
+// narrow layer's Wᵀ is no copy: the model keeps that layer's weight transposed in its own blocks
+// (transposedInBlocks), so its optimiser updates Wᵀ itself and no transpose runs in a step.
 import { COLUMN_GRAIN, runBands, type KernelCall, type ThreadTeam } from "./threadTeam.js";
 import type { PixelLists } from "./inputPipeline.js";
 import { probeKernels, type Kernels, type MemoryPlan } from "./kernels.js";
 
 /** Where the layer's derived buffers lie (pointers), as SparseFirstLayer.plan placed them. */
 export interface SparseRegions {
+  /** Layers of 128 outputs and more: Wᵀ [in, out], rows rowBytes apart, derived from W; else 0 (the blocks' own). */
   transposed: number;
   rowSums: number;
-  /** Layers of fewer than 128 outputs: dWᵀ [in, out], transposed into dW after each backward; else 0. */
-  gradientTransposed: number;
   /** Layers of 128 outputs and more: the batch's entries regrouped by pixel (sparseByPixel); else 0. */
   pixelCounts: number;
   pixelOffsets: number;
@@ -23,6 +24,8 @@ export interface SparseRegions {
 export class SparseFirstLayer {
   /** Wᵀ [in, out] (rows rowBytes apart) and Σ_k W[n, k], derived from the weights: refreshed before use once stale. */
   private readonly transposed: number;
+  /** Whether the weight and its gradient come as the blocks hold them transposed (transposedInBlocks). */
+  private readonly inBlocks: boolean;
   private readonly rowSums: number;
   private readonly rowBytes: number;
   private stale = true;
@@ -34,17 +37,28 @@ export class SparseFirstLayer {
   }
 
   /**
+   * Whether a model keeps this layer's weight, its gradient and its optimiser state transposed,
+   * [in, out], in its blocks: layers of fewer than 128 outputs, whose forward reads rows of Wᵀ and
+   * whose weight gradient gathers rows of dWᵀ (rows under 2 KB, unpadded). There this saves the two
+   * transposes of every step (Wᵀ from W, dW from dWᵀ; 25 µs of a 5 × 64 step of 275): the row sums
+   * are a column sum of the block's Wᵀ. Wider layers write dW by pixel (sparseGradientByPixel) and
+   * read a padded copy of Wᵀ.
+   */
+  static transposedInBlocks(outSize: number): boolean {
+    return SparseFirstLayer.fits(outSize) && probeKernels().exports.sparseGradientByPixel(outSize) === 0;
+  }
+
+  /**
    * Places the layer's buffers in a model's memory plan (mlp.ts). Layers of fewer than 128 outputs
-   * gather the weight gradient into dWᵀ; wider ones (sparseGradientByPixel) write dW from entries
-   * regrouped by pixel, `trainRows` slots per pixel (the most images a training batch has: 400 KB at
-   * 64), where dWᵀ would be 6.4 MB at 784 × 2048.
+   * need only the row sums (transposedInBlocks); wider ones a padded Wᵀ and, to write dW from
+   * entries regrouped by pixel, `trainRows` slots per pixel (the most images a training batch has:
+   * 400 KB at 64), where dWᵀ would be 6.4 MB at 784 × 2048.
    */
   static plan(plan: MemoryPlan, inSize: number, outSize: number, trainRows: number): SparseRegions {
-    const byPixel = probeKernels().exports.sparseGradientByPixel(outSize) !== 0;
+    const byPixel = !SparseFirstLayer.transposedInBlocks(outSize);
     return {
-      transposed: plan.take("sparse.transposed", inSize * SparseFirstLayer.rowBytes(outSize)),
+      transposed: byPixel ? plan.take("sparse.transposed", inSize * SparseFirstLayer.rowBytes(outSize)) : 0,
       rowSums: plan.takeFloats("sparse.rowSums", outSize),
-      gradientTransposed: byPixel ? 0 : plan.takeFloats("sparse.gradientTransposed", inSize * outSize),
       pixelCounts: byPixel ? plan.take("sparse.pixelCounts", 4 * inSize) : 0,
       pixelOffsets: byPixel ? plan.take("sparse.pixelOffsets", 4 * inSize * trainRows) : 0,
       pixelValues: byPixel ? plan.takeFloats("sparse.pixelValues", inSize * trainRows) : 0,
@@ -55,6 +69,7 @@ export class SparseFirstLayer {
     this.transposed = regions.transposed;
     this.rowSums = regions.rowSums;
     this.rowBytes = SparseFirstLayer.rowBytes(outSize);
+    this.inBlocks = SparseFirstLayer.transposedInBlocks(outSize);
     this.regions = regions;
   }
 
@@ -69,14 +84,17 @@ export class SparseFirstLayer {
   }
 
   /**
-   * Wᵀ and its row sums (summed as W is transposed), rebuilt from W when the weights changed. A team
-   * splits the outputs: each thread writes its band of Wᵀ's columns and their sums (copies, and
-   * each sum in order).
+   * The row sums of W, and a wide layer's Wᵀ (the sums made as W is transposed), rebuilt when the
+   * weights changed; `W` is the weight as the blocks hold it (Wᵀ where transposedInBlocks, whose
+   * column sums are the same bits). A team splits the outputs: each thread writes its band of Wᵀ's
+   * columns and their sums (copies, and each sum in order).
    */
   refresh(W: number, team?: ThreadTeam): void {
     if (!this.stale) return;
     const k = this.kernels.exports;
-    if (team) {
+    if (this.inBlocks) {
+      k.columnSums(this.rowSums, W, this.inSize, this.outSize);
+    } else if (team) {
       runBands(team, this.outSize, COLUMN_GRAIN, (n0, n1) => [
         { fn: "transposeInto", args: [this.transposed + n0 * 4, this.rowBytes, W + n0 * this.inSize * 4, n1 - n0, this.inSize, this.rowSums + n0 * 4] },
       ]);
@@ -86,11 +104,16 @@ export class SparseFirstLayer {
     this.stale = false;
   }
 
-  /** Z = X·Wᵀ + b for the listed batch; W [out, in] and b as in the parameter block. */
+  /** Z = X·Wᵀ + b for the listed batch; W and b as the parameter block holds them (see refresh). */
   forward(Z: number, W: number, b: number, lists: PixelLists, count: number): void {
     const k = this.kernels.exports;
     this.refresh(W);
-    k.sparseForward(Z, lists.starts, lists.offsets, lists.values, this.transposed, b, this.rowSums, lists.zeroValue, count, this.outSize);
+    k.sparseForward(Z, lists.starts, lists.offsets, lists.values, this.rows(W), b, this.rowSums, lists.zeroValue, count, this.outSize);
+  }
+
+  /** Where the forward reads Wᵀ: the blocks' own (transposedInBlocks) or the derived copy. */
+  private rows(W: number): number {
+    return this.inBlocks ? W : this.transposed;
   }
 
   /**
@@ -99,19 +122,20 @@ export class SparseFirstLayer {
    */
   forwardCall(Z: number, W: number, b: number, lists: PixelLists, first: number, count: number): KernelCall {
     this.refresh(W);
-    return { fn: "sparseForward", args: [Z, lists.starts + first * 4, lists.offsets, lists.values, this.transposed, b, this.rowSums, lists.zeroValue, count, this.outSize] };
+    return { fn: "sparseForward", args: [Z, lists.starts + first * 4, lists.offsets, lists.values, this.rows(W), b, this.rowSums, lists.zeroValue, count, this.outSize] };
   }
 
   /**
-   * dW [out, in] and db for the listed batch, from dZ [count, out]. With a team (layers of 128
-   * outputs and more), each thread regroups and sums a band of dW's columns (pixels), each element
-   * as the whole call sums it, so the same bits.
+   * dW and db for the listed batch, from dZ [count, out]; dW as the gradient block holds it (dWᵀ
+   * [in, out] where transposedInBlocks, else [out, in]). With a team (layers of 128 outputs and
+   * more), each thread regroups and sums a band of dW's columns (pixels), each element as the whole
+   * call sums it, so the same bits.
    */
   backward(dW: number, db: number, dZ: number, lists: PixelLists, count: number, team?: ThreadTeam): void {
     const k = this.kernels.exports;
     k.columnSums(db, dZ, count, this.outSize);
-    const { gradientTransposed: dWt, pixelCounts, pixelOffsets, pixelValues } = this.regions;
-    if (dWt === 0) {
+    const { pixelCounts, pixelOffsets, pixelValues } = this.regions;
+    if (!this.inBlocks) {
       // Each thread regroups the entries of its band of pixels, then sums that band of dW's columns.
       if (team) {
         runBands(team, this.inSize, COLUMN_GRAIN, (k0, k1) => [
@@ -126,7 +150,6 @@ export class SparseFirstLayer {
     }
     // Narrow layers run on this thread: a team splits only layers of SPLIT_MIN_WIDTH (256) and more,
     // which take the path above.
-    k.sparseWeightGradient(dWt, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize);
-    k.transpose(dW, dWt, this.inSize, this.outSize);
+    k.sparseWeightGradient(dW, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize);
   }
 }
