@@ -363,29 +363,32 @@ export function byPixelBlockBytes(M: i32): usize {
  * in registers, 24 outputs at a time, over its images in batch order (the forward's loop with the
  * roles of Wᵀ and the images swapped), from a copy of dZ's block whose rows lie side by side (dZ's
  * own rows are N·4 bytes apart, which for N = 256 ... 2048 puts all 64 of a block in a few sets of
- * L1); four pixels' rows are then written into dW's columns as 4 × 4 transposes. Every element's
- * sum is the same whatever the band, so a thread team splits the pixels.
+ * L1). With `rows` 0, four pixels' rows are then written into dW's columns as 4 × 4 transposes;
+ * otherwise dW is dWᵀ [K, N] (the model keeps that layer transposed) and each row is summed into
+ * place. Every element's sum is the same whatever the band, so a thread team splits the pixels.
  */
 export function sparseWeightGradientByPixel(
   dW: usize, pixelCounts: usize, pixelOffsets: usize, pixelValues: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32, k0: i32, k1: i32,
+  rows: i32,
 ): void {
   const rowBytes = <usize>N << 2;
   const wRowBytes = <usize>K << 2;
   const base = f32x4.splat(x0);
   const blockBytes = byPixelBlockBytes(M);
   const tile = PANEL;
-  const rows = PANEL + BY_PIXEL_TILE_BYTES;
+  const copy = PANEL + BY_PIXEL_TILE_BYTES;
   for (let block: usize = 0; block < rowBytes; block += blockBytes) {
     const blockEnd = min(block + blockBytes, rowBytes);
-    copyColumns(rows, blockBytes, dZ + block, rowBytes, M, blockEnd - block);
-    // rows − block + b·blockBytes + n addresses dZ[b, n] for n in the block.
-    const g0 = rows - block;
+    copyColumns(copy, blockBytes, dZ + block, rowBytes, M, blockEnd - block);
+    // copy − block + b·blockBytes + n addresses dZ[b, n] for n in the block.
+    const g0 = copy - block;
     for (let k = k0; k < k1; k += 4) {
       const pixels = min(4, k1 - k);
       for (let j = 0; j < pixels; j++) {
         const first = (k + j) * M;
         const last = first + load<i32>(pixelCounts + (<usize>(k + j) << 2));
-        const t = tile + <usize>j * BY_PIXEL_BLOCK_BYTES - block;
+        // t + n: where element n of pixel k + j's sums goes (the tile, or dWᵀ's row itself).
+        const t = rows != 0 ? dW + <usize>(k + j) * rowBytes : tile + <usize>j * BY_PIXEL_BLOCK_BYTES - block;
         let n: usize = block;
         for (; n + 96 <= blockEnd; n += 96) {
           sumRows24(t + n, g0 + n, pixelOffsets, pixelValues, first, last,
@@ -401,6 +404,7 @@ export function sparseWeightGradientByPixel(
           v128.store(t + n, c);
         }
       }
+      if (rows != 0) continue;
       // The tile's rows are dWᵀ[k + j, block]: into dW[block's outputs, k ... k + pixels − 1].
       const w = dW + (<usize>k << 2);
       if (pixels == 4) {

@@ -249,7 +249,7 @@ describe("sparse first layer kernels against float64", () => {
         const pixelValues = kernels.allocFloats(M * K);
         const dW = kernels.allocFloats(N * K);
         e.sparseByPixel(counts, pixelOffsets, pixelValues, starts, offsets, lists, M, K, rowBytes, 0, K);
-        e.sparseWeightGradientByPixel(dW, counts, pixelOffsets, pixelValues, dZ.pointer, db, values[0], M, N, K, 0, K);
+        e.sparseWeightGradientByPixel(dW, counts, pixelOffsets, pixelValues, dZ.pointer, db, values[0], M, N, K, 0, K, 0);
         e.transpose(dWt, dW, N, K);
       } else {
         e.sparseWeightGradient(dWt, starts, offsets, lists, dZ.pointer, db, values[0], M, N, K);
@@ -304,16 +304,26 @@ describe("sparseWeightGradientByPixel: dW from the entries by pixel, the bits of
       const pixelValues = kernels.allocFloats(M * K);
       e.sparseByPixel(counts, pixelOffsets, pixelValues, wide.starts, wide.offsets, wide.values, M, K, e.sparseRowBytes(N), 0, K);
       const whole = kernels.allocFloats(N * K);
-      e.sparseWeightGradientByPixel(whole, counts, pixelOffsets, pixelValues, dZ.pointer, db, x0, M, N, K, 0, K);
+      e.sparseWeightGradientByPixel(whole, counts, pixelOffsets, pixelValues, dZ.pointer, db, x0, M, N, K, 0, K, 0);
       assert.deepEqual(kernels.floats(whole, N * K), kernels.floats(viaTranspose, N * K));
       // Bands as a team's threads take them: each regroups its own pixels, then sums them.
       const banded = kernels.allocFloats(N * K);
       const bandCounts = kernels.alloc(4 * K);
       for (const [k0, k1] of [[0, 196], [196, 392], [392, K]]) {
         e.sparseByPixel(bandCounts, pixelOffsets, pixelValues, wide.starts, wide.offsets, wide.values, M, K, e.sparseRowBytes(N), k0, k1);
-        e.sparseWeightGradientByPixel(banded, bandCounts, pixelOffsets, pixelValues, dZ.pointer, db, x0, M, N, K, k0, k1);
+        e.sparseWeightGradientByPixel(banded, bandCounts, pixelOffsets, pixelValues, dZ.pointer, db, x0, M, N, K, k0, k1, 0);
       }
       assert.deepEqual(kernels.floats(banded, N * K), kernels.floats(whole, N * K));
+      // Into dWᵀ's rows (a model that keeps the layer transposed): the narrow path's dWᵀ, whole and in bands.
+      const rows = kernels.allocFloats(K * N);
+      e.sparseWeightGradientByPixel(rows, counts, pixelOffsets, pixelValues, dZ.pointer, db, x0, M, N, K, 0, K, 1);
+      assert.deepEqual(kernels.floats(rows, K * N), kernels.floats(dWt, K * N));
+      const bandedRows = kernels.allocFloats(K * N);
+      for (const [k0, k1] of [[0, 196], [196, 392], [392, K]]) {
+        e.sparseByPixel(bandCounts, pixelOffsets, pixelValues, wide.starts, wide.offsets, wide.values, M, K, e.sparseRowBytes(N), k0, k1);
+        e.sparseWeightGradientByPixel(bandedRows, bandCounts, pixelOffsets, pixelValues, dZ.pointer, db, x0, M, N, K, k0, k1, 1);
+      }
+      assert.deepEqual(kernels.floats(bandedRows, K * N), kernels.floats(dWt, K * N));
     });
   }
   it("is chosen by shape, with Wᵀ's rows padded: narrow layers keep dWᵀ", () => {
@@ -343,6 +353,12 @@ describe("the memory plan keeps transposed copies only where the kernels read th
     // The first layer writes dW by pixel and reads a padded copy of Wᵀ: its blocks keep PyTorch's layout.
     assert.ok(!plan.includes("layer0.scratch"));
     assert.ok(plan.includes("sparse.transposed"));
+  });
+  it("3 × 256 keeps its first layer transposed in the blocks (unpadded rows of Wᵀ), and writes its dW by pixel", () => {
+    const plan = names(256, 3);
+    assert.ok(plan.includes("layer0.scratch"));
+    assert.ok(!plan.includes("sparse.transposed"), plan.join(", "));
+    assert.ok(plan.includes("sparse.pixelCounts"));
   });
 });
 

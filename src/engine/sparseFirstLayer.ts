@@ -3,8 +3,8 @@
 // fifth), so that it does a fraction of the dense products' work; other batches, and layers whose
 // width is not a multiple of 4, take the dense path. The lists of nonzero pixels are the input
 // pipeline's (inputPipeline.ts): they do not depend on the weights. What does (the row sums of W,
-// and a wide layer's Wᵀ) is kept here and rebuilt after the model says its weights changed. A
-// narrow layer's Wᵀ is no copy: the model keeps that layer's weight transposed in its own blocks
+// and a wide layer's Wᵀ) is kept here and rebuilt after the model says its weights changed. Up to
+// 511 outputs Wᵀ is no copy: the model keeps that layer's weight transposed in its own blocks
 // (transposedInBlocks), so its optimiser updates Wᵀ itself and no transpose runs in a step.
 import { COLUMN_GRAIN, runBands, type KernelCall, type ThreadTeam } from "./threadTeam.js";
 import type { PixelLists } from "./inputPipeline.js";
@@ -12,10 +12,10 @@ import { probeKernels, type Kernels, type MemoryPlan } from "./kernels.js";
 
 /** Where the layer's derived buffers lie (pointers), as SparseFirstLayer.plan placed them. */
 export interface SparseRegions {
-  /** Layers of 128 outputs and more: Wᵀ [in, out], rows rowBytes apart, derived from W; else 0 (the blocks' own). */
+  /** Layers whose Wᵀ rows are padded (512 outputs and more): Wᵀ [in, out], rows rowBytes apart, derived from W; else 0 (the blocks' own). */
   transposed: number;
   rowSums: number;
-  /** Layers of 128 outputs and more: the batch's entries regrouped by pixel (sparseByPixel); else 0. */
+  /** Layers of 128 outputs and more (sparseGradientByPixel): the batch's entries regrouped by pixel (sparseByPixel); else 0. */
   pixelCounts: number;
   pixelOffsets: number;
   pixelValues: number;
@@ -38,26 +38,26 @@ export class SparseFirstLayer {
 
   /**
    * Whether a model keeps this layer's weight, its gradient and its optimiser state transposed,
-   * [in, out], in its blocks: layers of fewer than 128 outputs, whose forward reads rows of Wᵀ and
-   * whose weight gradient gathers rows of dWᵀ (rows under 2 KB, unpadded). There this saves the two
-   * transposes of every step (Wᵀ from W, dW from dWᵀ; 25 µs of a 5 × 64 step of 275): the row sums
-   * are a column sum of the block's Wᵀ. Wider layers write dW by pixel (sparseGradientByPixel) and
-   * read a padded copy of Wᵀ.
+   * [in, out], in its blocks: where the rows of Wᵀ are not padded (under 2 KB: fewer than 512
+   * outputs), since the forward reads rows of Wᵀ and the weight gradient makes rows of dWᵀ. That
+   * saves the transposes of every step (Wᵀ and its row sums from W: 15 µs at 784 × 64, 65 at 256;
+   * below 128 outputs also dW from dWᵀ, 10 µs at 64): the row sums are then a column sum of the
+   * block's Wᵀ (8 and 30 µs). Wider layers read a padded copy of Wᵀ, rebuilt after every step.
    */
   static transposedInBlocks(outSize: number): boolean {
-    return SparseFirstLayer.fits(outSize) && probeKernels().exports.sparseGradientByPixel(outSize) === 0;
+    return SparseFirstLayer.fits(outSize) && SparseFirstLayer.rowBytes(outSize) === outSize * 4;
   }
 
   /**
-   * Places the layer's buffers in a model's memory plan (mlp.ts). Layers of fewer than 128 outputs
-   * need only the row sums (transposedInBlocks); wider ones a padded Wᵀ and, to write dW from
-   * entries regrouped by pixel, `trainRows` slots per pixel (the most images a training batch has:
-   * 400 KB at 64), where dWᵀ would be 6.4 MB at 784 × 2048.
+   * Places the layer's buffers in a model's memory plan (mlp.ts): the row sums; a padded Wᵀ where the
+   * blocks do not hold it (transposedInBlocks); and from 128 outputs on, to write dW from entries
+   * regrouped by pixel, `trainRows` slots per pixel (the most images a training batch has: 400 KB
+   * at 64), where dWᵀ would be 6.4 MB at 784 × 2048.
    */
   static plan(plan: MemoryPlan, inSize: number, outSize: number, trainRows: number): SparseRegions {
-    const byPixel = !SparseFirstLayer.transposedInBlocks(outSize);
+    const byPixel = probeKernels().exports.sparseGradientByPixel(outSize) !== 0;
     return {
-      transposed: byPixel ? plan.take("sparse.transposed", inSize * SparseFirstLayer.rowBytes(outSize)) : 0,
+      transposed: SparseFirstLayer.transposedInBlocks(outSize) ? 0 : plan.take("sparse.transposed", inSize * SparseFirstLayer.rowBytes(outSize)),
       rowSums: plan.takeFloats("sparse.rowSums", outSize),
       pixelCounts: byPixel ? plan.take("sparse.pixelCounts", 4 * inSize) : 0,
       pixelOffsets: byPixel ? plan.take("sparse.pixelOffsets", 4 * inSize * trainRows) : 0,
@@ -127,29 +127,30 @@ export class SparseFirstLayer {
 
   /**
    * dW and db for the listed batch, from dZ [count, out]; dW as the gradient block holds it (dWᵀ
-   * [in, out] where transposedInBlocks, else [out, in]). With a team (layers of 128 outputs and
-   * more), each thread regroups and sums a band of dW's columns (pixels), each element as the whole
-   * call sums it, so the same bits.
+   * [in, out] where transposedInBlocks, else [out, in]). From 128 outputs on the entries are
+   * regrouped by pixel and each element summed in registers (sparseGradientByPixel); with a team
+   * (layers of 256 outputs and more), each thread regroups and sums a band of the pixels, each
+   * element as the whole call sums it, so the same bits.
    */
   backward(dW: number, db: number, dZ: number, lists: PixelLists, count: number, team?: ThreadTeam): void {
     const k = this.kernels.exports;
     k.columnSums(db, dZ, count, this.outSize);
     const { pixelCounts, pixelOffsets, pixelValues } = this.regions;
-    if (!this.inBlocks) {
-      // Each thread regroups the entries of its band of pixels, then sums that band of dW's columns.
+    if (pixelCounts !== 0) {
+      const rows = this.inBlocks ? 1 : 0;
       if (team) {
         runBands(team, this.inSize, COLUMN_GRAIN, (k0, k1) => [
           { fn: "sparseByPixel", args: [pixelCounts, pixelOffsets, pixelValues, lists.starts, lists.offsets, lists.values, count, this.inSize, this.rowBytes, k0, k1] },
-          { fn: "sparseWeightGradientByPixel", args: [dW, pixelCounts, pixelOffsets, pixelValues, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, k0, k1] },
+          { fn: "sparseWeightGradientByPixel", args: [dW, pixelCounts, pixelOffsets, pixelValues, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, k0, k1, rows] },
         ]);
       } else {
         k.sparseByPixel(pixelCounts, pixelOffsets, pixelValues, lists.starts, lists.offsets, lists.values, count, this.inSize, this.rowBytes, 0, this.inSize);
-        k.sparseWeightGradientByPixel(dW, pixelCounts, pixelOffsets, pixelValues, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, 0, this.inSize);
+        k.sparseWeightGradientByPixel(dW, pixelCounts, pixelOffsets, pixelValues, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, 0, this.inSize, rows);
       }
       return;
     }
-    // Narrow layers run on this thread: a team splits only layers of SPLIT_MIN_WIDTH (256) and more,
-    // which take the path above.
+    // Fewer than 128 outputs (always transposedInBlocks): gathered image by image into dWᵀ's rows.
+    // A team splits only layers of SPLIT_MIN_WIDTH (256) and more, which take the path above.
     k.sparseWeightGradient(dW, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize);
   }
 }
