@@ -13,9 +13,10 @@
 // L1 and L2, which then hold a fraction of them (padding: 784 → 2048 forward 1.4 ms, was 2.2 ms with
 // each block copied into a panel first, and a thread team no longer copies it once per thread).
 // The weight gradient of narrow layers (below 128 outputs) gathers into dWᵀ's rows image by image
-// (sparseWeightGradient), then the engine transposes; wider ones regroup the entries by pixel and
-// sum each element of dW in registers (sparseWeightGradientByPixel), writing dW itself. Both add
-// the same terms in the same order.
+// (sparseWeightGradient); wider ones regroup the entries by pixel and sum each element in registers
+// (sparseWeightGradientByPixel), into the rows of dWᵀ or the columns of dW (the model keeps layers
+// under 512 outputs transposed: SparseFirstLayer.transposedInBlocks). Both add the same terms in
+// the same order.
 //
 // The batch's nonzero pixels are listed once per batch (sparsePixels), as rows: starts[b] is the
 // first entry of image b, and each entry holds the byte offset of its pixel's row in Wᵀ and its d.
