@@ -579,7 +579,8 @@ export class Mlp {
       const W = this.params + layer.weight.offset * 4;
       const b = this.params + layer.bias.offset * 4;
       const out = layer.outSize;
-      // Wᵀ where the product reads it: a narrow layer's copy, or the first layer's own (firstTransposed).
+      // Wᵀ where the product reads it: a narrow layer's copy, or the first layer's own (firstTransposed;
+      // a dense batch then goes through it on the model's thread, not split: such batches are rare).
       const Wt = index === 0 && this.firstTransposed ? W : this.transposedWeights[index];
       if (index === 0 && this.sparseLists) {
         if (this.team && sparseSplits(count, out)) {
@@ -694,6 +695,7 @@ export class Mlp {
       const W = this.params + layer.weight.offset * 4;
       if (!below && this.firstTransposed) {
         // The first layer's dW [out, in] into the scratch, then into the block as it keeps it, [in, out].
+        // On the model's thread: batches this dense (not MNIST's) and setInput are rare on this path.
         const { scratch } = this.firstTransposed;
         k.denseBackward(0, scratch, db, upstream, X, W, count, layer.inSize, layer.outSize, 0, 0, this.activationParam);
         k.transpose(dW, scratch, layer.outSize, layer.inSize);
