@@ -123,10 +123,14 @@ function nonFinite(values: Float32Array): { nan: number; inf: number } {
   return { nan, inf };
 }
 
-/** `blocks`: copies of the parameters and gradients the caller has made already (else made here). */
-export function diagnoseEpoch(
-  model: Mlp, units: UnitStatistics, blocks: { params: Float32Array; grads: Float32Array } = { params: model.parameters(), grads: model.gradients() },
-): EpochDiagnostics {
+/**
+ * `blocks`: the parameter and gradient blocks as Mlp.readBlocks lends them, where the caller reads
+ * them already (the trainer makes its histograms in the same call); else read here the same way,
+ * in place (copies would be two whole blocks, and each piece of the last update would turn the
+ * model's layout on its own: Mlp.inPyTorchLayout).
+ */
+export function diagnoseEpoch(model: Mlp, units: UnitStatistics, blocks?: { params: Float32Array; grads: Float32Array }): EpochDiagnostics {
+  if (!blocks) return model.readBlocks((params, grads) => diagnoseEpoch(model, units, { params, grads }));
   const { params, grads } = blocks;
   const piece = new Float64Array(65536);
   const layers = model.layout.linears.map((linear) => {
