@@ -6,7 +6,9 @@
 //
 // which is the same arithmetic as the dense product with the zero terms left out (the values differ
 // only by rounding), at a fifth of the multiply-adds. Both sums run over rows of Wᵀ and dWᵀ (the
-// out-wide rows of a pixel), so this layer keeps a transposed copy of its weight (transposeInto below).
+// out-wide rows of a pixel): below 512 outputs the model keeps this layer's weight transposed in its
+// own blocks (SparseFirstLayer.transposedInBlocks); wider layers keep a padded copy of Wᵀ
+// (transposeInto below).
 //
 // The forward reads Wᵀ's rows in place. For wide layers (rows of 2 KB and more) they are kept 64 bytes
 // further apart than their width (sparseRowBytes): rows a power of two apart fall in a few sets of
@@ -42,10 +44,12 @@ export function sparseRowBytes(N: i32): i32 {
   return <i32>(bytes >= WIDE_ROW_BYTES ? bytes + ROW_PAD_BYTES : bytes);
 }
 /**
- * Whether the weight gradient of N outputs goes by pixel (sparseWeightGradientByPixel), writing dW
- * itself: from 128 outputs on (at 128 the two are even), where it beats gathering into dWᵀ and
- * transposing it (256: 0.19 ms against 0.21, 512: 0.33 against 0.45); below, regrouping the entries
- * (about 24 µs for a batch of MNIST) costs more than it saves (64: 0.078 ms against 0.053).
+ * Whether the weight gradient of N outputs goes by pixel (sparseWeightGradientByPixel): from 128
+ * outputs on, where it beats gathering into dWᵀ image by image (timed with dWᵀ kept in the model's
+ * blocks, no transpose either way: 256: 0.17 ms against 0.19, 128: 0.099 against 0.096, even); below,
+ * regrouping the entries (about 24 µs for a batch of MNIST) costs more than it saves (64: 0.074 ms
+ * against 0.046). From 512 outputs the blocks hold dW [out, in], and gathering would add a transpose
+ * (512: 0.45 ms with it against 0.33 by pixel).
  */
 const BY_PIXEL_MIN_ROW_BYTES: usize = 512;
 export function sparseGradientByPixel(N: i32): bool {
