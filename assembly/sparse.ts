@@ -20,8 +20,10 @@
 // under 512 outputs transposed: SparseFirstLayer.transposedInBlocks). Both add the same terms in
 // the same order.
 //
-// The batch's nonzero pixels are listed once per batch (sparsePixels), as rows: starts[b] is the
-// first entry of image b, and each entry holds the byte offset of its pixel's row in Wᵀ and its d.
+// The batch's nonzero pixels are listed (sparsePixels) as rows: image b's entries are starts[b] ...
+// ends[b] − 1, and each entry holds the byte offset of its pixel's row in Wᵀ and its d. A batch listed
+// afresh has ends = starts + 1 (one array); a batch of images whose lists the input pipeline keeps
+// from an earlier epoch has each image's two numbers gathered from where its list lies.
 // (Wᵀ, 200 KB for 784×64, lives in L2. Cutting the pixels into blocks whose rows fit in L1 was tried:
 // 5% faster forward, 5% slower listing; not kept. The loops are bound by instruction count.)
 import { storeTransposed4 } from "./lanes";
@@ -147,7 +149,7 @@ export function sparsePixels(
  * slower than 6. The columns go in blocks of FORWARD_BLOCK_BYTES, each over every image.
  */
 export function sparseForward(
-  Z: usize, starts: usize, offsets: usize, values: usize, Wt: usize, bias: usize, rowSums: usize, x0: f32, M: i32, N: i32,
+  Z: usize, starts: usize, ends: usize, offsets: usize, values: usize, Wt: usize, bias: usize, rowSums: usize, x0: f32, M: i32, N: i32,
 ): void {
   const rowBytes = <usize>N << 2;
   const base = f32x4.splat(x0);
@@ -155,7 +157,7 @@ export function sparseForward(
   const blockEnd = min(block + FORWARD_BLOCK_BYTES, rowBytes);
   for (let b = 0; b < M; b++) {
     const first = load<i32>(starts + (<usize>b << 2));
-    const last = load<i32>(starts + (<usize>(b + 1) << 2));
+    const last = load<i32>(ends + (<usize>b << 2));
     const z = Z + <usize>b * rowBytes;
     let n: usize = block;
     for (; n + 96 <= blockEnd; n += 96) {
@@ -197,7 +199,7 @@ export function sparseForward(
  * time, while its pixels' rows of dWt are updated; the columns go in blocks of GRADIENT_BLOCK_BYTES.
  */
 export function sparseWeightGradient(
-  dWt: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32,
+  dWt: usize, starts: usize, ends: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32,
 ): void {
   const rowBytes = <usize>N << 2;
   const base = f32x4.splat(x0);
@@ -209,7 +211,7 @@ export function sparseWeightGradient(
   }
   for (let b = 0; b < M; b++) {
     const first = load<i32>(starts + (<usize>b << 2));
-    const last = load<i32>(starts + (<usize>(b + 1) << 2));
+    const last = load<i32>(ends + (<usize>b << 2));
     const g = dZ + <usize>b * rowBytes;
     let n: usize = block;
     for (; n + 128 <= blockEnd; n += 128) {
@@ -318,7 +320,7 @@ export function transposeInto(T: usize, tRowBytes: i32, S: usize, rows: i32, col
  * band of pixels they then sum, side by side, instead of one thread regrouping all of them first.
  */
 export function sparseByPixel(
-  pixelCounts: usize, pixelOffsets: usize, pixelValues: usize, starts: usize, offsets: usize, values: usize, M: i32, K: i32, rowBytes: i32,
+  pixelCounts: usize, pixelOffsets: usize, pixelValues: usize, starts: usize, ends: usize, offsets: usize, values: usize, M: i32, K: i32, rowBytes: i32,
   k0: i32, k1: i32,
 ): void {
   memory.fill(pixelCounts + (<usize>k0 << 2), 0, <usize>(k1 - k0) << 2);
@@ -330,7 +332,7 @@ export function sparseByPixel(
   const high = k1 * rowBytes;
   for (let b = 0; b < M; b++) {
     const row = b * imageBytes;
-    const end = load<i32>(starts + (<usize>(b + 1) << 2));
+    const end = load<i32>(ends + (<usize>b << 2));
     let e = load<i32>(starts + (<usize>b << 2));
     while (e < end && load<i32>(offsets + (<usize>e << 2)) < low) e++;
     for (; e < end; e++) {

@@ -217,7 +217,7 @@ describe("sparse first layer kernels against float64", () => {
       const rowSums = kernels.allocFloats(N);
       e.transposeInto(Wt, rowBytes, W.pointer, N, K, rowSums);
       const Z = kernels.allocFloats(M * N);
-      e.sparseForward(Z, starts, offsets, lists, Wt, b.pointer, rowSums, values[0], M, N);
+      e.sparseForward(Z, starts, starts + 4, offsets, lists, Wt, b.pointer, rowSums, values[0], M, N);
       const exact = new Float64Array(M * N);
       const magnitude = new Float64Array(M * N);
       for (let m = 0; m < M; m++) {
@@ -248,11 +248,11 @@ describe("sparse first layer kernels against float64", () => {
         const pixelOffsets = kernels.alloc(4 * M * K);
         const pixelValues = kernels.allocFloats(M * K);
         const dW = kernels.allocFloats(N * K);
-        e.sparseByPixel(counts, pixelOffsets, pixelValues, starts, offsets, lists, M, K, rowBytes, 0, K);
+        e.sparseByPixel(counts, pixelOffsets, pixelValues, starts, starts + 4, offsets, lists, M, K, rowBytes, 0, K);
         e.sparseWeightGradientByPixel(dW, counts, pixelOffsets, pixelValues, dZ.pointer, db, values[0], M, N, K, 0, K, 0);
         e.transpose(dWt, dW, N, K);
       } else {
-        e.sparseWeightGradient(dWt, starts, offsets, lists, dZ.pointer, db, values[0], M, N, K);
+        e.sparseWeightGradient(dWt, starts, starts + 4, offsets, lists, dZ.pointer, db, values[0], M, N, K);
       }
       const exactG = new Float64Array(K * N);
       const magnitudeG = new Float64Array(K * N);
@@ -296,13 +296,13 @@ describe("sparseWeightGradientByPixel: dW from the entries by pixel, the bits of
       const narrow = list(N * 4);
       const dWt = kernels.allocFloats(K * N);
       const viaTranspose = kernels.allocFloats(N * K);
-      e.sparseWeightGradient(dWt, narrow.starts, narrow.offsets, narrow.values, dZ.pointer, db, x0, M, N, K);
+      e.sparseWeightGradient(dWt, narrow.starts, narrow.starts + 4, narrow.offsets, narrow.values, dZ.pointer, db, x0, M, N, K);
       e.transpose(viaTranspose, dWt, K, N);
       const wide = list(e.sparseRowBytes(N));
       const counts = kernels.alloc(4 * K);
       const pixelOffsets = kernels.alloc(4 * M * K);
       const pixelValues = kernels.allocFloats(M * K);
-      e.sparseByPixel(counts, pixelOffsets, pixelValues, wide.starts, wide.offsets, wide.values, M, K, e.sparseRowBytes(N), 0, K);
+      e.sparseByPixel(counts, pixelOffsets, pixelValues, wide.starts, wide.starts + 4, wide.offsets, wide.values, M, K, e.sparseRowBytes(N), 0, K);
       const whole = kernels.allocFloats(N * K);
       e.sparseWeightGradientByPixel(whole, counts, pixelOffsets, pixelValues, dZ.pointer, db, x0, M, N, K, 0, K, 0);
       assert.deepEqual(kernels.floats(whole, N * K), kernels.floats(viaTranspose, N * K));
@@ -310,7 +310,7 @@ describe("sparseWeightGradientByPixel: dW from the entries by pixel, the bits of
       const banded = kernels.allocFloats(N * K);
       const bandCounts = kernels.alloc(4 * K);
       for (const [k0, k1] of [[0, 196], [196, 392], [392, K]]) {
-        e.sparseByPixel(bandCounts, pixelOffsets, pixelValues, wide.starts, wide.offsets, wide.values, M, K, e.sparseRowBytes(N), k0, k1);
+        e.sparseByPixel(bandCounts, pixelOffsets, pixelValues, wide.starts, wide.starts + 4, wide.offsets, wide.values, M, K, e.sparseRowBytes(N), k0, k1);
         e.sparseWeightGradientByPixel(banded, bandCounts, pixelOffsets, pixelValues, dZ.pointer, db, x0, M, N, K, k0, k1, 0);
       }
       assert.deepEqual(kernels.floats(banded, N * K), kernels.floats(whole, N * K));
@@ -320,7 +320,7 @@ describe("sparseWeightGradientByPixel: dW from the entries by pixel, the bits of
       assert.deepEqual(kernels.floats(rows, K * N), kernels.floats(dWt, K * N));
       const bandedRows = kernels.allocFloats(K * N);
       for (const [k0, k1] of [[0, 196], [196, 392], [392, K]]) {
-        e.sparseByPixel(bandCounts, pixelOffsets, pixelValues, wide.starts, wide.offsets, wide.values, M, K, e.sparseRowBytes(N), k0, k1);
+        e.sparseByPixel(bandCounts, pixelOffsets, pixelValues, wide.starts, wide.starts + 4, wide.offsets, wide.values, M, K, e.sparseRowBytes(N), k0, k1);
         e.sparseWeightGradientByPixel(bandedRows, bandCounts, pixelOffsets, pixelValues, dZ.pointer, db, x0, M, N, K, k0, k1, 1);
       }
       assert.deepEqual(kernels.floats(bandedRows, K * N), kernels.floats(dWt, K * N));

@@ -1,7 +1,8 @@
 // The model's input pipeline: where a batch comes from before the first layer sees it. It gathers
 // shuffled uint8 images and their labels into wasm memory, normalises pixels through a 256-entry
 // table, and, for the first layer's sparse path (sparseFirstLayer.ts), lists each image's nonzero
-// pixels, keeping the lists of a split read in order (the test set, evaluated after every epoch).
+// pixels, keeping each image's list once made (a split read again: the training set every epoch, the
+// test set at every evaluation).
 // None of this depends on the weights, so none of it lives in the model. Everything is allocated
 // in the constructor; loading a batch only moves bytes.
 import type { Kernels, MemoryPlan } from "./kernels.js";
@@ -13,12 +14,17 @@ export const SPARSE_MAX_DENSITY = 0.5;
 const CONTIGUOUS_COPY_MIN = 16;
 
 /**
- * Entries reserved for the lists of a split read in order: 8 bytes each, 16 MB in all (the MNIST
- * test set needs about 1.4 million). Reserved virtual memory: pages count only once written.
+ * Entries reserved for kept lists: 8 bytes each, 96 MB in all (MNIST's training set needs 9.0
+ * million, its test set 1.5). Reserved virtual memory: pages count only once written.
  */
-const KEPT_ENTRIES = 2 * 1024 * 1024;
-/** Images whose list starts can be kept (the MNIST test set has 10,000). */
+const KEPT_ENTRIES = 12 * 1024 * 1024;
+/** Images of a split whose lists can be kept (MNIST's training set has 60,000). */
 const KEPT_IMAGES = 65536;
+/** Splits kept at once: the training set and the test set. */
+const KEPT_SETS = 2;
+/** An image's kept start before its list is made, and while it is being made. */
+const UNLISTED = -1;
+const LISTING = -2;
 
 export interface Normalization {
   mean: number;
@@ -27,7 +33,9 @@ export interface Normalization {
 
 /** Nonzero-pixel lists of the current batch (pointers), as the sparse kernels read them. */
 export interface PixelLists {
+  /** Image b's entries are starts[b] ... ends[b] − 1 (ends = starts + 4 for a batch listed afresh). */
   starts: number;
+  ends: number;
   offsets: number;
   values: number;
   /** The normalised value of a 0 pixel. */
@@ -40,6 +48,16 @@ interface ListArea {
   values: number;
 }
 
+/**
+ * Kept lists: for set s and image i, starts and ends at [s·KEPT_IMAGES + i] (UNLISTED until made);
+ * the entries of every kept image; and the batch's starts and ends, gathered for shuffled images.
+ */
+interface KeptArea extends ListArea {
+  ends: number;
+  batchStarts: number;
+  batchEnds: number;
+}
+
 /** Where the pipeline's buffers lie (pointers), as InputPipeline.plan placed them. */
 export interface InputRegions {
   x: number;
@@ -47,7 +65,7 @@ export interface InputRegions {
   labels: number;
   pixelTable: number;
   batchLists: ListArea | undefined;
-  kept: ListArea | undefined;
+  kept: KeptArea | undefined;
 }
 
 function isRun(order: ArrayLike<number>, start: number, count: number): boolean {
@@ -85,20 +103,22 @@ export class InputPipeline {
   private inputIsPixels = false;
   /** Rows of pixels loaded but not yet normalised into the input (0: the input is up to date). */
   private pendingRows = 0;
-  /** The sparse lists: the batch's own, and those kept of a split read in order (undefined where unused). */
+  /** The sparse lists: the batch's own, and those kept image by image (undefined where unused). */
   private readonly batchLists: ListArea | undefined;
-  private readonly kept: ListArea | undefined;
-  private keptImages: Uint8Array | undefined;
-  private keptTable = -1;
-  private keptCount = 0;
+  private readonly kept: KeptArea | undefined;
+  /** The image arrays whose lists each kept set holds, and the table they were made with. */
+  private readonly keptSets: { images: Uint8Array | undefined; table: number }[] =
+    Array.from({ length: KEPT_SETS }, () => ({ images: undefined, table: -1 }));
   private keptEntries = 0;
+  /** The batch's images whose lists are not kept yet (their indices). */
+  private readonly unlisted: Int32Array;
   /**
    * What copyPendingPixels' first pass read, kept where the compiler cannot see it unused, so that
    * the pass is never optimised away. Not private for that reason only: nothing reads it.
    */
   touched = 0;
   /** What prepareForward hands the sparse path; one object, refilled per batch. */
-  private readonly lists: PixelLists = { starts: 0, offsets: 0, values: 0, zeroValue: 0 };
+  private readonly lists: PixelLists = { starts: 0, ends: 0, offsets: 0, values: 0, zeroValue: 0 };
 
   /**
    * Places the pipeline's buffers in a model's memory plan (mlp.ts). `sparseRowBytes`: where the
@@ -118,9 +138,12 @@ export class InputPipeline {
     // Keeping lists only pays for image-sized inputs read more than once (and is reserved once, with
     // the model, so that the memory never grows under views handed out earlier).
     const kept = keepLists && sparseRowBytes !== undefined && inSize >= 256 ? {
-      starts: plan.take("input.kept.starts", 4 * (KEPT_IMAGES + 1)),
+      starts: plan.take("input.kept.starts", 4 * KEPT_SETS * KEPT_IMAGES),
+      ends: plan.take("input.kept.ends", 4 * KEPT_SETS * KEPT_IMAGES),
       offsets: plan.take("input.kept.offsets", 4 * KEPT_ENTRIES),
       values: plan.takeFloats("input.kept.values", KEPT_ENTRIES),
+      batchStarts: plan.take("input.kept.batchStarts", 4 * maxBatch),
+      batchEnds: plan.take("input.kept.batchEnds", 4 * maxBatch),
     } : undefined;
     return { x, pixels, labels, pixelTable, batchLists, kept };
   }
@@ -136,6 +159,7 @@ export class InputPipeline {
     this.pixelTable = regions.pixelTable;
     this.batchLists = regions.batchLists;
     this.kept = regions.kept;
+    this.unlisted = new Int32Array(maxBatch);
   }
 
   /** Loads rows of f32 input directly (for tests and plots); labels are optional. */
@@ -197,11 +221,7 @@ export class InputPipeline {
    */
   prepareForward(count: number): PixelLists | undefined {
     let sparse = false;
-    if (this.sparseRowBytes !== undefined && this.inputIsPixels) {
-      const images = this.runImages;
-      if (!(images && this.isKept(images, this.runFirst, count))) this.copyPendingPixels();
-      sparse = images ? this.listInOrder(images, this.runFirst, count) : this.listBatch(count);
-    }
+    if (this.sparseRowBytes !== undefined && this.inputIsPixels) sparse = this.listKept(count) ?? this.listBatch(count);
     if (sparse) return this.lists;
     this.normalizePending();
     return undefined;
@@ -209,49 +229,118 @@ export class InputPipeline {
 
   /** Lists the nonzero pixels of the batch's `count` images; true when sparse enough for the sparse path. */
   private listBatch(count: number): boolean {
+    this.copyPendingPixels();
     const { starts, offsets, values } = this.batchLists!;
     const entries = this.kernels.exports.sparsePixels(offsets, values, starts, this.pixels, count, this.inSize, this.pixelTable,
       this.sparseRowBytes!, 0);
-    this.use(starts, offsets, values);
+    this.use(starts, starts + 4, offsets, values);
     return entries <= SPARSE_MAX_DENSITY * count * this.inSize;
-  }
-
-  /** Whether the lists of images first ... first + count − 1 of `images` (with the current table) are kept. */
-  private isKept(images: Uint8Array, first: number, count: number): boolean {
-    return images === this.keptImages && this.tableVersion === this.keptTable && first + count <= this.keptCount;
   }
 
   /**
-   * As listBatch, for images first ... first + count − 1 of `images` in order (their pixels are
-   * not read when isKept). Lists kept from an earlier pass are used as they are; the next batch
-   * of a pass in order is listed into the kept area.
+   * As listBatch, from the kept lists: the batch's images whose lists are not kept yet are listed
+   * into the kept area first (only their pixels are copied), and the batch's starts and ends are
+   * gathered from where each image's list lies (images in order need no gathering). The entries are
+   * the ones listBatch would make, so the products are the same bits. Undefined where the batch's
+   * lists cannot be kept (no kept area, an image past KEPT_IMAGES, or no room left).
    */
-  private listInOrder(images: Uint8Array, first: number, count: number): boolean {
+  private listKept(count: number): boolean | undefined {
     const kept = this.kept;
-    if (!kept) return this.listBatch(count);
-    if (images !== this.keptImages || this.tableVersion !== this.keptTable) {
-      if (first !== 0) return this.listBatch(count);
-      this.keptImages = images;
-      this.keptTable = this.tableVersion;
-      this.keptCount = 0;
-      this.keptEntries = 0;
+    const images = this.sourceImages!;
+    if (!kept) return undefined;
+    const words = this.kernels.words();
+    const set = this.keptSet(images) * KEPT_IMAGES;
+    const startAt = (kept.starts >>> 2) + set;
+    const endAt = (kept.ends >>> 2) + set;
+    const order = this.sourceOrder;
+    const first = this.sourceStart;
+    let unlisted = 0;
+    for (let i = 0; i < count; i++) {
+      const image = order[first + i];
+      if (image >= KEPT_IMAGES) return this.forgetListing(startAt, unlisted);
+      if ((words[startAt + image] | 0) === UNLISTED) {
+        words[startAt + image] = LISTING;
+        this.unlisted[unlisted++] = image;
+      }
     }
-    if (first + count > this.keptCount) {
-      const room = first === this.keptCount && first + count <= KEPT_IMAGES && this.keptEntries + count * this.inSize <= KEPT_ENTRIES;
-      if (!room) return this.listBatch(count);
-      this.keptEntries = this.kernels.exports.sparsePixels(kept.offsets, kept.values, kept.starts + 4 * first, this.pixels, count,
-        this.inSize, this.pixelTable, this.sparseRowBytes!, this.keptEntries);
-      this.keptCount = first + count;
+    if (unlisted > 0) {
+      if (this.keptEntries + unlisted * this.inSize > KEPT_ENTRIES) return this.forgetListing(startAt, unlisted);
+      if (unlisted === count) {
+        this.copyPendingPixels();
+      } else {
+        // The pixel buffer then holds these images, not the batch's: it stays pending for the dense path.
+        this.copyImages(this.unlisted, 0, unlisted);
+        this.pendingPixels = count;
+      }
+      const scratch = this.batchLists!.starts;
+      this.keptEntries = this.kernels.exports.sparsePixels(kept.offsets, kept.values, scratch, this.pixels, unlisted, this.inSize,
+        this.pixelTable, this.sparseRowBytes!, this.keptEntries);
+      const made = scratch >>> 2;
+      for (let j = 0; j < unlisted; j++) {
+        words[startAt + this.unlisted[j]] = words[made + j];
+        words[endAt + this.unlisted[j]] = words[made + j + 1];
+      }
     }
-    const starts = kept.starts + 4 * first;
-    this.use(starts, kept.offsets, kept.values);
-    const entries = this.kernels.intAt(starts + 4 * count) - this.kernels.intAt(starts);
+    let entries = 0;
+    if (this.runImages) {
+      const runFirst = this.runFirst;
+      for (let i = 0; i < count; i++) entries += words[endAt + runFirst + i] - words[startAt + runFirst + i];
+      this.use(kept.starts + 4 * (set + runFirst), kept.ends + 4 * (set + runFirst), kept.offsets, kept.values);
+    } else {
+      const batchStarts = kept.batchStarts >>> 2;
+      const batchEnds = kept.batchEnds >>> 2;
+      const offsetsAt = kept.offsets >>> 2;
+      const valuesAt = kept.values >>> 2;
+      let touched = 0;
+      for (let i = 0; i < count; i++) {
+        const image = order[first + i];
+        const from = words[startAt + image];
+        const to = words[endAt + image];
+        words[batchStarts + i] = from;
+        words[batchEnds + i] = to;
+        entries += to - from;
+        // One word of every line of the image's entries, as copyImages does for pixels: reshuffled
+        // epochs read each image's 1.2 KB from anywhere in the kept 84 MB.
+        for (let e = from; e < to; e += 16) touched |= words[offsetsAt + e] | words[valuesAt + e];
+      }
+      this.touched = touched;
+      this.use(kept.batchStarts, kept.batchEnds, kept.offsets, kept.values);
+    }
     return entries <= SPARSE_MAX_DENSITY * count * this.inSize;
   }
 
-  private use(starts: number, offsets: number, values: number): void {
+  /** Marks the first `unlisted` of this.unlisted as not listed again (their batch is listed afresh); undefined. */
+  private forgetListing(startAt: number, unlisted: number): undefined {
+    const words = this.kernels.words();
+    for (let j = 0; j < unlisted; j++) words[startAt + this.unlisted[j]] = UNLISTED;
+    return undefined;
+  }
+
+  /**
+   * The kept set that holds `images`' lists with the current table: the one that already does, else
+   * an empty one; when none is empty (a third array, or a new table), every set is emptied and the
+   * entries made again from the start.
+   */
+  private keptSet(images: Uint8Array): number {
+    const sets = this.keptSets;
+    for (let s = 0; s < KEPT_SETS; s++) if (sets[s].images === images && sets[s].table === this.tableVersion) return s;
+    let set = sets.findIndex((candidate) => candidate.images === undefined);
+    if (set < 0) {
+      for (const candidate of sets) candidate.images = undefined;
+      this.keptEntries = 0;
+      set = 0;
+    }
+    sets[set].images = images;
+    sets[set].table = this.tableVersion;
+    const kept = this.kept!;
+    this.kernels.words().fill(UNLISTED, (kept.starts >>> 2) + set * KEPT_IMAGES, (kept.starts >>> 2) + (set + 1) * KEPT_IMAGES);
+    return set;
+  }
+
+  private use(starts: number, ends: number, offsets: number, values: number): void {
     const lists = this.lists;
     lists.starts = starts;
+    lists.ends = ends;
     lists.offsets = offsets;
     lists.values = values;
     lists.zeroValue = this.kernels.floatAt(this.pixelTable);
@@ -262,22 +351,27 @@ export class InputPipeline {
     const count = this.pendingPixels;
     if (count === 0) return;
     this.pendingPixels = 0;
+    if (this.runImages) {
+      // Consecutive images (an unshuffled test set): one copy of the whole block. This allocates a
+      // view, once per batch; training batches are shuffled and never come here.
+      const size = this.inSize;
+      const first = this.runFirst;
+      this.kernels.bytes().set(this.runImages.subarray(first * size, (first + count) * size), this.pixels);
+    } else {
+      this.copyImages(this.sourceOrder, this.sourceStart, count);
+    }
+  }
+
+  /** Copies images indices[first], ..., indices[first + count − 1] of the source into the pixel buffer's first rows. */
+  private copyImages(indices: ArrayLike<number>, first: number, count: number): void {
     const images = this.sourceImages!;
-    const order = this.sourceOrder;
-    const start = this.sourceStart;
     const size = this.inSize;
     const k = this.kernels;
-    const memory = k.bytes();
     // Shuffled images are copied by a plain loop, not memory.set(images.subarray(...)) or Buffer#copy:
     // those allocate on every call, and a training step allocates nothing. Whole images are 4-byte
     // aligned, so the loop copies words.
     const words = size % 4 === 0 ? this.wordsOf(images) : undefined;
-    if (this.runImages) {
-      // Consecutive images (an unshuffled test set): one copy of the whole block. This allocates a
-      // view, once per batch; training batches are shuffled and never come here.
-      const first = this.runFirst;
-      memory.set(images.subarray(first * size, (first + count) * size), this.pixels);
-    } else if (words) {
+    if (words) {
       const memoryWords = k.words();
       const perImage = size >>> 2;
       const base = this.pixels >>> 2;
@@ -287,12 +381,12 @@ export class InputPipeline {
       // turn: 47-53 µs a batch from a cold cache against 21-25 with this pass first (in isolation).
       let touched = 0;
       for (let i = 0; i < count; i++) {
-        const from = order[start + i] * perImage;
+        const from = indices[first + i] * perImage;
         for (let j = 0; j < perImage; j += 16) touched |= words[from + j];
       }
       this.touched = touched;
       for (let i = 0; i < count; i++) {
-        let from = order[start + i] * perImage;
+        let from = indices[first + i] * perImage;
         let to = base + i * perImage;
         // Four words read into locals, then written: a word per iteration from a SharedArrayBuffer
         // (the MNIST bytes) took 37 µs for a batch of 64 images, this 13 (a step of 5 × 64 is 300).
@@ -307,8 +401,9 @@ export class InputPipeline {
         for (let j = 0; j < (perImage & 3); j++) memoryWords[to + j] = words[from + j];
       }
     } else {
+      const memory = k.bytes();
       for (let i = 0; i < count; i++) {
-        const from = order[start + i] * size;
+        const from = indices[first + i] * size;
         const to = this.pixels + i * size;
         for (let j = 0; j < size; j++) memory[to + j] = images[from + j];
       }

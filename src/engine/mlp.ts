@@ -71,7 +71,7 @@ export interface DiagnosticScratch {
   floats: number;
 }
 
-/** Nets with more parameters than this do not keep the test set's pixel lists (see mlpMemoryPlan). */
+/** Nets with more parameters than this do not keep pixel lists (see mlpMemoryPlan). */
 const KEEP_LISTS_MAX_PARAMETERS = 1 << 20;
 
 /** Floats of each diagnostic scratch buffer (256 KB): an evaluation batch's derivatives go through it in pieces. */
@@ -132,8 +132,10 @@ export function mlpMemoryPlan(
   const optimizerBlocks = OPTIMIZERS[optimizer].state.map((name) => plan.takeFloats(`optimizer.${name}`, layout.size));
   const first = layout.linears[0];
   const sparseFits = SparseFirstLayer.fits(first.outSize);
-  // The test set's lists (16 MB) save listing it at each evaluation, 3–8 ms: worth it where an
-  // evaluation takes tens of milliseconds, not where it takes half a second (3 × 1024 and wider).
+  // Kept lists (MNIST's: 84 MB, 96 reserved) save copying and listing each image every time it is
+  // read: 30 µs of a 250 µs step of the shallow net (12%), 3–8 ms of each evaluation. Worth it
+  // where a step or an evaluation is that short; not where a step takes milliseconds and an
+  // evaluation half a second (3 × 1024 and wider), whose runs are better kept small in memory.
   const keep = keepLists && layout.size <= KEEP_LISTS_MAX_PARAMETERS;
   const input = InputPipeline.plan(plan, config.inSize, maxBatch, sparseFits ? SparseFirstLayer.rowBytes(first.outSize) : undefined, keep);
   const probs = plan.takeFloats("probs", maxBatch * config.outSize);
@@ -304,8 +306,8 @@ export class Mlp {
    * `teams`: how to get threads for this model's wide layers; a net without any (netSplits) runs on one.
    * A model with a team must be closed (close()) to end its threads. `trainRows`: the most rows a
    * training step (forward in "train" mode and backward) takes, if fewer than maxBatch (the trainer's
-   * batch size, where maxBatch is its evaluation's). `keepLists: false` for a model
-   * that evaluates once at most: the test set's pixel lists are then made per batch, not kept (16 MB;
+   * batch size, where maxBatch is its evaluation's). `keepLists: false` for a model that reads its
+   * data once at most: the pixel lists are then made per batch, not kept (up to 96 MB;
    * nets of more than 2^20 parameters never keep them).
    */
   constructor(

@@ -115,7 +115,7 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
  * helper threads, if it has any, end with the generator (run out, thrown out of, or returned).
  */
 export function* trainJobSteps(job: TrainJob, data: MnistData, emit: (event: TrainEvent) => void, control: TrainControl = {}): Generator<void, void, void> {
-  // The test set's pixel lists are kept only for a job that evaluates it more than once.
+  // Pixel lists are kept only for a job that reads its data more than once: more than one epoch.
   const evaluations = job.settings.epochs - (control.resume?.epoch ?? 0);
   const { maxBatch, trainRows } = modelBatchRows(job.settings);
   const model = new Mlp(job.config, maxBatch, job.settings.optimizer, { teams: control.teams, keepLists: evaluations > 1, trainRows });
