@@ -62,10 +62,13 @@ function trainingModel(data: MnistData, net: NetName, activation: ActivationName
   const model = new Mlp(netConfig(net, activation, norm), TEST_BATCH);
   model.initialize(Random.fromSeed(seed));
   const order = identityOrder(data.train.count);
-  Random.fromSeed(seed + 1).shuffle(order);
+  const shuffle = Random.fromSeed(seed + 1);
   const batches = Math.floor(data.train.count / BATCH);
   const sgd = { lr: LR, momentum: MOMENTUM };
   const step = (i: number) => {
+    // Every epoch in a new order, as the trainer's: read in the order it was made, the kept lists
+    // would stream from memory (5 × 64: 219 µs a step against 242 reshuffled).
+    if (i % batches === 0) shuffle.shuffle(order);
     model.input.loadBatch(data.train.images, data.train.labels, order, (i % batches) * BATCH, BATCH, NORMALIZATION);
     model.trainStep(BATCH, sgd);
   };
