@@ -20,10 +20,10 @@
 // under 512 outputs transposed: SparseFirstLayer.transposedInBlocks). Both add the same terms in
 // the same order.
 //
-// The batch's nonzero pixels are listed (sparsePixels) as rows: image b's entries are starts[b] ...
-// ends[b] − 1, and each entry holds the byte offset of its pixel's row in Wᵀ and its d. A batch listed
-// afresh has ends = starts + 1 (one array); a batch of images whose lists the input pipeline keeps
-// from an earlier epoch has each image's two numbers gathered from where its list lies.
+// The batch's nonzero pixels are listed (sparsePixels) as rows: starts[b] is the first entry of
+// image b, and each entry holds the byte offset of its pixel's row in Wᵀ and its d. They are made
+// from compact entries (listPixels: pixel and value, 4 bytes), which the input pipeline keeps for
+// images it reads again (every epoch) and expands per batch (expandPixels).
 // (Wᵀ, 200 KB for 784×64, lives in L2. Cutting the pixels into blocks whose rows fit in L1 was tried:
 // 5% faster forward, 5% slower listing; not kept. The loops are bound by instruction count.)
 import { storeTransposed4 } from "./lanes";
@@ -77,15 +77,13 @@ function copyColumns(T: usize, tBytes: usize, S: usize, sBytes: usize, rows: i32
 }
 
 /**
- * Lists the nonzero pixels of `count` images (`size` bytes each, at `pixels`), with d = table[u] − table[0]
- * (read from the second half of pixelTable's table) and offset = k·rowBytes, as entries numbered from
- * firstEntry on (so that lists can be appended to one another). Returns the number after the last
- * entry (also stored in starts[count]).
+ * Lists the nonzero pixels of `count` images (`size` bytes each, at `pixels`, size < 2^24) as compact
+ * entries numbered from firstEntry on: k << 8 | u for pixel k of value u, in pixel order; starts[b]
+ * is image b's first entry and starts[count] the number after the last (also returned). These
+ * depend on the pixels only, not on the normalisation or the layer: the input pipeline keeps them
+ * across epochs (4 bytes an entry) and expands them per batch (expandPixels).
  */
-export function sparsePixels(
-  offsets: usize, values: usize, starts: usize, pixels: usize, count: i32, size: i32, table: usize, rowBytes: i32, firstEntry: i32,
-): i32 {
-  const differences = table + 1024;
+export function listPixels(compact: usize, starts: usize, pixels: usize, count: i32, size: i32, firstEntry: i32): i32 {
   const zero = i8x16.splat(0);
   let e = firstEntry;
   for (let b = 0; b < count; b++) {
@@ -103,22 +101,71 @@ export function sparsePixels(
       while (mask != 0) {
         const j = k + <i32>ctz(mask);
         mask &= mask - 1;
-        const u = <usize>load<u8>(image + <usize>j);
-        store<i32>(offsets + (<usize>e << 2), j * rowBytes);
-        store<f32>(values + (<usize>e << 2), load<f32>(differences + (u << 2)));
+        store<u32>(compact + (<usize>e << 2), (<u32>j << 8) | <u32>load<u8>(image + <usize>j));
         e++;
       }
     }
     for (; k < size; k++) {
-      const u = <usize>load<u8>(image + <usize>k);
+      const u = <u32>load<u8>(image + <usize>k);
       if (u == 0) continue;
-      store<i32>(offsets + (<usize>e << 2), k * rowBytes);
-      store<f32>(values + (<usize>e << 2), load<f32>(differences + (u << 2)));
+      store<u32>(compact + (<usize>e << 2), (<u32>k << 8) | u);
       e++;
     }
   }
   store<i32>(starts + (<usize>count << 2), e);
   return e;
+}
+
+/** What expandPixels' first pass read (kept, so that the pass is never left out). */
+let touchedLines: u32 = 0;
+
+/**
+ * The lists the sparse kernels read, from compact entries (listPixels): image b's are compact
+ * entries from[b] ... to[b] − 1, written as entries numbered from firstEntry on, with offset =
+ * k·rowBytes (the pixel's row in Wᵀ) and d = table[u] − table[0] (the second half of pixelTable's
+ * table); starts[b] gets image b's first and starts[count] the number after the last (returned).
+ * The images' compact lists may lie anywhere (a kept list of a reshuffled epoch): a first pass
+ * reads one word of each of their lines, independent loads the core keeps many of in flight, where
+ * the expansion would wait for each image's first line in turn. Written in place over compact
+ * entries (sparsePixels) it is safe: entry e is read before it is written, and never after.
+ */
+export function expandPixels(
+  offsets: usize, values: usize, starts: usize, compact: usize, from: usize, to: usize, count: i32, table: usize, rowBytes: i32,
+  firstEntry: i32,
+): i32 {
+  const differences = table + 1024;
+  let touched: u32 = 0;
+  for (let b = 0; b < count; b++) {
+    const last = load<i32>(to + (<usize>b << 2));
+    for (let i = load<i32>(from + (<usize>b << 2)); i < last; i += 16) touched |= load<u32>(compact + (<usize>i << 2));
+  }
+  touchedLines = touched;
+  let e = firstEntry;
+  for (let b = 0; b < count; b++) {
+    const first = load<i32>(from + (<usize>b << 2));
+    const last = load<i32>(to + (<usize>b << 2));
+    store<i32>(starts + (<usize>b << 2), e);
+    for (let i = first; i < last; i++) {
+      const entry = load<u32>(compact + (<usize>i << 2));
+      store<i32>(offsets + (<usize>e << 2), <i32>(entry >> 8) * rowBytes);
+      store<f32>(values + (<usize>e << 2), load<f32>(differences + (<usize>(entry & 255) << 2)));
+      e++;
+    }
+  }
+  store<i32>(starts + (<usize>count << 2), e);
+  return e;
+}
+
+/**
+ * Lists the nonzero pixels of `count` images straight into the lists the sparse kernels read
+ * (listPixels, then expandPixels in place over the values), entries numbered from firstEntry on;
+ * returns the number after the last (also stored in starts[count]).
+ */
+export function sparsePixels(
+  offsets: usize, values: usize, starts: usize, pixels: usize, count: i32, size: i32, table: usize, rowBytes: i32, firstEntry: i32,
+): i32 {
+  listPixels(values, starts, pixels, count, size, firstEntry);
+  return expandPixels(offsets, values, starts, values, starts, starts + 4, count, table, rowBytes, firstEntry);
 }
 
 /**
@@ -149,7 +196,7 @@ export function sparsePixels(
  * slower than 6. The columns go in blocks of FORWARD_BLOCK_BYTES, each over every image.
  */
 export function sparseForward(
-  Z: usize, starts: usize, ends: usize, offsets: usize, values: usize, Wt: usize, bias: usize, rowSums: usize, x0: f32, M: i32, N: i32,
+  Z: usize, starts: usize, offsets: usize, values: usize, Wt: usize, bias: usize, rowSums: usize, x0: f32, M: i32, N: i32,
 ): void {
   const rowBytes = <usize>N << 2;
   const base = f32x4.splat(x0);
@@ -157,7 +204,7 @@ export function sparseForward(
   const blockEnd = min(block + FORWARD_BLOCK_BYTES, rowBytes);
   for (let b = 0; b < M; b++) {
     const first = load<i32>(starts + (<usize>b << 2));
-    const last = load<i32>(ends + (<usize>b << 2));
+    const last = load<i32>(starts + (<usize>(b + 1) << 2));
     const z = Z + <usize>b * rowBytes;
     let n: usize = block;
     for (; n + 96 <= blockEnd; n += 96) {
@@ -199,7 +246,7 @@ export function sparseForward(
  * time, while its pixels' rows of dWt are updated; the columns go in blocks of GRADIENT_BLOCK_BYTES.
  */
 export function sparseWeightGradient(
-  dWt: usize, starts: usize, ends: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32,
+  dWt: usize, starts: usize, offsets: usize, values: usize, dZ: usize, db: usize, x0: f32, M: i32, N: i32, K: i32,
 ): void {
   const rowBytes = <usize>N << 2;
   const base = f32x4.splat(x0);
@@ -211,7 +258,7 @@ export function sparseWeightGradient(
   }
   for (let b = 0; b < M; b++) {
     const first = load<i32>(starts + (<usize>b << 2));
-    const last = load<i32>(ends + (<usize>b << 2));
+    const last = load<i32>(starts + (<usize>(b + 1) << 2));
     const g = dZ + <usize>b * rowBytes;
     let n: usize = block;
     for (; n + 128 <= blockEnd; n += 128) {
@@ -320,7 +367,7 @@ export function transposeInto(T: usize, tRowBytes: i32, S: usize, rows: i32, col
  * band of pixels they then sum, side by side, instead of one thread regrouping all of them first.
  */
 export function sparseByPixel(
-  pixelCounts: usize, pixelOffsets: usize, pixelValues: usize, starts: usize, ends: usize, offsets: usize, values: usize, M: i32, K: i32, rowBytes: i32,
+  pixelCounts: usize, pixelOffsets: usize, pixelValues: usize, starts: usize, offsets: usize, values: usize, M: i32, K: i32, rowBytes: i32,
   k0: i32, k1: i32,
 ): void {
   memory.fill(pixelCounts + (<usize>k0 << 2), 0, <usize>(k1 - k0) << 2);
@@ -332,7 +379,7 @@ export function sparseByPixel(
   const high = k1 * rowBytes;
   for (let b = 0; b < M; b++) {
     const row = b * imageBytes;
-    const end = load<i32>(ends + (<usize>b << 2));
+    const end = load<i32>(starts + (<usize>(b + 1) << 2));
     let e = load<i32>(starts + (<usize>b << 2));
     while (e < end && load<i32>(offsets + (<usize>e << 2)) < low) e++;
     for (; e < end; e++) {

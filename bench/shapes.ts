@@ -117,7 +117,7 @@ export function measureShapes(data: MnistData, widths = SHAPE_WIDTHS): ShapeFigu
       const lists = sparseLists(sparse);
       const rows = lists.transposed !== 0 ? lists.transposed : W;
       add(`layer 1 sparse forward [64×784]·Wᵀ`, 2 * nonzero * w,
-        () => k.sparseForward(Z, pixelLists.starts, pixelLists.ends, pixelLists.offsets, pixelLists.values, rows, b, lists.rowSums, pixelLists.zeroValue, BATCH, w));
+        () => k.sparseForward(Z, pixelLists.starts, pixelLists.offsets, pixelLists.values, rows, b, lists.rowSums, pixelLists.zeroValue, BATCH, w));
       add(`layer 1 sparse dW[${w}×784], all included`, 2 * nonzero * w, () => sparse.backward(dW, b, dZ, pixelLists, BATCH));
     }
   }

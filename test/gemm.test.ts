@@ -217,7 +217,7 @@ describe("sparse first layer kernels against float64", () => {
       const rowSums = kernels.allocFloats(N);
       e.transposeInto(Wt, rowBytes, W.pointer, N, K, rowSums);
       const Z = kernels.allocFloats(M * N);
-      e.sparseForward(Z, starts, starts + 4, offsets, lists, Wt, b.pointer, rowSums, values[0], M, N);
+      e.sparseForward(Z, starts, offsets, lists, Wt, b.pointer, rowSums, values[0], M, N);
       const exact = new Float64Array(M * N);
       const magnitude = new Float64Array(M * N);
       for (let m = 0; m < M; m++) {
@@ -248,11 +248,11 @@ describe("sparse first layer kernels against float64", () => {
         const pixelOffsets = kernels.alloc(4 * M * K);
         const pixelValues = kernels.allocFloats(M * K);
         const dW = kernels.allocFloats(N * K);
-        e.sparseByPixel(counts, pixelOffsets, pixelValues, starts, starts + 4, offsets, lists, M, K, rowBytes, 0, K);
+        e.sparseByPixel(counts, pixelOffsets, pixelValues, starts, offsets, lists, M, K, rowBytes, 0, K);
         e.sparseWeightGradientByPixel(dW, counts, pixelOffsets, pixelValues, dZ.pointer, db, values[0], M, N, K, 0, K, 0);
         e.transpose(dWt, dW, N, K);
       } else {
-        e.sparseWeightGradient(dWt, starts, starts + 4, offsets, lists, dZ.pointer, db, values[0], M, N, K);
+        e.sparseWeightGradient(dWt, starts, offsets, lists, dZ.pointer, db, values[0], M, N, K);
       }
       const exactG = new Float64Array(K * N);
       const magnitudeG = new Float64Array(K * N);
@@ -296,13 +296,13 @@ describe("sparseWeightGradientByPixel: dW from the entries by pixel, the bits of
       const narrow = list(N * 4);
       const dWt = kernels.allocFloats(K * N);
       const viaTranspose = kernels.allocFloats(N * K);
-      e.sparseWeightGradient(dWt, narrow.starts, narrow.starts + 4, narrow.offsets, narrow.values, dZ.pointer, db, x0, M, N, K);
+      e.sparseWeightGradient(dWt, narrow.starts, narrow.offsets, narrow.values, dZ.pointer, db, x0, M, N, K);
       e.transpose(viaTranspose, dWt, K, N);
       const wide = list(e.sparseRowBytes(N));
       const counts = kernels.alloc(4 * K);
       const pixelOffsets = kernels.alloc(4 * M * K);
       const pixelValues = kernels.allocFloats(M * K);
-      e.sparseByPixel(counts, pixelOffsets, pixelValues, wide.starts, wide.starts + 4, wide.offsets, wide.values, M, K, e.sparseRowBytes(N), 0, K);
+      e.sparseByPixel(counts, pixelOffsets, pixelValues, wide.starts, wide.offsets, wide.values, M, K, e.sparseRowBytes(N), 0, K);
       const whole = kernels.allocFloats(N * K);
       e.sparseWeightGradientByPixel(whole, counts, pixelOffsets, pixelValues, dZ.pointer, db, x0, M, N, K, 0, K, 0);
       assert.deepEqual(kernels.floats(whole, N * K), kernels.floats(viaTranspose, N * K));
@@ -310,7 +310,7 @@ describe("sparseWeightGradientByPixel: dW from the entries by pixel, the bits of
       const banded = kernels.allocFloats(N * K);
       const bandCounts = kernels.alloc(4 * K);
       for (const [k0, k1] of [[0, 196], [196, 392], [392, K]]) {
-        e.sparseByPixel(bandCounts, pixelOffsets, pixelValues, wide.starts, wide.starts + 4, wide.offsets, wide.values, M, K, e.sparseRowBytes(N), k0, k1);
+        e.sparseByPixel(bandCounts, pixelOffsets, pixelValues, wide.starts, wide.offsets, wide.values, M, K, e.sparseRowBytes(N), k0, k1);
         e.sparseWeightGradientByPixel(banded, bandCounts, pixelOffsets, pixelValues, dZ.pointer, db, x0, M, N, K, k0, k1, 0);
       }
       assert.deepEqual(kernels.floats(banded, N * K), kernels.floats(whole, N * K));
@@ -320,7 +320,7 @@ describe("sparseWeightGradientByPixel: dW from the entries by pixel, the bits of
       assert.deepEqual(kernels.floats(rows, K * N), kernels.floats(dWt, K * N));
       const bandedRows = kernels.allocFloats(K * N);
       for (const [k0, k1] of [[0, 196], [196, 392], [392, K]]) {
-        e.sparseByPixel(bandCounts, pixelOffsets, pixelValues, wide.starts, wide.starts + 4, wide.offsets, wide.values, M, K, e.sparseRowBytes(N), k0, k1);
+        e.sparseByPixel(bandCounts, pixelOffsets, pixelValues, wide.starts, wide.offsets, wide.values, M, K, e.sparseRowBytes(N), k0, k1);
         e.sparseWeightGradientByPixel(bandedRows, bandCounts, pixelOffsets, pixelValues, dZ.pointer, db, x0, M, N, K, k0, k1, 1);
       }
       assert.deepEqual(kernels.floats(bandedRows, K * N), kernels.floats(dWt, K * N));
@@ -333,6 +333,64 @@ describe("sparseWeightGradientByPixel: dW from the entries by pixel, the bits of
     assert.equal(e.sparseGradientByPixel(130), 0);
     assert.equal(e.sparseRowBytes(256), 1024);
     assert.equal(e.sparseRowBytes(1024), 4096 + 64);
+  });
+});
+
+describe("listPixels and expandPixels: compact lists kept, expanded per batch, give sparsePixels' lists", () => {
+  it("expands lists gathered in any order (and repeated) to the entries sparsePixels makes for that batch, bit for bit", () => {
+    const K = 784;
+    const M = 12;
+    const pixels = kernels.alloc(M * K);
+    const bytes = kernels.bytes();
+    // Image 3 is blank (no entries), image 7 full (784), the rest about a fifth nonzero.
+    for (let i = 0; i < M * K; i++) {
+      const image = Math.floor(i / K);
+      bytes[pixels + i] = image === 3 ? 0 : image === 7 ? 1 + (i % 255) : random.nextFloat() < 0.8 ? 0 : 1 + random.nextInt(0, 254);
+    }
+    const table = kernels.allocFloats(512);
+    e.pixelTable(table, 0.1307, 0.3081);
+    const rowBytes = e.sparseRowBytes(516);
+    // Kept: the compact lists of all 12, listed after 5 entries already there.
+    const compact = kernels.alloc(4 * (5 + M * K));
+    const keptStarts = kernels.alloc(4 * (M + 1));
+    const end = e.listPixels(compact, keptStarts, pixels, M, K, 5);
+    const starts = kernels.intAt(keptStarts);
+    assert.equal(starts, 5);
+    assert.equal(kernels.intAt(keptStarts + 4 * 4) - kernels.intAt(keptStarts + 3 * 4), 0, "a blank image has no entries");
+    assert.equal(kernels.intAt(keptStarts + 8 * 4) - kernels.intAt(keptStarts + 7 * 4), K);
+    // A batch in another order, one image twice: its lists expanded from the kept ones.
+    const batch = [7, 2, 11, 3, 2, 0, 9];
+    const from = kernels.alloc(4 * batch.length);
+    const to = kernels.alloc(4 * batch.length);
+    batch.forEach((image, b) => {
+      kernels.words()[(from >>> 2) + b] = kernels.intAt(keptStarts + 4 * image);
+      kernels.words()[(to >>> 2) + b] = kernels.intAt(keptStarts + 4 * (image + 1));
+    });
+    const list = () => ({ starts: kernels.alloc(4 * (batch.length + 1)), offsets: kernels.alloc(4 * batch.length * K), values: kernels.allocFloats(batch.length * K) });
+    const expanded = list();
+    const entries = e.expandPixels(expanded.offsets, expanded.values, expanded.starts, compact, from, to, batch.length, table, rowBytes, 0);
+    // The same batch's pixels, listed afresh.
+    const batchPixels = kernels.alloc(batch.length * K);
+    batch.forEach((image, b) => kernels.bytes().copyWithin(batchPixels + b * K, pixels + image * K, pixels + (image + 1) * K));
+    const fresh = list();
+    assert.equal(e.sparsePixels(fresh.offsets, fresh.values, fresh.starts, batchPixels, batch.length, K, table, rowBytes, 0), entries);
+    assert.deepEqual(kernels.bytes().slice(expanded.starts, expanded.starts + 4 * (batch.length + 1)), kernels.bytes().slice(fresh.starts, fresh.starts + 4 * (batch.length + 1)));
+    assert.deepEqual(kernels.bytes().slice(expanded.offsets, expanded.offsets + 4 * entries), kernels.bytes().slice(fresh.offsets, fresh.offsets + 4 * entries));
+    assert.deepEqual(kernels.bytes().slice(expanded.values, expanded.values + 4 * entries), kernels.bytes().slice(fresh.values, fresh.values + 4 * entries));
+    // And those are the pixels: offset k·rowBytes and d = table[u] − table[0], in pixel order.
+    const values = kernels.floats(table + 1024, 256);
+    let at = 0;
+    batch.forEach((image) => {
+      for (let k = 0; k < K; k++) {
+        const u = kernels.bytes()[pixels + image * K + k];
+        if (u === 0) continue;
+        assert.equal(kernels.intAt(fresh.offsets + 4 * at), k * rowBytes);
+        assert.equal(kernels.floatAt(fresh.values + 4 * at), values[u]);
+        at++;
+      }
+    });
+    assert.equal(at, entries);
+    assert.equal(end, kernels.intAt(keptStarts + 4 * M), "listPixels returns starts[count]");
   });
 });
 

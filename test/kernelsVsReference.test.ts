@@ -240,7 +240,7 @@ describe("the sparse first layer against the reference on the same normalised pi
       const rowSums = kernels.allocFloats(outSize);
       e.columnSums(rowSums, Wt, inSize, outSize);
       const Z = kernels.allocFloats(batch * outSize);
-      e.sparseForward(Z, starts, starts + 4, offsets, values, Wt, b.pointer, rowSums, x0, batch, outSize);
+      e.sparseForward(Z, starts, offsets, values, Wt, b.pointer, rowSums, x0, batch, outSize);
 
       // The sparse sum is x0·Σ_k W + Σ_{d ≠ 0} d·W with d = x − x0: its terms are bounded by the dense
       // ones plus 2·|x0|·Σ_k |W|, and it rounds twice more (rowSums, d).
@@ -253,7 +253,7 @@ describe("the sparse first layer against the reference on the same normalised pi
       const db = kernels.allocFloats(outSize);
       e.columnSums(db, dZ.pointer, batch, outSize);
       const dWt = kernels.allocFloats(inSize * outSize);
-      e.sparseWeightGradient(dWt, starts, starts + 4, offsets, values, dZ.pointer, db, x0, batch, outSize, inSize);
+      e.sparseWeightGradient(dWt, starts, offsets, values, dZ.pointer, db, x0, batch, outSize, inSize);
       const dW = kernels.allocFloats(outSize * inSize);
       e.transpose(dW, dWt, inSize, outSize);
       const gradients = reference.denseBackward(dZ.values, x, W.values, batch, inSize, outSize);

@@ -14,10 +14,12 @@ export const SPARSE_MAX_DENSITY = 0.5;
 const CONTIGUOUS_COPY_MIN = 16;
 
 /**
- * Entries reserved for kept lists: 8 bytes each, 96 MB in all (MNIST's training set needs 9.0
- * million, its test set 1.5). Reserved virtual memory: pages count only once written.
+ * Compact entries reserved for kept lists (listPixels: 4 bytes each), 48 MB in all (MNIST's training
+ * set needs 9.0 million, its test set 1.5). Reserved virtual memory: pages count only once written.
  */
 const KEPT_ENTRIES = 12 * 1024 * 1024;
+/** Images whose pixel numbers fit a compact entry (listPixels: k << 8 | u). */
+const KEPT_MAX_SIZE = 1 << 24;
 /** Images of a split whose lists can be kept (MNIST's training set has 60,000). */
 const KEPT_IMAGES = 65536;
 /** Splits kept at once: the training set and the test set. */
@@ -33,9 +35,7 @@ export interface Normalization {
 
 /** Nonzero-pixel lists of the current batch (pointers), as the sparse kernels read them. */
 export interface PixelLists {
-  /** Image b's entries are starts[b] ... ends[b] − 1 (ends = starts + 4 for a batch listed afresh). */
   starts: number;
-  ends: number;
   offsets: number;
   values: number;
   /** The normalised value of a 0 pixel. */
@@ -49,11 +49,14 @@ interface ListArea {
 }
 
 /**
- * Kept lists: for set s and image i, starts and ends at [s·KEPT_IMAGES + i] (UNLISTED until made);
- * the entries of every kept image; and the batch's starts and ends, gathered for shuffled images.
+ * Kept lists: for set s and image i, the first and the end of its compact entries at
+ * [s·KEPT_IMAGES + i] of starts and ends (UNLISTED until made); every kept image's compact entries
+ * (listPixels); and the batch's starts and ends, gathered for shuffled images.
  */
-interface KeptArea extends ListArea {
+interface KeptArea {
+  starts: number;
   ends: number;
+  compact: number;
   batchStarts: number;
   batchEnds: number;
 }
@@ -87,8 +90,6 @@ export class InputPipeline {
   private readonly pixelTable: number;
   private tableMean = NaN;
   private tableStd = NaN;
-  /** Counts the table's rebuilds, so that lists made with an older table are not reused. */
-  private tableVersion = 0;
   /** Where loadBatch's images come from, and how many rows of pixels it has not copied yet. */
   private sourceImages: Uint8Array | undefined;
   private sourceOrder: ArrayLike<number> = [];
@@ -106,9 +107,8 @@ export class InputPipeline {
   /** The sparse lists: the batch's own, and those kept image by image (undefined where unused). */
   private readonly batchLists: ListArea | undefined;
   private readonly kept: KeptArea | undefined;
-  /** The image arrays whose lists each kept set holds, and the table they were made with. */
-  private readonly keptSets: { images: Uint8Array | undefined; table: number }[] =
-    Array.from({ length: KEPT_SETS }, () => ({ images: undefined, table: -1 }));
+  /** The image arrays whose lists each kept set holds (compact entries do not depend on the table). */
+  private readonly keptImages: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(KEPT_SETS).fill(undefined);
   private keptEntries = 0;
   /** The batch's images whose lists are not kept yet (their indices). */
   private readonly unlisted: Int32Array;
@@ -118,7 +118,7 @@ export class InputPipeline {
    */
   touched = 0;
   /** What prepareForward hands the sparse path; one object, refilled per batch. */
-  private readonly lists: PixelLists = { starts: 0, ends: 0, offsets: 0, values: 0, zeroValue: 0 };
+  private readonly lists: PixelLists = { starts: 0, offsets: 0, values: 0, zeroValue: 0 };
 
   /**
    * Places the pipeline's buffers in a model's memory plan (mlp.ts). `sparseRowBytes`: where the
@@ -137,11 +137,10 @@ export class InputPipeline {
     };
     // Keeping lists only pays for image-sized inputs read more than once (and is reserved once, with
     // the model, so that the memory never grows under views handed out earlier).
-    const kept = keepLists && sparseRowBytes !== undefined && inSize >= 256 ? {
+    const kept = keepLists && sparseRowBytes !== undefined && inSize >= 256 && inSize <= KEPT_MAX_SIZE ? {
       starts: plan.take("input.kept.starts", 4 * KEPT_SETS * KEPT_IMAGES),
       ends: plan.take("input.kept.ends", 4 * KEPT_SETS * KEPT_IMAGES),
-      offsets: plan.take("input.kept.offsets", 4 * KEPT_ENTRIES),
-      values: plan.takeFloats("input.kept.values", KEPT_ENTRIES),
+      compact: plan.take("input.kept.compact", 4 * KEPT_ENTRIES),
       batchStarts: plan.take("input.kept.batchStarts", 4 * maxBatch),
       batchEnds: plan.take("input.kept.batchEnds", 4 * maxBatch),
     } : undefined;
@@ -187,7 +186,6 @@ export class InputPipeline {
     const k = this.kernels;
     if (normalization.mean !== this.tableMean || normalization.std !== this.tableStd) {
       k.exports.pixelTable(this.pixelTable, normalization.mean, normalization.std);
-      this.tableVersion++;
       this.tableMean = normalization.mean;
       this.tableStd = normalization.std;
     }
@@ -233,23 +231,24 @@ export class InputPipeline {
     const { starts, offsets, values } = this.batchLists!;
     const entries = this.kernels.exports.sparsePixels(offsets, values, starts, this.pixels, count, this.inSize, this.pixelTable,
       this.sparseRowBytes!, 0);
-    this.use(starts, starts + 4, offsets, values);
+    this.use(starts, offsets, values);
     return entries <= SPARSE_MAX_DENSITY * count * this.inSize;
   }
 
   /**
-   * As listBatch, from the kept lists: the batch's images whose lists are not kept yet are listed
-   * into the kept area first (only their pixels are copied), and the batch's starts and ends are
-   * gathered from where each image's list lies (images in order need no gathering). The entries are
-   * the ones listBatch would make, so the products are the same bits. Undefined where the batch's
-   * lists cannot be kept (no kept area, an image past KEPT_IMAGES, or no room left).
+   * As listBatch, from kept lists: the compact lists (listPixels) of the batch's images not kept yet
+   * are made into the kept area first (only their pixels are copied), then the batch's lists are
+   * expanded from wherever each image's lies (expandPixels; images in order need no gathering of
+   * their starts and ends). The entries are the ones listBatch would make, so the products are
+   * the same bits. Undefined where the batch's lists cannot be kept (no kept area, an image past
+   * KEPT_IMAGES, or no room left).
    */
   private listKept(count: number): boolean | undefined {
     const kept = this.kept;
-    const images = this.sourceImages!;
     if (!kept) return undefined;
-    const words = this.kernels.words();
-    const set = this.keptSet(images) * KEPT_IMAGES;
+    const k = this.kernels;
+    const words = k.words();
+    const set = this.keptSet(this.sourceImages!) * KEPT_IMAGES;
     const startAt = (kept.starts >>> 2) + set;
     const endAt = (kept.ends >>> 2) + set;
     const order = this.sourceOrder;
@@ -263,6 +262,7 @@ export class InputPipeline {
         this.unlisted[unlisted++] = image;
       }
     }
+    const { starts, offsets, values } = this.batchLists!;
     if (unlisted > 0) {
       if (this.keptEntries + unlisted * this.inSize > KEPT_ENTRIES) return this.forgetListing(startAt, unlisted);
       if (unlisted === count) {
@@ -272,40 +272,29 @@ export class InputPipeline {
         this.copyImages(this.unlisted, 0, unlisted);
         this.pendingPixels = count;
       }
-      const scratch = this.batchLists!.starts;
-      this.keptEntries = this.kernels.exports.sparsePixels(kept.offsets, kept.values, scratch, this.pixels, unlisted, this.inSize,
-        this.pixelTable, this.sparseRowBytes!, this.keptEntries);
-      const made = scratch >>> 2;
+      // The batch's starts serve as scratch for the new lists' bounds.
+      this.keptEntries = k.exports.listPixels(kept.compact, starts, this.pixels, unlisted, this.inSize, this.keptEntries);
+      const made = starts >>> 2;
       for (let j = 0; j < unlisted; j++) {
         words[startAt + this.unlisted[j]] = words[made + j];
         words[endAt + this.unlisted[j]] = words[made + j + 1];
       }
     }
-    let entries = 0;
-    if (this.runImages) {
-      const runFirst = this.runFirst;
-      for (let i = 0; i < count; i++) entries += words[endAt + runFirst + i] - words[startAt + runFirst + i];
-      this.use(kept.starts + 4 * (set + runFirst), kept.ends + 4 * (set + runFirst), kept.offsets, kept.values);
-    } else {
+    let from = kept.starts + 4 * (set + this.runFirst);
+    let to = kept.ends + 4 * (set + this.runFirst);
+    if (!this.runImages) {
       const batchStarts = kept.batchStarts >>> 2;
       const batchEnds = kept.batchEnds >>> 2;
-      const offsetsAt = kept.offsets >>> 2;
-      const valuesAt = kept.values >>> 2;
-      let touched = 0;
       for (let i = 0; i < count; i++) {
         const image = order[first + i];
-        const from = words[startAt + image];
-        const to = words[endAt + image];
-        words[batchStarts + i] = from;
-        words[batchEnds + i] = to;
-        entries += to - from;
-        // One word of every line of the image's entries, as copyImages does for pixels: reshuffled
-        // epochs read each image's 1.2 KB from anywhere in the kept 84 MB.
-        for (let e = from; e < to; e += 16) touched |= words[offsetsAt + e] | words[valuesAt + e];
+        words[batchStarts + i] = words[startAt + image];
+        words[batchEnds + i] = words[endAt + image];
       }
-      this.touched = touched;
-      this.use(kept.batchStarts, kept.batchEnds, kept.offsets, kept.values);
+      from = kept.batchStarts;
+      to = kept.batchEnds;
     }
+    const entries = k.exports.expandPixels(offsets, values, starts, kept.compact, from, to, count, this.pixelTable, this.sparseRowBytes!, 0);
+    this.use(starts, offsets, values);
     return entries <= SPARSE_MAX_DENSITY * count * this.inSize;
   }
 
@@ -317,30 +306,28 @@ export class InputPipeline {
   }
 
   /**
-   * The kept set that holds `images`' lists with the current table: the one that already does, else
-   * an empty one; when none is empty (a third array, or a new table), every set is emptied and the
-   * entries made again from the start.
+   * The kept set that holds `images`' lists: the one that already does, else an empty one; when none
+   * is empty (a third image array), every set is emptied and the entries made again from the start.
    */
   private keptSet(images: Uint8Array): number {
-    const sets = this.keptSets;
-    for (let s = 0; s < KEPT_SETS; s++) if (sets[s].images === images && sets[s].table === this.tableVersion) return s;
-    let set = sets.findIndex((candidate) => candidate.images === undefined);
+    const sets = this.keptImages;
+    let set = sets.indexOf(images);
+    if (set >= 0) return set;
+    set = sets.indexOf(undefined);
     if (set < 0) {
-      for (const candidate of sets) candidate.images = undefined;
+      sets.fill(undefined);
       this.keptEntries = 0;
       set = 0;
     }
-    sets[set].images = images;
-    sets[set].table = this.tableVersion;
+    sets[set] = images;
     const kept = this.kept!;
     this.kernels.words().fill(UNLISTED, (kept.starts >>> 2) + set * KEPT_IMAGES, (kept.starts >>> 2) + (set + 1) * KEPT_IMAGES);
     return set;
   }
 
-  private use(starts: number, ends: number, offsets: number, values: number): void {
+  private use(starts: number, offsets: number, values: number): void {
     const lists = this.lists;
     lists.starts = starts;
-    lists.ends = ends;
     lists.offsets = offsets;
     lists.values = values;
     lists.zeroValue = this.kernels.floatAt(this.pixelTable);

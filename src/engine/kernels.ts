@@ -30,13 +30,17 @@ export interface KernelExports {
   rmspropStep(params: number, grads: number, square: number, buffer: number, n: number, lr: number, alpha: number, oneMinusAlpha: number, eps: number, weightDecay: number, momentum: number): void;
   pixelTable(table: number, mean: number, std: number): void;
   sparsePixels(offsets: number, values: number, starts: number, pixels: number, count: number, size: number, table: number, rowBytes: number, firstEntry: number): number;
-  sparseForward(Z: number, starts: number, ends: number, offsets: number, values: number, Wt: number, bias: number, rowSums: number, x0: number, M: number, N: number): void;
-  sparseByPixel(pixelCounts: number, pixelOffsets: number, pixelValues: number, starts: number, ends: number, offsets: number, values: number, M: number, K: number, rowBytes: number, k0: number, k1: number): void;
+  listPixels(compact: number, starts: number, pixels: number, count: number, size: number, firstEntry: number): number;
+  expandPixels(
+    offsets: number, values: number, starts: number, compact: number, from: number, to: number, count: number, table: number, rowBytes: number, firstEntry: number,
+  ): number;
+  sparseForward(Z: number, starts: number, offsets: number, values: number, Wt: number, bias: number, rowSums: number, x0: number, M: number, N: number): void;
+  sparseByPixel(pixelCounts: number, pixelOffsets: number, pixelValues: number, starts: number, offsets: number, values: number, M: number, K: number, rowBytes: number, k0: number, k1: number): void;
   sparseWeightGradientByPixel(
     dW: number, pixelCounts: number, pixelOffsets: number, pixelValues: number, dZ: number, db: number, x0: number, M: number, N: number, K: number,
     k0: number, k1: number, rows: number,
   ): void;
-  sparseWeightGradient(dWt: number, starts: number, ends: number, offsets: number, values: number, dZ: number, db: number, x0: number, M: number, N: number, K: number): void;
+  sparseWeightGradient(dWt: number, starts: number, offsets: number, values: number, dZ: number, db: number, x0: number, M: number, N: number, K: number): void;
   batchNormForward(Y: number, X: number, gamma: number, beta: number, mean: number, rstd: number, runningMean: number, runningVar: number, batchesTracked: number, batch: number, n: number, training: number, momentum: number, eps: number): void;
   batchNormBackward(dX: number, dGamma: number, dBeta: number, dY: number, X: number, gamma: number, mean: number, rstd: number, batch: number, n: number): void;
   layerNormForward(Y: number, X: number, gamma: number, beta: number, mean: number, rstd: number, batch: number, n: number, eps: number): void;

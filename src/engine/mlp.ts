@@ -132,8 +132,8 @@ export function mlpMemoryPlan(
   const optimizerBlocks = OPTIMIZERS[optimizer].state.map((name) => plan.takeFloats(`optimizer.${name}`, layout.size));
   const first = layout.linears[0];
   const sparseFits = SparseFirstLayer.fits(first.outSize);
-  // Kept lists (MNIST's: 84 MB, 96 reserved) save copying and listing each image every time it is
-  // read: 30 µs of a 250 µs step of the shallow net (12%), 3–8 ms of each evaluation. Worth it
+  // Kept lists (MNIST's: 42 MB, 48 reserved) save copying and scanning each image every time it is
+  // read: 23 µs of a 242 µs step of the shallow net (9%), a few ms of each evaluation. Worth it
   // where a step or an evaluation is that short; not where a step takes milliseconds and an
   // evaluation half a second (3 × 1024 and wider), whose runs are better kept small in memory.
   const keep = keepLists && layout.size <= KEEP_LISTS_MAX_PARAMETERS;
@@ -307,7 +307,7 @@ export class Mlp {
    * A model with a team must be closed (close()) to end its threads. `trainRows`: the most rows a
    * training step (forward in "train" mode and backward) takes, if fewer than maxBatch (the trainer's
    * batch size, where maxBatch is its evaluation's). `keepLists: false` for a model that reads its
-   * data once at most: the pixel lists are then made per batch, not kept (up to 96 MB;
+   * data once at most: the pixel lists are then made per batch, not kept (up to 48 MB;
    * nets of more than 2^20 parameters never keep them).
    */
   constructor(

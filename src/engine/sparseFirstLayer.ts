@@ -108,7 +108,7 @@ export class SparseFirstLayer {
   forward(Z: number, W: number, b: number, lists: PixelLists, count: number): void {
     const k = this.kernels.exports;
     this.refresh(W);
-    k.sparseForward(Z, lists.starts, lists.ends, lists.offsets, lists.values, this.rows(W), b, this.rowSums, lists.zeroValue, count, this.outSize);
+    k.sparseForward(Z, lists.starts, lists.offsets, lists.values, this.rows(W), b, this.rowSums, lists.zeroValue, count, this.outSize);
   }
 
   /** Where the forward reads Wᵀ: the blocks' own (transposedInBlocks) or the derived copy. */
@@ -122,7 +122,7 @@ export class SparseFirstLayer {
    */
   forwardCall(Z: number, W: number, b: number, lists: PixelLists, first: number, count: number): KernelCall {
     this.refresh(W);
-    return { fn: "sparseForward", args: [Z, lists.starts + first * 4, lists.ends + first * 4, lists.offsets, lists.values, this.rows(W), b, this.rowSums, lists.zeroValue, count, this.outSize] };
+    return { fn: "sparseForward", args: [Z, lists.starts + first * 4, lists.offsets, lists.values, this.rows(W), b, this.rowSums, lists.zeroValue, count, this.outSize] };
   }
 
   /**
@@ -140,17 +140,17 @@ export class SparseFirstLayer {
       const rows = this.inBlocks ? 1 : 0;
       if (team) {
         runBands(team, this.inSize, COLUMN_GRAIN, (k0, k1) => [
-          { fn: "sparseByPixel", args: [pixelCounts, pixelOffsets, pixelValues, lists.starts, lists.ends, lists.offsets, lists.values, count, this.inSize, this.rowBytes, k0, k1] },
+          { fn: "sparseByPixel", args: [pixelCounts, pixelOffsets, pixelValues, lists.starts, lists.offsets, lists.values, count, this.inSize, this.rowBytes, k0, k1] },
           { fn: "sparseWeightGradientByPixel", args: [dW, pixelCounts, pixelOffsets, pixelValues, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, k0, k1, rows] },
         ]);
       } else {
-        k.sparseByPixel(pixelCounts, pixelOffsets, pixelValues, lists.starts, lists.ends, lists.offsets, lists.values, count, this.inSize, this.rowBytes, 0, this.inSize);
+        k.sparseByPixel(pixelCounts, pixelOffsets, pixelValues, lists.starts, lists.offsets, lists.values, count, this.inSize, this.rowBytes, 0, this.inSize);
         k.sparseWeightGradientByPixel(dW, pixelCounts, pixelOffsets, pixelValues, dZ, db, lists.zeroValue, count, this.outSize, this.inSize, 0, this.inSize, rows);
       }
       return;
     }
     // Fewer than 128 outputs (always transposedInBlocks): gathered image by image into dWᵀ's rows.
     // A team splits only layers of SPLIT_MIN_WIDTH (256) and more, which take the path above.
-    k.sparseWeightGradient(dW, lists.starts, lists.ends, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize);
+    k.sparseWeightGradient(dW, lists.starts, lists.offsets, lists.values, dZ, db, lists.zeroValue, count, this.outSize, this.inSize);
   }
 }
