@@ -66,8 +66,8 @@ function trainingModel(data: MnistData, net: NetName, activation: ActivationName
   const batches = Math.floor(data.train.count / BATCH);
   const sgd = { lr: LR, momentum: MOMENTUM };
   const step = (i: number) => {
-    // Every epoch in a new order, as the trainer's: read in the order it was made, the kept lists
-    // would stream from memory (5 × 64: 219 µs a step against 242 reshuffled).
+    // Every epoch in a new order, as the trainer's: read in the order they were made, the kept lists
+    // would stream from memory and flatter the figures.
     if (i % batches === 0) shuffle.shuffle(order);
     model.input.loadBatch(data.train.images, data.train.labels, order, (i % batches) * BATCH, BATCH, NORMALIZATION);
     model.trainStep(BATCH, sgd);
