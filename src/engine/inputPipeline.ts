@@ -238,8 +238,7 @@ export class InputPipeline {
   /**
    * As listBatch, from kept lists: the compact lists (listPixels) of the batch's images not kept yet
    * are made into the kept area first (only their pixels are copied), then the batch's lists are
-   * expanded from wherever each image's lies (expandPixels; images in order need no gathering of
-   * their starts and ends). The entries are the ones listBatch would make, so the products are
+   * expanded from wherever each image's lies (expandPixels). The entries are the ones listBatch would make, so the products are
    * the same bits. Undefined where the batch's lists cannot be kept (no kept area, an image past
    * KEPT_IMAGES, or no room left).
    */
@@ -280,9 +279,9 @@ export class InputPipeline {
         words[endAt + this.unlisted[j]] = words[made + j + 1];
       }
     }
-    let from = kept.starts + 4 * (set + this.runFirst);
-    let to = kept.ends + 4 * (set + this.runFirst);
-    if (!this.runImages) {
+    // Images in order read their bounds where they are kept; shuffled ones have them gathered.
+    const inOrder = this.runImages !== undefined;
+    if (!inOrder) {
       const batchStarts = kept.batchStarts >>> 2;
       const batchEnds = kept.batchEnds >>> 2;
       for (let i = 0; i < count; i++) {
@@ -290,9 +289,9 @@ export class InputPipeline {
         words[batchStarts + i] = words[startAt + image];
         words[batchEnds + i] = words[endAt + image];
       }
-      from = kept.batchStarts;
-      to = kept.batchEnds;
     }
+    const from = inOrder ? kept.starts + 4 * (set + this.runFirst) : kept.batchStarts;
+    const to = inOrder ? kept.ends + 4 * (set + this.runFirst) : kept.batchEnds;
     const entries = k.exports.expandPixels(offsets, values, starts, kept.compact, from, to, count, this.pixelTable, this.sparseRowBytes!, 0);
     this.use(starts, offsets, values);
     return entries <= SPARSE_MAX_DENSITY * count * this.inSize;
