@@ -23,7 +23,7 @@
 // The batch's nonzero pixels are listed (sparsePixels) as rows: starts[b] is the first entry of
 // image b, and each entry holds the byte offset of its pixel's row in Wᵀ and its d. They are made
 // from compact entries (listPixels: pixel and value, 4 bytes), which the input pipeline keeps for
-// images it reads again (every epoch) and expands per batch (expandPixels).
+// images it reads again (every epoch) and expands per batch (touchPixels, then expandPixels).
 // (Wᵀ, 200 KB for 784×64, lives in L2. Cutting the pixels into blocks whose rows fit in L1 was tried:
 // 5% faster forward, 5% slower listing; not kept. The loops are bound by instruction count.)
 import { storeTransposed4 } from "./lanes";
@@ -77,7 +77,7 @@ function copyColumns(T: usize, tBytes: usize, S: usize, sBytes: usize, rows: i32
 }
 
 /**
- * Lists the nonzero pixels of `count` images (`size` bytes each, at `pixels`, size < 2^24) as compact
+ * Lists the nonzero pixels of `count` images (`size` bytes each, at `pixels`, size ≤ 2^24) as compact
  * entries numbered from firstEntry on: k << 8 | u for pixel k of value u, in pixel order; starts[b]
  * is image b's first entry and starts[count] the number after the last (also returned). These
  * depend on the pixels only, not on the normalisation or the layer: the input pipeline keeps them
@@ -116,30 +116,36 @@ export function listPixels(compact: usize, starts: usize, pixels: usize, count: 
   return e;
 }
 
-/** What expandPixels' first pass read (kept, so that the pass is never left out). */
+/** What touchPixels read (kept, so that its loads are never left out). */
 let touchedLines: u32 = 0;
 
 /**
- * The lists the sparse kernels read, from compact entries (listPixels): image b's are compact
- * entries from[b] ... to[b] − 1, written as entries numbered from firstEntry on, with offset =
- * k·rowBytes (the pixel's row in Wᵀ) and d = table[u] − table[0] (the second half of pixelTable's
- * table); starts[b] gets image b's first and starts[count] the number after the last (returned).
- * The images' compact lists may lie anywhere (a kept list of a reshuffled epoch): a first pass
- * reads one word of each of their lines, independent loads the core keeps many of in flight, where
- * the expansion would wait for each image's first line in turn. Written in place over compact
- * entries (sparsePixels) it is safe: entry e is read before it is written, and never after.
+ * Reads one word of every line of images' compact entries from[b] ... to[b] − 1, b < count: kept
+ * lists of a reshuffled epoch lie anywhere in tens of MB, and these loads are independent, so the
+ * core keeps many in flight, where expandPixels would wait for each image's first line in turn.
  */
-export function expandPixels(
-  offsets: usize, values: usize, starts: usize, compact: usize, from: usize, to: usize, count: i32, table: usize, rowBytes: i32,
-  firstEntry: i32,
-): i32 {
-  const differences = table + 1024;
+export function touchPixels(compact: usize, from: usize, to: usize, count: i32): void {
   let touched: u32 = 0;
   for (let b = 0; b < count; b++) {
     const last = load<i32>(to + (<usize>b << 2));
     for (let i = load<i32>(from + (<usize>b << 2)); i < last; i += 16) touched |= load<u32>(compact + (<usize>i << 2));
   }
   touchedLines = touched;
+}
+
+/**
+ * The lists the sparse kernels read, from compact entries (listPixels): image b's are compact
+ * entries from[b] ... to[b] − 1, written as entries numbered from firstEntry on, with offset =
+ * k·rowBytes (the pixel's row in Wᵀ) and d = table[u] − table[0] (the second half of pixelTable's
+ * table); starts[b] gets image b's first and starts[count] the number after the last (returned).
+ * Written in place over compact entries (sparsePixels) it is safe: entry e is read before it is
+ * written, and never after.
+ */
+export function expandPixels(
+  offsets: usize, values: usize, starts: usize, compact: usize, from: usize, to: usize, count: i32, table: usize, rowBytes: i32,
+  firstEntry: i32,
+): i32 {
+  const differences = table + 1024;
   let e = firstEntry;
   for (let b = 0; b < count; b++) {
     const first = load<i32>(from + (<usize>b << 2));

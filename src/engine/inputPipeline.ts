@@ -238,7 +238,7 @@ export class InputPipeline {
   /**
    * As listBatch, from kept lists: the compact lists (listPixels) of the batch's images not kept yet
    * are made into the kept area first (only their pixels are copied), then the batch's lists are
-   * expanded from wherever each image's lies (expandPixels). The entries are the ones listBatch would make, so the products are
+   * expanded from wherever each image's lies (touchPixels, expandPixels). The entries are the ones listBatch would make, so the products are
    * the same bits. Undefined where the batch's lists cannot be kept (no kept area, an image past
    * KEPT_IMAGES, or no room left).
    */
@@ -292,6 +292,7 @@ export class InputPipeline {
     }
     const from = inOrder ? kept.starts + 4 * (set + this.runFirst) : kept.batchStarts;
     const to = inOrder ? kept.ends + 4 * (set + this.runFirst) : kept.batchEnds;
+    k.exports.touchPixels(kept.compact, from, to, count);
     const entries = k.exports.expandPixels(offsets, values, starts, kept.compact, from, to, count, this.pixelTable, this.sparseRowBytes!, 0);
     this.use(starts, offsets, values);
     return entries <= SPARSE_MAX_DENSITY * count * this.inSize;

@@ -31,6 +31,7 @@ export interface KernelExports {
   pixelTable(table: number, mean: number, std: number): void;
   sparsePixels(offsets: number, values: number, starts: number, pixels: number, count: number, size: number, table: number, rowBytes: number, firstEntry: number): number;
   listPixels(compact: number, starts: number, pixels: number, count: number, size: number, firstEntry: number): number;
+  touchPixels(compact: number, from: number, to: number, count: number): void;
   expandPixels(
     offsets: number, values: number, starts: number, compact: number, from: number, to: number, count: number, table: number, rowBytes: number, firstEntry: number,
   ): number;

@@ -116,9 +116,9 @@ export function trainJob(job: TrainJob, data: MnistData, emit: (event: TrainEven
  */
 export function* trainJobSteps(job: TrainJob, data: MnistData, emit: (event: TrainEvent) => void, control: TrainControl = {}): Generator<void, void, void> {
   // Pixel lists are kept only for a job that reads its data more than once: more than one epoch.
-  const evaluations = job.settings.epochs - (control.resume?.epoch ?? 0);
+  const epochsLeft = job.settings.epochs - (control.resume?.epoch ?? 0);
   const { maxBatch, trainRows } = modelBatchRows(job.settings);
-  const model = new Mlp(job.config, maxBatch, job.settings.optimizer, { teams: control.teams, keepLists: evaluations > 1, trainRows });
+  const model = new Mlp(job.config, maxBatch, job.settings.optimizer, { teams: control.teams, keepLists: epochsLeft > 1, trainRows });
   try {
     yield* trainModel(model, job, data, emit, control);
   } finally {
