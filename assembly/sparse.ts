@@ -138,20 +138,34 @@ export function touchPixels(compact: usize, from: usize, to: usize, count: i32):
  * entries from[b] ... to[b] − 1, written as entries numbered from firstEntry on, with offset =
  * k·rowBytes (the pixel's row in Wᵀ) and d = table[u] − table[0] (the second half of pixelTable's
  * table); starts[b] gets image b's first and starts[count] the number after the last (returned).
- * Written in place over compact entries (sparsePixels) it is safe: entry e is read before it is
- * written, and never after.
+ * Written in place over compact entries (sparsePixels) it is safe: entries are read (four at a
+ * time) before they are written, and never after.
  */
 export function expandPixels(
   offsets: usize, values: usize, starts: usize, compact: usize, from: usize, to: usize, count: i32, table: usize, rowBytes: i32,
   firstEntry: i32,
 ): i32 {
   const differences = table + 1024;
+  const rowStride = i32x4.splat(rowBytes);
   let e = firstEntry;
   for (let b = 0; b < count; b++) {
     const first = load<i32>(from + (<usize>b << 2));
     const last = load<i32>(to + (<usize>b << 2));
     store<i32>(starts + (<usize>b << 2), e);
-    for (let i = first; i < last; i++) {
+    let i = first;
+    // Four entries at a time, their offsets as one vector: one at a time, the loop's own
+    // instructions took a third of its time (7.6 µs for a batch of MNIST, 4.8 this way).
+    for (; i + 4 <= last; i += 4) {
+      const entries = v128.load(compact + (<usize>i << 2));
+      v128.store(offsets + (<usize>e << 2), i32x4.mul(i32x4.shr_u(entries, 8), rowStride));
+      const at = values + (<usize>e << 2);
+      store<f32>(at, load<f32>(differences + (<usize>(i32x4.extract_lane(entries, 0) & 255) << 2)));
+      store<f32>(at, load<f32>(differences + (<usize>(i32x4.extract_lane(entries, 1) & 255) << 2)), 4);
+      store<f32>(at, load<f32>(differences + (<usize>(i32x4.extract_lane(entries, 2) & 255) << 2)), 8);
+      store<f32>(at, load<f32>(differences + (<usize>(i32x4.extract_lane(entries, 3) & 255) << 2)), 12);
+      e += 4;
+    }
+    for (; i < last; i++) {
       const entry = load<u32>(compact + (<usize>i << 2));
       store<i32>(offsets + (<usize>e << 2), <i32>(entry >> 8) * rowBytes);
       store<f32>(values + (<usize>e << 2), load<f32>(differences + (<usize>(entry & 255) << 2)));
