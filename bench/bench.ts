@@ -201,23 +201,28 @@ async function main(): Promise<void> {
   if (!flags["skip-scaling"]) {
     const nets = [...SCALING_NETS, ...EXTRA_NETS];
     const steps = nets.map((net) => stepsFor(net, scalingGflop));
-    // Untimed steps first, as many as are timed (a tenth of a second to a second), on both sides: a
-    // model on two workers starts new threads, whose first hundred steps or so run 20–50% slower
-    // (their JavaScript and kernels not yet optimised); three steps measured that start, not training.
-    const warm = steps;
     scaling = nets.map((net) => ({ net: netLabel(net), layers: net.layers, width: net.width, sweep: net.sweep,
-      mflopPerSample: flopsPerSample(net) / 1e6, actlab: 0, rounds: { actlab: [], actlab2: [], pytorch1: [], pytorch2: [] } }));
+      mflopPerSample: flopsPerSample(net) / 1e6, actlab: 0, actlabFirst: 0,
+      rounds: { actlab: [], actlab2: [], actlabFirst: [], actlab2First: [], pytorch1: [], pytorch2: [] } }));
     for (let round = 0; round < rounds; round++) {
       process.stderr.write(`scaling round ${round + 1}/${rounds}: actlab…`);
       nets.forEach((net, i) => {
-        scaling![i].rounds.actlab.push(measureNet(data, net, steps[i], warm[i], round));
-        if (netShares(net)) scaling![i].rounds.actlab2.push(measureNet(data, net, steps[i], warm[i], round, 2));
+        const row = scaling![i];
+        const one = measureNet(data, net, steps[i], round);
+        row.rounds.actlab.push(one.later);
+        row.rounds.actlabFirst.push(one.first);
+        if (netShares(net)) {
+          const two = measureNet(data, net, steps[i], round, 2);
+          row.rounds.actlab2.push(two.later);
+          row.rounds.actlab2First.push(two.first);
+        }
       });
       if (!unavailable) {
         for (const threads of [1, 2] as const) {
           process.stderr.write(` PyTorch ${threads}t…`);
+          // Untimed steps first, as many as actlab's warm-up (PyTorch keeps nothing per image: no first pass).
           const run = await runPytorch(["--models", nets.map((n) => `${netLabel(n)}:relu`).join(","), "--steps-list", steps.join(","),
-            "--warmup", String(Math.max(...warm)), "--no-eval", "--threads", String(threads), "--seed", String(round)]);
+            "--warmup", String(Math.max(...steps)), "--no-eval", "--threads", String(threads), "--seed", String(round)]);
           for (const record of run.records) {
             const row = scaling.find((r) => r.net === record.net);
             row?.rounds[threads === 1 ? "pytorch1" : "pytorch2"].push(record.samples_per_s);
@@ -226,11 +231,14 @@ async function main(): Promise<void> {
       }
       process.stderr.write("\n");
     }
+    const best = (values: number[]) => (values.length ? Math.max(...values) : undefined);
     for (const row of scaling) {
-      row.actlab = Math.max(...row.rounds.actlab);
-      if (row.rounds.actlab2.length) row.actlab2 = Math.max(...row.rounds.actlab2);
-      if (row.rounds.pytorch1.length) row.pytorch1 = Math.max(...row.rounds.pytorch1);
-      if (row.rounds.pytorch2.length) row.pytorch2 = Math.max(...row.rounds.pytorch2);
+      row.actlab = best(row.rounds.actlab)!;
+      row.actlabFirst = best(row.rounds.actlabFirst)!;
+      row.actlab2 = best(row.rounds.actlab2);
+      row.actlab2First = best(row.rounds.actlab2First);
+      row.pytorch1 = best(row.rounds.pytorch1);
+      row.pytorch2 = best(row.rounds.pytorch2);
     }
     for (const line of formatScaling(scaling, rounds)) console.log(line);
     const plot = await scalingPlot(scaling);
