@@ -112,20 +112,13 @@ export function measureShapes(data: MnistData, widths = SHAPE_WIDTHS): ShapeFigu
       const pixelLists = input.prepareForward(BATCH)!;
       let nonzero = 0;
       for (let i = 0; i < BATCH * PIXELS; i++) if (data.train.images[i] !== 0) nonzero++;
-      sparse.forward(Z, W, b, pixelLists, BATCH);
-      // A narrow layer reads Wᵀ from the model's block itself (SparseFirstLayer.transposedInBlocks): here, W.
-      const lists = sparseLists(sparse);
-      const rows = lists.transposed !== 0 ? lists.transposed : W;
-      add(`layer 1 sparse forward [64×784]·Wᵀ`, 2 * nonzero * w,
-        () => k.sparseForward(Z, pixelLists.starts, pixelLists.offsets, pixelLists.values, rows, b, lists.rowSums, pixelLists.zeroValue, BATCH, w));
+      // The call the model makes for the whole batch: the forward kernel alone, with the Wᵀ the layer
+      // reads (the block's own below 512 outputs, its padded copy from there) and the row sums, refreshed.
+      const call = sparse.forwardCall(Z, W, b, pixelLists, 0, BATCH);
+      const forward = kernels.kernel(call.fn) as (...args: number[]) => void;
+      add(`layer 1 sparse forward [64×784]·Wᵀ`, 2 * nonzero * w, () => forward(...call.args));
       add(`layer 1 sparse dW[${w}×784], all included`, 2 * nonzero * w, () => sparse.backward(dW, b, dZ, pixelLists, BATCH));
     }
   }
   return figures;
-}
-
-/** The pointers SparseFirstLayer keeps private (a wide layer's Wᵀ, else 0, and the row sums), read for timing its forward kernel alone. */
-function sparseLists(sparse: SparseFirstLayer): { transposed: number; rowSums: number } {
-  const s = sparse as unknown as { transposed: number; rowSums: number };
-  return { transposed: s.transposed, rowSums: s.rowSums };
 }
