@@ -12,7 +12,7 @@ import { Mlp, mlpMemoryPlan } from "../src/engine/mlp.js";
 import { Random } from "../src/random.js";
 import { readEventDir, type EventFileResult } from "../src/log/eventReader.js";
 import { mlpConfig } from "../src/model.js";
-import { evaluate } from "../src/train/evaluate.js";
+import { evaluate, identityOrder } from "../src/train/evaluate.js";
 import { runExperiments, type ExperimentSpec } from "../src/train/experiment.js";
 import { DEFAULT_SETTINGS } from "../src/train/settings.js";
 import { trainJob, trainJobSteps, type EpochRecord, type TrainEvent } from "../src/train/trainer.js";
@@ -291,11 +291,8 @@ describe("a run directory", () => {
       const listedPerEpoch: number[] = [];
       for (let epoch = 0; epoch < 4; epoch++) {
         const before = listed;
-        const order = Int32Array.from({ length: 320 }, (_, i) => i);
-        for (let i = order.length - 1; i > 0; i--) {
-          const j = random.nextInt(0, i);
-          [order[i], order[j]] = [order[j], order[i]];
-        }
+        const order = identityOrder(320);
+        random.shuffle(order);
         if (epoch === 0) order[1] = order[0];
         const normalization = epoch < 2 ? { mean: 0.1307, std: 0.3081 } : { mean: 0.5, std: 0.5 };
         for (let start = 0; start < order.length; start += 64) {
